@@ -1,0 +1,22 @@
+# Installs libktune with a CMake package so another project can `find_package(ktune)`.
+include(CMakePackageConfigHelpers)
+
+install(TARGETS ktune ktune_common ktune_tuner ktune_store ktune_workers
+        EXPORT ktuneTargets
+        LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
+        ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
+        RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR}
+        INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+install(DIRECTORY engine/ tuner/ store/ workers/
+        DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/ktune
+        FILES_MATCHING PATTERN "*.hpp" PATTERN "*.h")
+install(EXPORT ktuneTargets NAMESPACE ktune:: DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/ktune)
+
+configure_package_config_file(cmake/ktuneConfig.cmake.in
+                              ${CMAKE_CURRENT_BINARY_DIR}/ktuneConfig.cmake
+                              INSTALL_DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/ktune)
+write_basic_package_version_file(${CMAKE_CURRENT_BINARY_DIR}/ktuneConfigVersion.cmake
+                                 COMPATIBILITY SameMinorVersion)
+install(FILES ${CMAKE_CURRENT_BINARY_DIR}/ktuneConfig.cmake
+              ${CMAKE_CURRENT_BINARY_DIR}/ktuneConfigVersion.cmake
+        DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/ktune)

@@ -1,0 +1,111 @@
+#include "engine/cuda/driver_api.hpp"
+
+#include <dlfcn.h>
+
+#include <mutex>
+#include <optional>
+
+namespace ktune::cuda {
+
+namespace {
+
+using GetProcAddress = CUresult (*)(const char*, void**, int, cuuint64_t, CUdriverProcAddressQueryResult*);
+
+Result<const DriverApi*> load_once() {
+  static DriverApi api;
+  // The handle is never closed: unloading the driver while contexts may exist is unsafe.
+  void* handle = dlopen("libcuda.so.1", RTLD_NOW | RTLD_LOCAL);
+  if (!handle) {
+    const char* why = dlerror();
+    return make_error(Errc::no_gpu, std::string("no NVIDIA driver: cannot load libcuda.so.1 (") +
+                                        (why ? why : "unknown reason") + ")");
+  }
+  auto get_proc = reinterpret_cast<GetProcAddress>(dlsym(handle, "cuGetProcAddress_v2"));
+  auto init = reinterpret_cast<CUresult (*)(unsigned)>(dlsym(handle, "cuInit"));
+  auto driver_get_version = reinterpret_cast<CUresult (*)(int*)>(dlsym(handle, "cuDriverGetVersion"));
+  if (!get_proc || !init || !driver_get_version)
+    return make_error(Errc::no_gpu, "the NVIDIA driver is too old: libcuda.so.1 lacks cuGetProcAddress_v2");
+
+  CUresult rc = init(0);
+  if (rc != CUDA_SUCCESS) {
+    auto get_error = reinterpret_cast<CUresult (*)(CUresult, const char**)>(dlsym(handle, "cuGetErrorString"));
+    const char* text = nullptr;
+    if (get_error) get_error(rc, &text);
+    return make_error(Errc::no_gpu, std::string("cuInit failed: ") + (text ? text : "error " + std::to_string(rc)));
+  }
+  driver_get_version(&api.driver_version);
+
+  std::optional<std::string> missing;
+  auto fetch = [&](const char* symbol, auto& fn, int version) {
+    void* pfn = nullptr;
+    CUdriverProcAddressQueryResult status{};
+    if (get_proc(symbol, &pfn, version, CU_GET_PROC_ADDRESS_DEFAULT, &status) != CUDA_SUCCESS || !pfn) {
+      if (!missing) missing = symbol;
+      return;
+    }
+    fn = reinterpret_cast<std::remove_reference_t<decltype(fn)>>(pfn);
+  };
+  // The version asks for the ABI of these declarations (cuda.h of the toolkit we build with).
+  fetch("cuGetErrorString", api.cuGetErrorString, 6000);
+  fetch("cuDeviceGetCount", api.cuDeviceGetCount, 2000);
+  fetch("cuDeviceGet", api.cuDeviceGet, 2000);
+  fetch("cuDeviceGetName", api.cuDeviceGetName, 2000);
+  fetch("cuDeviceGetAttribute", api.cuDeviceGetAttribute, 2000);
+  fetch("cuDeviceTotalMem", api.cuDeviceTotalMem, 3020);
+  if (missing) return make_error(Errc::no_gpu, "the NVIDIA driver does not provide " + *missing);
+  return &api;
+}
+
+}  // namespace
+
+Result<const DriverApi*> DriverApi::load() {
+  static std::once_flag once;
+  static std::optional<Result<const DriverApi*>> outcome;
+  std::call_once(once, [] { outcome.emplace(load_once()); });
+  return *outcome;
+}
+
+std::string DriverApi::error_text(CUresult result) const {
+  const char* text = nullptr;
+  if (cuGetErrorString) cuGetErrorString(result, &text);
+  return text ? std::string(text) : "CUDA error " + std::to_string(static_cast<int>(result));
+}
+
+Result<std::vector<DeviceInfo>> list_devices() {
+  auto api = DriverApi::load();
+  if (!api) return api.error();
+  const DriverApi& d = **api;
+  int count = 0;
+  if (CUresult rc = d.cuDeviceGetCount(&count); rc != CUDA_SUCCESS)
+    return make_error(Errc::no_gpu, "cuDeviceGetCount failed: " + d.error_text(rc));
+  if (count == 0) return make_error(Errc::no_gpu, "the NVIDIA driver is loaded but sees no GPU");
+  std::vector<DeviceInfo> devices;
+  for (int i = 0; i < count; ++i) {
+    CUdevice dev = 0;
+    if (CUresult rc = d.cuDeviceGet(&dev, i); rc != CUDA_SUCCESS)
+      return make_error(Errc::no_gpu, "cuDeviceGet(" + std::to_string(i) + ") failed: " + d.error_text(rc));
+    DeviceInfo info;
+    info.ordinal = i;
+    char name[256] = {};
+    d.cuDeviceGetName(name, sizeof name, dev);
+    info.name = name;
+    auto attr = [&](CUdevice_attribute a) {
+      int v = 0;
+      d.cuDeviceGetAttribute(&v, a, dev);
+      return v;
+    };
+    info.cc_major = attr(CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR);
+    info.cc_minor = attr(CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR);
+    info.arch = "sm_" + std::to_string(info.cc_major) + std::to_string(info.cc_minor);
+    info.multiprocessors = attr(CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT);
+    info.l2_cache_bytes = attr(CU_DEVICE_ATTRIBUTE_L2_CACHE_SIZE);
+    info.max_shared_memory_per_block_optin = attr(CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK_OPTIN);
+    info.max_threads_per_block = attr(CU_DEVICE_ATTRIBUTE_MAX_THREADS_PER_BLOCK);
+    info.clock_khz = attr(CU_DEVICE_ATTRIBUTE_CLOCK_RATE);
+    d.cuDeviceTotalMem(&info.total_memory, dev);
+    devices.push_back(std::move(info));
+  }
+  return devices;
+}
+
+}  // namespace ktune::cuda

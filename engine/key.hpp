@@ -1,0 +1,49 @@
+#pragma once
+// Keys: xxh3-128 over documented canonical forms (docs/keys.md). Changing any canonical form
+// bumps kKeyFormatVersion, which is itself part of every form, so old and new keys never collide.
+//
+//   kernel key  — what the kernel is: normalised source (comments and whitespace dropped, the entry
+//                 name replaced by a placeholder), entry kind, parameter passing, compile options,
+//                 parameter space and constraints. Independent of sizes, device and toolchain.
+//   tuning key  — the question a lookup answers: kernel key + size values + device signature +
+//                 toolchain. The lookup table is indexed by it.
+// The cubin key (source, configuration, options, architecture, NVRTC version; never sizes) is
+// computed by the compile workers from the exact job they run (workers/).
+#include <string>
+#include <string_view>
+
+#include "engine/common/hash.hpp"
+#include "engine/common/named_values.hpp"
+#include "engine/spec.hpp"
+
+namespace ktune {
+
+inline constexpr int kKeyFormatVersion = 1;
+inline constexpr std::string_view kEntryPlaceholder = "__ktune_entry__";
+
+struct DeviceSignature {
+  std::string name;  // "NVIDIA H100 80GB HBM3"
+  std::string arch;  // "sm_90"
+};
+
+struct Toolchain {
+  std::string nvrtc_version;  // "13.0"
+};
+
+// The source with comments removed, whitespace runs collapsed to one space (none kept where
+// neither neighbour is an identifier character), string and character literals kept verbatim,
+// preprocessor lines kept on lines of their own, and the identifier `entry` replaced by
+// kEntryPlaceholder.
+std::string canonical_source(std::string_view source, std::string_view entry);
+
+std::string kernel_canonical_form(const KernelSpec& spec);
+std::string tuning_canonical_form(const KernelSpec& spec, const Sizes& sizes, const DeviceSignature& device,
+                                  const Toolchain& toolchain);
+
+Hash128 kernel_key(const KernelSpec& spec);
+// Sizes are taken in the spec's size order whatever order they are given in; the caller checks
+// them first (KernelSpec::check_sizes).
+Hash128 tuning_key(const KernelSpec& spec, const Sizes& sizes, const DeviceSignature& device,
+                   const Toolchain& toolchain);
+
+}  // namespace ktune

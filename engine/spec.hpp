@@ -1,0 +1,104 @@
+#pragma once
+// The kernel spec: everything ktune needs to compile, launch, verify and key one tunable CUDA
+// kernel. Written as JSON ("ktune_spec": 1, documented in docs/spec.md) and parsed by
+// KernelSpec::from_file / from_json. Every mistake in a spec is an Error naming the field.
+#include <array>
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "engine/common/expr.hpp"
+#include "engine/common/named_values.hpp"
+#include "engine/common/result.hpp"
+#include "tuner/param_space.hpp"
+
+namespace ktune {
+
+inline constexpr int kSpecVersion = 1;
+
+enum class ElementType : std::uint8_t { i8, u8, i16, u16, i32, u32, i64, u64, f16, bf16, f32, f64 };
+const char* element_type_name(ElementType type) noexcept;  // "float", "int32", ...
+std::size_t element_size(ElementType type) noexcept;
+bool is_floating(ElementType type) noexcept;
+
+// How a configuration's parameter values reach the kernel source.
+enum class ParamPassing : std::uint8_t {
+  defines,    // -DNAME=value for every parameter (the default)
+  template_,  // entry<v1, v2, ...> through an NVRTC name expression
+};
+
+struct BufferInit {
+  enum class Kind : std::uint8_t { random, zeros, constant, iota } kind = Kind::zeros;
+  double low = -1.0, high = 1.0;  // random: uniform in [low, high)
+  double value = 0.0;             // constant
+  std::uint64_t seed = 0;         // random: per-buffer seed (spec seed mixed with the arg index)
+};
+
+struct Argument {
+  std::string name;
+  ElementType type = ElementType::f32;
+  bool is_buffer = false;
+  // buffers
+  std::optional<Expr> count;  // element count
+  BufferInit init;
+  bool output = false;
+  // scalars: an integer expression, or a floating literal for float/double scalars
+  std::optional<Expr> value;
+  double float_value = 0.0;
+};
+
+struct LaunchGeometry {
+  std::array<Expr, 3> grid;
+  std::array<Expr, 3> block;
+  Expr shared_memory_bytes;  // dynamic shared memory
+};
+
+struct Verification {
+  bool enabled = true;
+  Config reference;  // the configuration whose outputs are the truth (the default unless named)
+  double rtol = 1e-4;
+  double atol = 1e-4;
+};
+
+struct KernelSpec {
+  int version = kSpecVersion;
+  std::string name;
+  std::string description;
+  std::filesystem::path spec_path;    // empty for specs parsed from text
+  std::filesystem::path source_path;  // empty for inline source
+  std::string source;                 // the CUDA C++ text
+  std::string entry;                  // the __global__ function (template name for template_)
+
+  ParamSpace space;  // params, size names, constraints
+  Config default_config;
+  ParamPassing passing = ParamPassing::defines;
+  std::vector<std::string> template_args;  // template_: parameter names in template order
+
+  std::vector<std::string> compile_options;       // extra NVRTC options, e.g. "-std=c++17"
+  std::vector<std::filesystem::path> include_dirs;  // resolved against the spec's folder
+  bool arch_specific = false;                     // compile for sm_XXa (needed by wgmma & co.)
+
+  LaunchGeometry launch;
+  std::vector<Argument> args;
+  Verification verify;
+  std::optional<Expr> flops;  // per launch, for TFLOP/s in reports
+  std::optional<Expr> bytes;  // per launch, for GB/s in reports
+  std::uint64_t seed = 0x6b74756e65ULL;  // "ktune": initialisation seed
+
+  static Result<KernelSpec> from_file(const std::filesystem::path& path);
+  // `base_dir` resolves a relative "source" file and include dirs.
+  static Result<KernelSpec> from_json_text(std::string_view json_text, const std::filesystem::path& base_dir = {});
+
+  // Slot values for expressions: the configuration's parameters, then the sizes. Errors name a
+  // missing or unknown size or parameter.
+  Result<std::vector<std::int64_t>> slots(const Config& config, const Sizes& sizes) const;
+  // Checks sizes against the spec's size names (all present, none unknown, each >= 0).
+  Status check_sizes(const Sizes& sizes) const;
+  // The configuration of the defines/template arguments: "-DBM=64" ... or "sgemm<64, 64>".
+  std::vector<std::string> defines_for(const Config& config) const;
+  std::string name_expression_for(const Config& config) const;
+};
+
+}  // namespace ktune

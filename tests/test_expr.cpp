@@ -1,0 +1,3 @@
+#include <gtest/gtest.h>
+#include "engine/common/expr.hpp"
+TEST(Expr, Placeholder) { SUCCEED(); }

@@ -1,0 +1,4 @@
+#include "tools/commands.hpp"
+namespace ktune::cli {
+void add_key_command(CLI::App&) {}
+}  // namespace ktune::cli

@@ -1,0 +1,40 @@
+// ktune: the command-line tool. One table of subcommands (commands.hpp); every error is one line
+// on stderr and a non-zero exit status.
+#include <cstdio>
+#include <exception>
+
+#include "engine/common/result.hpp"
+#include "engine/version.hpp"
+#include "tools/commands.hpp"
+
+int main(int argc, char** argv) {
+  CLI::App app{"ktune: autotune CUDA kernels — compile the candidate configurations in parallel, "
+               "benchmark them on the GPU, remember the winner.",
+               "ktune"};
+  app.set_version_flag("--version", std::string("ktune ") + ktune::version_string());
+  app.require_subcommand(1);
+  app.fallthrough();
+
+  ktune::cli::add_doctor_command(app);
+  ktune::cli::add_space_command(app);
+  ktune::cli::add_key_command(app);
+  ktune::cli::add_compile_command(app);
+  ktune::cli::add_store_commands(app);
+  ktune::cli::add_lookup_command(app);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  } catch (const ktune::cli::CliFailure& e) {
+    std::fprintf(stderr, "ktune: error: %s\n", e.what());
+    return e.code();
+  } catch (const ktune::KtuneError& e) {
+    std::fprintf(stderr, "ktune: error: %s\n", e.what());
+    return 1;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "ktune: internal error: %s\n", e.what());
+    return 70;
+  }
+  return 0;
+}

@@ -1,0 +1,1 @@
+namespace ktune { int workers_placeholder = 0; }
