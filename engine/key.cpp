@@ -1,1 +1,198 @@
-#include "engine/spec.hpp"
+// Canonical forms and keys (docs/keys.md). The forms are JSON documents dumped with sorted keys
+// and no whitespace, so they are unambiguous (strings are escaped) and stable.
+#include "engine/key.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <cctype>
+
+namespace ktune {
+
+namespace {
+
+using json = nlohmann::json;  // std::map-backed: keys come out sorted
+
+bool ident_char(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; }
+
+// Punctuation that could fuse with a neighbour into another token ("a - -b" vs "a--b"); a space
+// between two of these is kept, so normalising never changes how the source tokenises.
+bool fusing_punct(char c) {
+  switch (c) {
+    case '+': case '-': case '*': case '/': case '%': case '<': case '>': case '=': case '!':
+    case '&': case '|': case '^': case ':': case '.': case '#':
+      return true;
+    default:
+      return false;
+  }
+}
+
+bool space_needed(char left, char right) {
+  return (ident_char(left) && ident_char(right)) || (fusing_punct(left) && fusing_punct(right)) ||
+         (left == '.' && std::isdigit(static_cast<unsigned char>(right)));
+}
+
+json constraint_texts(const ParamSpace& space) {
+  json out = json::array();
+  for (const auto& c : space.constraints) {
+    std::string compact;
+    for (char ch : c.expr.text())
+      if (!std::isspace(static_cast<unsigned char>(ch))) compact += ch;
+    out.push_back(compact);
+  }
+  return out;
+}
+
+std::string expr_text(const Expr& e) {
+  std::string compact;
+  for (char ch : e.text())
+    if (!std::isspace(static_cast<unsigned char>(ch))) compact += ch;
+  return compact;
+}
+
+}  // namespace
+
+std::string canonical_source(std::string_view source, std::string_view entry) {
+  std::string out;
+  out.reserve(source.size());
+  bool pending_space = false;
+  bool at_line_start = true;    // only whitespace seen since the last newline
+  bool in_directive = false;    // inside a preprocessor line
+  auto emit = [&](char c) {
+    // Inside a directive every space is kept (as one): "#define F (x)" and "#define F(x)" differ.
+    if (pending_space && !out.empty() && out.back() != '\n' && (in_directive || space_needed(out.back(), c)))
+      out += ' ';
+    pending_space = false;
+    out += c;
+    at_line_start = false;
+  };
+  auto end_line = [&] {
+    if (!out.empty() && out.back() != '\n') out += '\n';
+    pending_space = false;
+    at_line_start = true;
+    in_directive = false;
+  };
+
+  std::size_t i = 0;
+  const std::size_t n = source.size();
+  while (i < n) {
+    char c = source[i];
+    if (c == '\\' && i + 1 < n && source[i + 1] == '\n') {  // line continuation joins lines
+      i += 2;
+      pending_space = true;
+      continue;
+    }
+    if (c == '/' && i + 1 < n && source[i + 1] == '/') {
+      while (i < n && source[i] != '\n') ++i;
+      continue;
+    }
+    if (c == '/' && i + 1 < n && source[i + 1] == '*') {
+      std::size_t close = source.find("*/", i + 2);
+      i = close == std::string_view::npos ? n : close + 2;
+      pending_space = true;  // a comment separates tokens like whitespace does
+      continue;
+    }
+    if (c == '\n') {
+      // Newlines matter only to end preprocessor directives.
+      if (in_directive) end_line();
+      else pending_space = true;
+      at_line_start = true;
+      ++i;
+      continue;
+    }
+    if (std::isspace(static_cast<unsigned char>(c))) {
+      pending_space = true;
+      ++i;
+      continue;
+    }
+    if (c == '#' && at_line_start) {
+      end_line();
+      in_directive = true;
+      emit(c);
+      ++i;
+      continue;
+    }
+    if (c == '"' || c == '\'') {
+      std::size_t start = i++;
+      while (i < n && source[i] != c && source[i] != '\n') i += source[i] == '\\' ? 2 : 1;
+      i = std::min(i + 1, n);
+      emit(source[start]);
+      out.append(source.substr(start + 1, i - start - 1));
+      continue;
+    }
+    if (ident_char(c)) {
+      std::size_t start = i;
+      while (i < n && ident_char(source[i])) ++i;
+      std::string_view word = source.substr(start, i - start);
+      const bool is_entry = !std::isdigit(static_cast<unsigned char>(word[0])) && word == entry;
+      std::string_view replacement = is_entry ? kEntryPlaceholder : word;
+      emit(replacement[0]);
+      out.append(replacement.substr(1));
+      continue;
+    }
+    emit(c);
+    ++i;
+  }
+  if (!out.empty() && out.back() == '\n') out.pop_back();
+  return out;
+}
+
+std::string kernel_canonical_form(const KernelSpec& spec) {
+  json form;
+  form["form"] = "ktune-kernel";
+  form["version"] = kKeyFormatVersion;
+  form["source"] = canonical_source(spec.source, spec.entry);
+  form["passing"] = spec.passing == ParamPassing::template_ ? "template" : "defines";
+  form["template_args"] = spec.template_args;
+  form["options"] = spec.compile_options;
+  form["arch_specific"] = spec.arch_specific;
+  json params = json::array();
+  for (const auto& p : spec.space.params) params.push_back(json{{"name", p.name}, {"values", p.values}});
+  form["params"] = params;
+  form["sizes"] = spec.space.size_names;
+  form["constraints"] = constraint_texts(spec.space);
+  // The launch mapping and argument layout change what a measurement means, so they are part of
+  // what the kernel is; names, descriptions, the default and tolerances are not.
+  json launch;
+  for (int d = 0; d < 3; ++d) {
+    launch["grid"].push_back(expr_text(spec.launch.grid[static_cast<std::size_t>(d)]));
+    launch["block"].push_back(expr_text(spec.launch.block[static_cast<std::size_t>(d)]));
+  }
+  launch["shared_memory"] = expr_text(spec.launch.shared_memory_bytes);
+  form["launch"] = launch;
+  json args = json::array();
+  for (const auto& a : spec.args) {
+    json arg{{"type", element_type_name(a.type)}, {"buffer", a.is_buffer}};
+    if (a.is_buffer) arg["count"] = expr_text(*a.count);
+    else if (a.value) arg["value"] = expr_text(*a.value);
+    else arg["value"] = a.float_value;
+    args.push_back(arg);
+  }
+  form["args"] = args;
+  return form.dump();
+}
+
+std::string tuning_canonical_form(const KernelSpec& spec, const Sizes& sizes, const DeviceSignature& device,
+                                  const Toolchain& toolchain) {
+  json form;
+  form["form"] = "ktune-tuning";
+  form["version"] = kKeyFormatVersion;
+  form["kernel"] = kernel_key(spec).hex();
+  json size_values = json::array();
+  for (const auto& name : spec.space.size_names) {
+    auto value = find_value(sizes, name);
+    size_values.push_back(json::array({name, value.value_or(-1)}));
+  }
+  form["sizes"] = size_values;
+  form["device"] = json{{"name", device.name}, {"arch", device.arch}};
+  form["toolchain"] = json{{"nvrtc", toolchain.nvrtc_version}};
+  return form.dump();
+}
+
+Hash128 kernel_key(const KernelSpec& spec) { return xxh3_128(kernel_canonical_form(spec)); }
+
+Hash128 tuning_key(const KernelSpec& spec, const Sizes& sizes, const DeviceSignature& device,
+                   const Toolchain& toolchain) {
+  return xxh3_128(tuning_canonical_form(spec, sizes, device, toolchain));
+}
+
+}  // namespace ktune

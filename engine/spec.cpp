@@ -1,1 +1,96 @@
+// KernelSpec methods that do not parse: element types, slot layout, defines and name expressions.
 #include "engine/spec.hpp"
+
+#include <algorithm>
+
+namespace ktune {
+
+const char* element_type_name(ElementType type) noexcept {
+  switch (type) {
+    case ElementType::i8: return "int8";
+    case ElementType::u8: return "uint8";
+    case ElementType::i16: return "int16";
+    case ElementType::u16: return "uint16";
+    case ElementType::i32: return "int32";
+    case ElementType::u32: return "uint32";
+    case ElementType::i64: return "int64";
+    case ElementType::u64: return "uint64";
+    case ElementType::f16: return "half";
+    case ElementType::bf16: return "bfloat16";
+    case ElementType::f32: return "float";
+    case ElementType::f64: return "double";
+  }
+  return "unknown";
+}
+
+std::size_t element_size(ElementType type) noexcept {
+  switch (type) {
+    case ElementType::i8: case ElementType::u8: return 1;
+    case ElementType::i16: case ElementType::u16: case ElementType::f16: case ElementType::bf16: return 2;
+    case ElementType::i32: case ElementType::u32: case ElementType::f32: return 4;
+    case ElementType::i64: case ElementType::u64: case ElementType::f64: return 8;
+  }
+  return 0;
+}
+
+bool is_floating(ElementType type) noexcept {
+  return type == ElementType::f16 || type == ElementType::bf16 || type == ElementType::f32 || type == ElementType::f64;
+}
+
+Status KernelSpec::check_sizes(const Sizes& sizes) const {
+  auto all_names = [&] {
+    std::string s;
+    for (const auto& n : space.size_names) s += (s.empty() ? "" : ", ") + n;
+    return s.empty() ? std::string("(none)") : s;
+  };
+  for (const auto& [size, value] : sizes) {
+    if (std::find(space.size_names.begin(), space.size_names.end(), size) == space.size_names.end())
+      return make_error(Errc::invalid_argument,
+                        "unknown size " + size + " for kernel " + name + " (its sizes are " + all_names() + ")");
+    if (value < 0) return make_error(Errc::invalid_argument, "size " + size + " is negative (" + std::to_string(value) + ")");
+  }
+  for (const auto& size : space.size_names)
+    if (!find_value(sizes, size))
+      return make_error(Errc::invalid_argument,
+                        "missing size " + size + " for kernel " + name + " (give all of " + all_names() + ")");
+  return Ok{};
+}
+
+Result<std::vector<std::int64_t>> KernelSpec::slots(const Config& config, const Sizes& sizes) const {
+  if (auto ok = check_sizes(sizes); !ok) return ok.error();
+  std::vector<std::int64_t> out(static_cast<std::size_t>(space.slot_count()), 0);
+  for (const auto& [param, value] : config)
+    if (space.param_index(param) < 0) return make_error(Errc::invalid_argument, param + " is not a parameter of " + name);
+  for (std::size_t p = 0; p < space.params.size(); ++p) {
+    auto value = find_value(config, space.params[p].name);
+    if (!value) return make_error(Errc::invalid_argument, "the configuration has no value for " + space.params[p].name);
+    out[p] = *value;
+  }
+  for (std::size_t s = 0; s < space.size_names.size(); ++s)
+    out[space.params.size() + s] = *find_value(sizes, space.size_names[s]);
+  return out;
+}
+
+std::vector<std::string> KernelSpec::defines_for(const Config& config) const {
+  std::vector<std::string> defines;
+  for (const auto& [param, value] : config) {
+    if (passing == ParamPassing::template_ &&
+        std::find(template_args.begin(), template_args.end(), param) != template_args.end())
+      continue;
+    defines.push_back("-D" + param + "=" + std::to_string(value));
+  }
+  return defines;
+}
+
+std::string KernelSpec::name_expression_for(const Config& config) const {
+  if (passing != ParamPassing::template_) return entry;
+  std::string out = entry + "<";
+  for (std::size_t i = 0; i < template_args.size(); ++i) {
+    if (i) out += ", ";
+    auto value = find_value(config, template_args[i]);
+    out += std::to_string(value.value_or(0));
+  }
+  return out + ">";
+}
+
+}  // namespace ktune

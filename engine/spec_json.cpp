@@ -1,1 +1,617 @@
+// Parsing and validating a kernel spec (docs/spec.md). Every error names the field it is about,
+// as a path like "args[2].count", prefixed with the spec file's name.
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cctype>
+#include <fstream>
+#include <set>
+#include <sstream>
+
 #include "engine/spec.hpp"
+#include "tuner/search_space.hpp"
+
+namespace ktune {
+
+namespace {
+
+using json = nlohmann::ordered_json;
+
+// Specs are small; anything bigger is a mistake (or an attack) and is refused before parsing.
+constexpr std::size_t kMaxSpecBytes = 4u << 20;
+constexpr std::size_t kMaxSourceBytes = 16u << 20;
+constexpr std::size_t kMaxValuesPerParam = 1u << 16;
+
+struct SpecFailure {
+  std::string path;
+  std::string message;
+};
+
+std::size_t edit_distance(std::string_view a, std::string_view b) {
+  std::vector<std::size_t> row(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    std::size_t diagonal = row[0];
+    row[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      std::size_t above = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diagonal = above;
+    }
+  }
+  return row[b.size()];
+}
+
+bool is_identifier(std::string_view s) {
+  if (s.empty() || (!std::isalpha(static_cast<unsigned char>(s[0])) && s[0] != '_')) return false;
+  return std::all_of(s.begin(), s.end(), [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; });
+}
+
+std::string type_name(const json& j) {
+  switch (j.type()) {
+    case json::value_t::null: return "null";
+    case json::value_t::boolean: return "a boolean";
+    case json::value_t::number_integer:
+    case json::value_t::number_unsigned: return "an integer";
+    case json::value_t::number_float: return "a number";
+    case json::value_t::string: return "a string";
+    case json::value_t::array: return "an array";
+    case json::value_t::object: return "an object";
+    default: return "a value";
+  }
+}
+
+bool contains_identifier(std::string_view text, std::string_view name) {
+  std::size_t pos = 0;
+  while ((pos = text.find(name, pos)) != std::string_view::npos) {
+    auto ident = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; };
+    bool left = pos == 0 || !ident(text[pos - 1]);
+    bool right = pos + name.size() >= text.size() || !ident(text[pos + name.size()]);
+    if (left && right) return true;
+    pos += name.size();
+  }
+  return false;
+}
+
+std::optional<ElementType> parse_element_type(std::string name) {
+  static const std::pair<const char*, ElementType> table[] = {
+      {"float", ElementType::f32},   {"float32", ElementType::f32},   {"double", ElementType::f64},
+      {"float64", ElementType::f64}, {"half", ElementType::f16},      {"__half", ElementType::f16},
+      {"float16", ElementType::f16}, {"bf16", ElementType::bf16},     {"bfloat16", ElementType::bf16},
+      {"__nv_bfloat16", ElementType::bf16}, {"int", ElementType::i32}, {"int32", ElementType::i32},
+      {"int32_t", ElementType::i32}, {"unsigned", ElementType::u32},  {"unsigned int", ElementType::u32},
+      {"uint32", ElementType::u32},  {"uint32_t", ElementType::u32},  {"long long", ElementType::i64},
+      {"int64", ElementType::i64},   {"int64_t", ElementType::i64},   {"unsigned long long", ElementType::u64},
+      {"uint64", ElementType::u64},  {"uint64_t", ElementType::u64},  {"size_t", ElementType::u64},
+      {"int8", ElementType::i8},     {"int8_t", ElementType::i8},     {"char", ElementType::i8},
+      {"signed char", ElementType::i8}, {"uint8", ElementType::u8},   {"uint8_t", ElementType::u8},
+      {"unsigned char", ElementType::u8}, {"int16", ElementType::i16}, {"int16_t", ElementType::i16},
+      {"short", ElementType::i16},   {"uint16", ElementType::u16},    {"uint16_t", ElementType::u16},
+      {"unsigned short", ElementType::u16}};
+  for (const auto& [n, t] : table)
+    if (name == n) return t;
+  return std::nullopt;
+}
+
+class SpecReader {
+ public:
+  explicit SpecReader(std::filesystem::path base_dir) : base_dir_(std::move(base_dir)) {}
+
+  KernelSpec read(const json& root) {
+    KernelSpec spec;
+    expect_object(root, "");
+    check_fields(root, "", {"ktune_spec", "name", "description", "source", "entry", "sizes", "params", "constraints",
+                            "default", "pass_params", "template_args", "compile", "launch", "args", "verify",
+                            "metrics", "seed"});
+
+    const json& version = require(root, "ktune_spec", "");
+    if (!version.is_number_integer())
+      fail("ktune_spec", "must be an integer (the spec format version), got " + type_name(version));
+    if (version.get<std::int64_t>() != kSpecVersion)
+      fail("ktune_spec", "version " + version.dump() + " is not supported; this ktune reads version " +
+                             std::to_string(kSpecVersion));
+
+    spec.name = string_field(root, "name", "");
+    if (spec.name.empty() || spec.name.size() > 128 ||
+        !std::all_of(spec.name.begin(), spec.name.end(), [](char c) {
+          return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.';
+        }))
+      fail("name", "must be 1-128 characters of letters, digits, '_', '-' or '.'");
+    if (root.contains("description")) spec.description = string_field(root, "description", "");
+
+    read_source(root, spec);
+    spec.entry = string_field(root, "entry", "");
+    if (!is_identifier(spec.entry)) fail("entry", "\"" + spec.entry + "\" is not a C++ identifier");
+    if (!contains_identifier(spec.source, spec.entry))
+      fail("entry", "\"" + spec.entry + "\" does not appear in the kernel source");
+
+    read_sizes(root, spec);
+    read_params(root, spec);
+    read_constraints(root, spec);
+    read_passing(root, spec);
+    read_compile(root, spec);
+    read_launch(root, spec);
+    read_args(root, spec);
+    read_metrics(root, spec);
+    if (root.contains("seed")) {
+      const json& seed = root["seed"];
+      if (!seed.is_number_unsigned() && !(seed.is_number_integer() && seed.get<std::int64_t>() >= 0))
+        fail("seed", "must be a non-negative integer");
+      spec.seed = seed.get<std::uint64_t>();
+    }
+    spec.default_config = read_config(require(root, "default", ""), "default", spec);
+    read_verify(root, spec);
+    check_config_constraints(spec.default_config, "default", spec);
+    if (spec.verify.enabled) check_config_constraints(spec.verify.reference, "verify.against", spec);
+    return spec;
+  }
+
+ private:
+  [[noreturn]] void fail(const std::string& path, const std::string& message) { throw SpecFailure{path, message}; }
+
+  static std::string join(const std::string& path, const std::string& key) { return path.empty() ? key : path + "." + key; }
+  static std::string index(const std::string& path, std::size_t i) { return path + "[" + std::to_string(i) + "]"; }
+
+  void expect_object(const json& j, const std::string& path) {
+    if (!j.is_object()) fail(path.empty() ? "(top level)" : path, "must be an object, got " + type_name(j));
+  }
+
+  void check_fields(const json& object, const std::string& path, std::initializer_list<std::string_view> known) {
+    for (const auto& [key, value] : object.items()) {
+      if (std::find(known.begin(), known.end(), key) != known.end()) continue;
+      std::string_view best;
+      std::size_t best_distance = 3;
+      for (auto k : known) {
+        std::size_t d = edit_distance(key, k);
+        if (d < best_distance) {
+          best_distance = d;
+          best = k;
+        }
+      }
+      std::string hint = best.empty() ? std::string() : " (did you mean \"" + std::string(best) + "\"?)";
+      fail(join(path, key), "unknown field" + hint);
+    }
+  }
+
+  const json& require(const json& object, const std::string& key, const std::string& path) {
+    auto it = object.find(key);
+    if (it == object.end()) fail(join(path, key), "missing required field");
+    return *it;
+  }
+
+  std::string string_field(const json& object, const std::string& key, const std::string& path) {
+    const json& value = require(object, key, path);
+    if (!value.is_string()) fail(join(path, key), "must be a string, got " + type_name(value));
+    return value.get<std::string>();
+  }
+
+  std::vector<std::string> string_list(const json& value, const std::string& path) {
+    if (!value.is_array()) fail(path, "must be an array of strings, got " + type_name(value));
+    std::vector<std::string> out;
+    for (std::size_t i = 0; i < value.size(); ++i) {
+      if (!value[i].is_string()) fail(index(path, i), "must be a string, got " + type_name(value[i]));
+      out.push_back(value[i].get<std::string>());
+    }
+    return out;
+  }
+
+  std::string read_file(const std::filesystem::path& path, const std::string& field) {
+    std::error_code ec;
+    auto size = std::filesystem::file_size(path, ec);
+    if (ec) fail(field, "cannot read " + path.string() + ": " + ec.message());
+    if (size > kMaxSourceBytes) fail(field, path.string() + " is larger than 16 MiB");
+    std::ifstream in(path, std::ios::binary);
+    if (!in) fail(field, "cannot open " + path.string());
+    std::ostringstream text;
+    text << in.rdbuf();
+    return text.str();
+  }
+
+  void read_source(const json& root, KernelSpec& spec) {
+    const json& source = require(root, "source", "");
+    if (source.is_string()) {
+      spec.source_path = base_dir_ / source.get<std::string>();
+      spec.source = read_file(spec.source_path, "source");
+      return;
+    }
+    if (!source.is_object())
+      fail("source", "must be a file name or an object {\"file\": ...} or {\"code\": ...}, got " + type_name(source));
+    check_fields(source, "source", {"file", "code"});
+    if (source.contains("file") == source.contains("code")) fail("source", "give exactly one of \"file\" and \"code\"");
+    if (source.contains("file")) {
+      spec.source_path = base_dir_ / string_field(source, "file", "source");
+      spec.source = read_file(spec.source_path, "source.file");
+    } else {
+      spec.source = string_field(source, "code", "source");
+      if (spec.source.size() > kMaxSourceBytes) fail("source.code", "is larger than 16 MiB");
+    }
+    if (spec.source.find_first_not_of(" \t\r\n") == std::string::npos) fail("source", "the kernel source is empty");
+  }
+
+  void claim_name(const std::string& name, const std::string& path) {
+    if (!is_identifier(name)) fail(path, "\"" + name + "\" is not an identifier");
+    static constexpr std::string_view reserved[] = {"min", "max", "ceil_div", "abs", "log2", "is_pow2"};
+    if (std::find(std::begin(reserved), std::end(reserved), name) != std::end(reserved))
+      fail(path, "\"" + name + "\" is the name of a built-in function");
+    auto [it, inserted] = names_.emplace(name, path);
+    if (!inserted) fail(path, "duplicate name \"" + name + "\" (also used by " + it->second + ")");
+  }
+
+  void read_sizes(const json& root, KernelSpec& spec) {
+    if (!root.contains("sizes")) return;
+    spec.space.size_names = string_list(root["sizes"], "sizes");
+    for (std::size_t i = 0; i < spec.space.size_names.size(); ++i)
+      claim_name(spec.space.size_names[i], index("sizes", i));
+  }
+
+  void read_params(const json& root, KernelSpec& spec) {
+    const json& params = require(root, "params", "");
+    expect_object(params, "params");
+    if (params.empty()) fail("params", "declares no tunable parameter");
+    for (const auto& [name, values] : params.items()) {
+      std::string path = "params." + name;
+      claim_name(name, path);
+      if (!values.is_array()) fail(path, "must be an array of integers, got " + type_name(values));
+      if (values.empty()) fail(path, "empty value list");
+      if (values.size() > kMaxValuesPerParam) fail(path, "has more than 65536 values");
+      Parameter p{name, {}};
+      for (std::size_t i = 0; i < values.size(); ++i) {
+        const json& v = values[i];
+        if (v.is_boolean()) {
+          p.values.push_back(v.get<bool>() ? 1 : 0);
+          continue;
+        }
+        if (!v.is_number_integer()) fail(index(path, i), "must be an integer, got " + type_name(v) + " " + v.dump());
+        if (v.is_number_unsigned() && v.get<std::uint64_t>() > static_cast<std::uint64_t>(INT64_MAX))
+          fail(index(path, i), "is out of the 64-bit integer range");
+        p.values.push_back(v.get<std::int64_t>());
+      }
+      std::sort(p.values.begin(), p.values.end());
+      if (auto dup = std::adjacent_find(p.values.begin(), p.values.end()); dup != p.values.end())
+        fail(path, "lists the value " + std::to_string(*dup) + " twice");
+      spec.space.params.push_back(std::move(p));
+    }
+  }
+
+  Expr parse_expr(const json& value, const std::string& path, const KernelSpec& spec) {
+    std::string text;
+    if (value.is_number_integer()) text = value.dump();
+    else if (value.is_string()) text = value.get<std::string>();
+    else fail(path, "must be an integer or an expression string, got " + type_name(value));
+    if (text.find_first_not_of(" \t") == std::string::npos) fail(path, "the expression is empty");
+    auto expr = Expr::parse(text, spec.space.resolver(), path);
+    if (!expr) throw SpecFailure{"", expr.error().message};
+    return std::move(expr).value();
+  }
+
+  void read_constraints(const json& root, KernelSpec& spec) {
+    if (!root.contains("constraints")) return;
+    const json& list = root["constraints"];
+    if (!list.is_array()) fail("constraints", "must be an array of expression strings, got " + type_name(list));
+    const int n_params = static_cast<int>(spec.space.params.size());
+    for (std::size_t i = 0; i < list.size(); ++i) {
+      std::string path = index("constraints", i);
+      if (!list[i].is_string()) fail(path, "must be an expression string, got " + type_name(list[i]));
+      Expr expr = parse_expr(list[i], path, spec);
+      bool uses_sizes = std::any_of(expr.slots_used().begin(), expr.slots_used().end(), [&](int s) { return s >= n_params; });
+      if (expr.is_constant()) fail(path, "\"" + expr.text() + "\" names no parameter or size, so it constrains nothing");
+      spec.space.constraints.push_back(Constraint{std::move(expr), uses_sizes});
+    }
+  }
+
+  void read_passing(const json& root, KernelSpec& spec) {
+    if (root.contains("pass_params")) {
+      std::string how = string_field(root, "pass_params", "");
+      if (how == "defines") spec.passing = ParamPassing::defines;
+      else if (how == "template") spec.passing = ParamPassing::template_;
+      else fail("pass_params", "must be \"defines\" or \"template\", got \"" + how + "\"");
+    }
+    if (root.contains("template_args")) {
+      if (spec.passing != ParamPassing::template_) fail("template_args", "is only used with \"pass_params\": \"template\"");
+      spec.template_args = string_list(root["template_args"], "template_args");
+      std::set<std::string> seen;
+      for (std::size_t i = 0; i < spec.template_args.size(); ++i) {
+        const auto& name = spec.template_args[i];
+        if (spec.space.param_index(name) < 0) fail(index("template_args", i), "\"" + name + "\" is not a parameter");
+        if (!seen.insert(name).second) fail(index("template_args", i), "\"" + name + "\" is listed twice");
+      }
+    } else if (spec.passing == ParamPassing::template_) {
+      for (const auto& p : spec.space.params) spec.template_args.push_back(p.name);
+    }
+  }
+
+  void read_compile(const json& root, KernelSpec& spec) {
+    if (!root.contains("compile")) return;
+    const json& compile = root["compile"];
+    expect_object(compile, "compile");
+    check_fields(compile, "compile", {"options", "include_dirs", "arch_specific"});
+    if (compile.contains("options")) {
+      spec.compile_options = string_list(compile["options"], "compile.options");
+      for (std::size_t i = 0; i < spec.compile_options.size(); ++i) {
+        const auto& option = spec.compile_options[i];
+        // The target architecture and the parameters are ktune's to set.
+        if (option.rfind("-arch", 0) == 0 || option.rfind("--gpu-architecture", 0) == 0)
+          fail(index("compile.options", i), "the architecture is chosen by ktune (use \"arch_specific\" for sm_XXa)");
+        if (option.empty() || option[0] != '-') fail(index("compile.options", i), "\"" + option + "\" is not an option");
+      }
+    }
+    if (compile.contains("include_dirs"))
+      for (const auto& dir : string_list(compile["include_dirs"], "compile.include_dirs"))
+        spec.include_dirs.push_back(base_dir_ / dir);
+    if (compile.contains("arch_specific")) {
+      if (!compile["arch_specific"].is_boolean())
+        fail("compile.arch_specific", "must be true or false, got " + type_name(compile["arch_specific"]));
+      spec.arch_specific = compile["arch_specific"].get<bool>();
+    }
+  }
+
+  std::array<Expr, 3> read_dim3(const json& launch, const std::string& key, const KernelSpec& spec) {
+    std::string path = "launch." + key;
+    const json& dims = require(launch, key, "launch");
+    if (!dims.is_array() || dims.empty() || dims.size() > 3)
+      fail(path, "must be an array of 1 to 3 expressions (x, y, z)");
+    std::array<Expr, 3> out;
+    for (std::size_t i = 0; i < 3; ++i) out[i] = i < dims.size() ? parse_expr(dims[i], index(path, i), spec) : parse_expr(1, path, spec);
+    return out;
+  }
+
+  void read_launch(const json& root, KernelSpec& spec) {
+    const json& launch = require(root, "launch", "");
+    expect_object(launch, "launch");
+    check_fields(launch, "launch", {"grid", "block", "shared_memory"});
+    spec.launch.grid = read_dim3(launch, "grid", spec);
+    spec.launch.block = read_dim3(launch, "block", spec);
+    spec.launch.shared_memory_bytes =
+        parse_expr(launch.contains("shared_memory") ? launch["shared_memory"] : json(0), "launch.shared_memory", spec);
+  }
+
+  BufferInit read_init(const json& init, const std::string& path, std::size_t arg_index, std::uint64_t seed) {
+    BufferInit out;
+    out.seed = seed ^ (0x9e3779b97f4a7c15ULL * (arg_index + 1));
+    if (init.is_number()) {
+      out.kind = BufferInit::Kind::constant;
+      out.value = init.get<double>();
+      return out;
+    }
+    if (init.is_string()) {
+      std::string kind = init.get<std::string>();
+      if (kind == "random") out.kind = BufferInit::Kind::random;
+      else if (kind == "zeros") out.kind = BufferInit::Kind::zeros;
+      else if (kind == "iota") out.kind = BufferInit::Kind::iota;
+      else fail(path, "must be \"random\", \"zeros\", \"iota\", a number, or {\"random\": {...}} / {\"constant\": x}");
+      return out;
+    }
+    if (!init.is_object() || init.size() != 1)
+      fail(path, "must be \"random\", \"zeros\", \"iota\", a number, or {\"random\": {...}} / {\"constant\": x}");
+    check_fields(init, path, {"random", "constant"});
+    if (init.contains("constant")) {
+      if (!init["constant"].is_number()) fail(path + ".constant", "must be a number");
+      out.kind = BufferInit::Kind::constant;
+      out.value = init["constant"].get<double>();
+      return out;
+    }
+    const json& random = init["random"];
+    expect_object(random, path + ".random");
+    check_fields(random, path + ".random", {"min", "max"});
+    out.kind = BufferInit::Kind::random;
+    if (random.contains("min")) {
+      if (!random["min"].is_number()) fail(path + ".random.min", "must be a number");
+      out.low = random["min"].get<double>();
+    }
+    if (random.contains("max")) {
+      if (!random["max"].is_number()) fail(path + ".random.max", "must be a number");
+      out.high = random["max"].get<double>();
+    }
+    if (!(out.low < out.high)) fail(path + ".random", "min must be less than max");
+    return out;
+  }
+
+  void read_args(const json& root, KernelSpec& spec) {
+    const json& args = require(root, "args", "");
+    if (!args.is_array()) fail("args", "must be an array of arguments, got " + type_name(args));
+    std::map<std::string, std::string> arg_names;
+    bool any_output = false;
+    for (std::size_t i = 0; i < args.size(); ++i) {
+      std::string path = index("args", i);
+      const json& a = args[i];
+      expect_object(a, path);
+      Argument arg;
+      arg.name = string_field(a, "name", path);
+      if (!is_identifier(arg.name)) fail(path + ".name", "\"" + arg.name + "\" is not an identifier");
+      if (auto [it, inserted] = arg_names.emplace(arg.name, path); !inserted)
+        fail(path + ".name", "duplicate argument name \"" + arg.name + "\" (also " + it->second + ")");
+      path = "args." + arg.name;
+      std::string type = string_field(a, "type", path);
+      // "const float*", "float *" and "float*" all mean a float buffer.
+      std::string base = type;
+      if (base.rfind("const ", 0) == 0) base = base.substr(6);
+      while (!base.empty() && base.back() == ' ') base.pop_back();
+      arg.is_buffer = !base.empty() && base.back() == '*';
+      if (arg.is_buffer) base.pop_back();
+      while (!base.empty() && base.back() == ' ') base.pop_back();
+      auto element = parse_element_type(base);
+      if (!element) fail(path + ".type", "unknown type \"" + type + "\" (e.g. float*, half*, int, int64, double)");
+      arg.type = *element;
+      if (arg.is_buffer) {
+        check_fields(a, path, {"name", "type", "count", "init", "output"});
+        arg.count = parse_expr(require(a, "count", path), path + ".count", spec);
+        if (a.contains("output")) {
+          if (!a["output"].is_boolean()) fail(path + ".output", "must be true or false");
+          arg.output = a["output"].get<bool>();
+        }
+        any_output = any_output || arg.output;
+        if (a.contains("init")) arg.init = read_init(a["init"], path + ".init", i, spec.seed);
+      } else {
+        check_fields(a, path, {"name", "type", "value"});
+        const json& value = require(a, "value", path);
+        if (is_floating(arg.type) && value.is_number_float()) arg.float_value = value.get<double>();
+        else arg.value = parse_expr(value, path + ".value", spec);
+      }
+      spec.args.push_back(std::move(arg));
+    }
+    if (!any_output && !args.empty())
+      fail("args", "no buffer is marked \"output\": true, so nothing could be verified");
+  }
+
+  void read_metrics(const json& root, KernelSpec& spec) {
+    if (!root.contains("metrics")) return;
+    const json& metrics = root["metrics"];
+    expect_object(metrics, "metrics");
+    check_fields(metrics, "metrics", {"flops", "bytes"});
+    if (metrics.contains("flops")) spec.flops = parse_expr(metrics["flops"], "metrics.flops", spec);
+    if (metrics.contains("bytes")) spec.bytes = parse_expr(metrics["bytes"], "metrics.bytes", spec);
+  }
+
+  Config read_config(const json& object, const std::string& path, const KernelSpec& spec) {
+    expect_object(object, path);
+    Config config;
+    for (const auto& [name, value] : object.items())
+      if (spec.space.param_index(name) < 0) fail(path + "." + name, "is not a parameter");
+    for (const auto& p : spec.space.params) {
+      if (!object.contains(p.name)) fail(path, "has no value for parameter " + p.name);
+      const json& v = object[p.name];
+      std::int64_t x = 0;
+      if (v.is_boolean()) x = v.get<bool>() ? 1 : 0;
+      else if (v.is_number_integer()) x = v.get<std::int64_t>();
+      else fail(path + "." + p.name, "must be an integer, got " + type_name(v));
+      if (!std::binary_search(p.values.begin(), p.values.end(), x))
+        fail(path + "." + p.name, std::to_string(x) + " is not one of the values listed in params." + p.name);
+      config.emplace_back(p.name, x);
+    }
+    return config;
+  }
+
+  void read_verify(const json& root, KernelSpec& spec) {
+    spec.verify.reference = spec.default_config;
+    if (!root.contains("verify")) return;
+    const json& verify = root["verify"];
+    if (verify.is_boolean()) {
+      spec.verify.enabled = verify.get<bool>();
+      return;
+    }
+    expect_object(verify, "verify");
+    check_fields(verify, "verify", {"against", "rtol", "atol"});
+    if (verify.contains("against")) {
+      const json& against = verify["against"];
+      if (against.is_string()) {
+        if (against.get<std::string>() != "default")
+          fail("verify.against", "must be \"default\" or a configuration object");
+      } else {
+        spec.verify.reference = read_config(against, "verify.against", spec);
+      }
+    }
+    for (const char* key : {"rtol", "atol"}) {
+      if (!verify.contains(key)) continue;
+      const json& v = verify[key];
+      if (!v.is_number() || v.get<double>() < 0) fail(std::string("verify.") + key, "must be a non-negative number");
+      (std::string(key) == "rtol" ? spec.verify.rtol : spec.verify.atol) = v.get<double>();
+    }
+  }
+
+  // The default and the reference must be valid wherever sizes do not matter; a constraint that
+  // rejects them is either wrong for them or wrong for every configuration, and we say which.
+  void check_config_constraints(const Config& config, const std::string& path, const KernelSpec& spec) {
+    std::vector<std::int64_t> slots(static_cast<std::size_t>(spec.space.slot_count()), 0);
+    for (std::size_t p = 0; p < config.size(); ++p) slots[p] = config[p].second;
+    for (std::size_t c = 0; c < spec.space.constraints.size(); ++c) {
+      const Constraint& constraint = spec.space.constraints[c];
+      if (constraint.uses_sizes) continue;
+      EvalResult r = constraint.expr.evaluate(slots);
+      if (r.ok() && r.value != 0) continue;
+      std::string cpath = index("constraints", c);
+      ParamSpace alone;
+      alone.params = spec.space.params;
+      alone.size_names = spec.space.size_names;
+      auto expr = Expr::parse(constraint.expr.text(), alone.resolver());
+      alone.constraints.push_back(Constraint{std::move(expr).value(), false});
+      if (alone.product() <= 50'000'000) {
+        auto space = SearchSpace::build(alone, nullptr);
+        if (!space) fail(cpath, "\"" + constraint.expr.text() + "\" is not satisfied by any configuration");
+      }
+      if (!r.ok())
+        fail(path, "cannot evaluate " + cpath + " \"" + constraint.expr.text() + "\" for " + format_named(config) +
+                       ": " + eval_error_text(r.error));
+      fail(path, format_named(config) + " violates " + cpath + " \"" + constraint.expr.text() + "\"");
+    }
+  }
+
+  std::filesystem::path base_dir_;
+  std::map<std::string, std::string> names_;  // parameter and size names -> where declared
+};
+
+// nlohmann keeps the last of duplicate keys silently; a spec with "BM" twice is a mistake we name.
+json parse_rejecting_duplicates(std::string_view text) {
+  std::vector<std::set<std::string>> open_objects;
+  std::string duplicate;
+  json::parser_callback_t callback = [&](int, json::parse_event_t event, json& parsed) {
+    switch (event) {
+      case json::parse_event_t::object_start: open_objects.emplace_back(); break;
+      case json::parse_event_t::object_end: open_objects.pop_back(); break;
+      case json::parse_event_t::key:
+        if (!open_objects.back().insert(parsed.get<std::string>()).second && duplicate.empty())
+          duplicate = parsed.get<std::string>();
+        break;
+      default: break;
+    }
+    return true;
+  };
+  json root = json::parse(text.begin(), text.end(), callback);
+  if (!duplicate.empty()) throw SpecFailure{duplicate, "duplicate key in the JSON (a later value would silently win)"};
+  return root;
+}
+
+std::string line_and_column(std::string_view text, std::size_t byte) {
+  std::size_t line = 1, column = 1;
+  for (std::size_t i = 0; i < std::min(byte, text.size()); ++i) {
+    if (text[i] == '\n') {
+      ++line;
+      column = 1;
+    } else {
+      ++column;
+    }
+  }
+  return "line " + std::to_string(line) + ", column " + std::to_string(column);
+}
+
+Result<KernelSpec> parse_spec(std::string_view text, const std::filesystem::path& base_dir, const std::string& origin) {
+  auto error = [&](const std::string& message) { return make_error(Errc::invalid_spec, origin + ": " + message); };
+  if (text.size() > kMaxSpecBytes) return error("larger than 4 MiB; not a kernel spec");
+  try {
+    json root = parse_rejecting_duplicates(text);
+    return SpecReader(base_dir).read(root);
+  } catch (const SpecFailure& failure) {
+    return error(failure.path.empty() ? failure.message : failure.path + ": " + failure.message);
+  } catch (const json::parse_error& e) {
+    std::string what = e.what();
+    // "[json.exception.parse_error.101] parse error at line 3, column 5: ..." -> keep the reason.
+    auto colon = what.find(": ", what.find("parse error"));
+    return error("not valid JSON at " + line_and_column(text, e.byte == 0 ? 0 : e.byte - 1) + ": " +
+                 (colon == std::string::npos ? what : what.substr(colon + 2)));
+  } catch (const json::exception& e) {
+    return error(std::string("malformed spec: ") + e.what());
+  }
+}
+
+}  // namespace
+
+Result<KernelSpec> KernelSpec::from_json_text(std::string_view json_text, const std::filesystem::path& base_dir) {
+  return parse_spec(json_text, base_dir, "spec");
+}
+
+Result<KernelSpec> KernelSpec::from_file(const std::filesystem::path& path) {
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec))
+    return make_error(Errc::not_found, path.string() + ": no such spec file");
+  auto size = std::filesystem::file_size(path, ec);
+  if (ec) return make_error(Errc::io, path.string() + ": " + ec.message());
+  if (size > kMaxSpecBytes) return make_error(Errc::invalid_spec, path.string() + ": larger than 4 MiB; not a kernel spec");
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return make_error(Errc::io, path.string() + ": cannot open");
+  std::ostringstream text;
+  text << in.rdbuf();
+  auto spec = parse_spec(text.str(), path.parent_path(), path.string());
+  if (spec) spec->spec_path = path;
+  return spec;
+}
+
+}  // namespace ktune

@@ -1,4 +1,134 @@
+// `ktune doctor` — is this machine ready to compile and to tune? One line per check: "ok", "--"
+// for something missing that limits what ktune can do here, "FAIL" for something that breaks it.
+#include <nvrtc.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+
+#include "engine/cuda/cupti_api.hpp"
+#include "engine/cuda/driver_api.hpp"
+#include "engine/toolchain.hpp"
+#include "engine/version.hpp"
+#include "store/store_path.hpp"
 #include "tools/commands.hpp"
+
 namespace ktune::cli {
-void add_doctor_command(CLI::App&) {}
+
+namespace {
+
+void line(const char* status, const std::string& what) { std::printf("  %-5s %s\n", status, what.c_str()); }
+
+std::string human_bytes(std::uintmax_t bytes) {
+  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+  double value = static_cast<double>(bytes);
+  int unit = 0;
+  while (value >= 1024 && unit < 4) {
+    value /= 1024;
+    ++unit;
+  }
+  char text[32];
+  std::snprintf(text, sizeof text, unit ? "%.1f %s" : "%.0f %s", value, units[unit]);
+  return text;
+}
+
+// A real compile of a trivial kernel proves NVRTC and its builtins library load and work.
+bool nvrtc_compiles(std::string& detail) {
+  const char* source = "extern \"C\" __global__ void ktune_doctor(float* x) { x[threadIdx.x] *= 2.0f; }";
+  nvrtcProgram program = nullptr;
+  if (nvrtcCreateProgram(&program, source, "doctor.cu", 0, nullptr, nullptr) != NVRTC_SUCCESS) {
+    detail = "nvrtcCreateProgram failed";
+    return false;
+  }
+  const char* options[] = {"--gpu-architecture=sm_90"};
+  auto start = std::chrono::steady_clock::now();
+  nvrtcResult rc = nvrtcCompileProgram(program, 1, options);
+  double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  std::size_t cubin_size = 0;
+  if (rc == NVRTC_SUCCESS) nvrtcGetCUBINSize(program, &cubin_size);
+  nvrtcDestroyProgram(&program);
+  if (rc != NVRTC_SUCCESS) {
+    detail = std::string("test compile failed: ") + nvrtcGetErrorString(rc);
+    return false;
+  }
+  char text[96];
+  std::snprintf(text, sizeof text, "test compile to sm_90 CUBIN: %zu bytes in %.0f ms", cubin_size, ms);
+  detail = text;
+  return true;
+}
+
+std::filesystem::path self_dir() {
+  std::error_code ec;
+  auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  return ec ? std::filesystem::path() : exe.parent_path();
+}
+
+int run() {
+  bool broken = false;
+  std::printf("ktune %s\n", version_string());
+
+  Toolchain toolchain = current_toolchain();
+  auto archs = nvrtc_supported_archs();
+  std::string arch_text = archs.empty() ? "none" : "sm_" + std::to_string(archs.front()) + " .. sm_" + std::to_string(archs.back());
+  std::string compile_detail;
+  if (nvrtc_compiles(compile_detail)) {
+    line("ok", "NVRTC " + toolchain.nvrtc_version + ", targets " + arch_text + "; " + compile_detail);
+  } else {
+    line("FAIL", "NVRTC " + toolchain.nvrtc_version + ": " + compile_detail);
+    broken = true;
+  }
+
+  std::filesystem::path dir = self_dir();
+  std::filesystem::path worker;
+  for (auto candidate : {dir / "ktune-worker", dir / ".." / "workers" / "ktune-worker"})
+    if (::access(candidate.c_str(), X_OK) == 0) {
+      worker = candidate.lexically_normal();
+      break;
+    }
+  if (worker.empty()) {
+    line("FAIL", "ktune-worker not found next to " + (dir / "ktune").string() + " (compiles need it)");
+    broken = true;
+  } else {
+    line("ok", "compile worker " + worker.string());
+  }
+
+  auto devices = cuda::list_devices();
+  if (devices) {
+    auto api = cuda::DriverApi::load();
+    int v = (*api)->driver_version;
+    line("ok", "NVIDIA driver, CUDA " + std::to_string(v / 1000) + "." + std::to_string(v % 1000 / 10));
+    for (const auto& d : *devices)
+      line("ok", "GPU " + std::to_string(d.ordinal) + ": " + d.name + " (" + d.arch + ", " +
+                     std::to_string(d.multiprocessors) + " SMs, " + human_bytes(d.total_memory) + ", L2 " +
+                     human_bytes(static_cast<std::uintmax_t>(d.l2_cache_bytes)) + ")");
+  } else {
+    line("--", "GPU: " + devices.error().message);
+    line("", "without a GPU: `ktune space`, `ktune key`, `ktune compile` and lookups work; tuning does not");
+  }
+
+  auto cupti = cuda::load_cupti();
+  if (cupti)
+    line("ok", "CUPTI " + std::to_string((*cupti)->api_version) + " (" + (*cupti)->path + "), kernel-only timing");
+  else
+    line("--", cupti.error().message + "; timing would fall back to CUDA events");
+
+  std::filesystem::path store = default_store_path();
+  std::error_code ec;
+  if (std::filesystem::exists(store, ec))
+    line("ok", "store " + store.string() + " (" + human_bytes(std::filesystem::file_size(store, ec)) + ")");
+  else
+    line("ok", "store " + store.string() + " (not created yet; the first tune or import creates it)");
+  std::printf("%s\n", broken ? "ktune cannot work on this machine: see FAIL above" : "ready");
+  return broken ? 1 : 0;
+}
+
+}  // namespace
+
+void add_doctor_command(CLI::App& app) {
+  app.add_subcommand("doctor", "Check the toolchain, GPU, CUPTI and store; say what works here")->callback([] {
+    if (int rc = run(); rc != 0) throw CliFailure("doctor found a problem", rc);
+  });
+}
+
 }  // namespace ktune::cli

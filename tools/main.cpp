@@ -25,7 +25,10 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    // --help and --version are "errors" with exit code 0; real usage errors get one line.
+    if (e.get_exit_code() == 0) return app.exit(e);
+    std::fprintf(stderr, "ktune: error: %s (see ktune --help)\n", e.what());
+    return 2;
   } catch (const ktune::cli::CliFailure& e) {
     std::fprintf(stderr, "ktune: error: %s\n", e.what());
     return e.code();
