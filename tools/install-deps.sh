@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs what ktune builds against on Debian 12 (the CUDA toolkit itself must already be at
+# /usr/local/cuda or $CUDA_HOME: it is not a Debian package). Safe to run again: installs only
+# what is missing.
+set -euo pipefail
+
+packages=(build-essential cmake ninja-build pkg-config git
+          libtbb-dev libsqlite3-dev nlohmann-json3-dev libxxhash-dev
+          libgtest-dev libgmock-dev libcli11-dev libfmt-dev sqlite3 file)
+
+cuda=${CUDA_HOME:-/usr/local/cuda}
+if [[ ! -x $cuda/bin/nvcc && ! -f $cuda/include/nvrtc.h ]]; then
+  echo "ktune: the CUDA toolkit was not found at $cuda (set CUDA_HOME); install CUDA 12.x or 13.x first" >&2
+  exit 1
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  sudo=""
+  [[ $(id -u) -ne 0 ]] && sudo="sudo"
+  echo "ktune: installing ${missing[*]}"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
