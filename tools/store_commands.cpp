@@ -1,6 +1,219 @@
-// `ktune show|export|import` — placeholder until the Store issue lands the store.
+// `ktune show`, `ktune export`, `ktune import`: what the store holds, and moving its lookup table
+// between machines (docs/lookup-table.md).
+#include <nlohmann/json.hpp>
+
+#include <cstdio>
+#include <filesystem>
+#include <algorithm>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "engine/common/named_values.hpp"
+#include "store/store.hpp"
+#include "store/store_path.hpp"
+#include "store/table_format.hpp"
 #include "tools/commands.hpp"
 
 namespace ktune::cli {
-void add_store_commands(CLI::App&) {}
+
+namespace {
+
+constexpr const char* kDbHelp = "store file (default: $KTUNE_DB, else $XDG_CACHE_HOME/ktune/ktune.db or ~/.cache/ktune/ktune.db)";
+
+// show and export only read: a missing store is an error, not a reason to create an empty one.
+store::Store open_existing(const std::string& db_option) {
+  const std::filesystem::path path = default_store_path(db_option);
+  if (!std::filesystem::exists(path))
+    throw CliFailure("no store at '" + path.string() + "' (nothing has been tuned or imported there yet)");
+  return store::Store::open(path).value_or_throw();
+}
+
+std::string human_time(double ns) {
+  char buffer[32];
+  if (ns >= 1e9) std::snprintf(buffer, sizeof buffer, "%.3g s", ns / 1e9);
+  else if (ns >= 1e6) std::snprintf(buffer, sizeof buffer, "%.3g ms", ns / 1e6);
+  else if (ns >= 1e3) std::snprintf(buffer, sizeof buffer, "%.3g us", ns / 1e3);
+  else std::snprintf(buffer, sizeof buffer, "%.3g ns", ns);
+  return buffer;
+}
+
+void print_table(const std::vector<std::vector<std::string>>& rows) {
+  std::vector<std::size_t> widths;
+  for (const auto& row : rows)
+    for (std::size_t c = 0; c < row.size(); ++c) {
+      if (widths.size() <= c) widths.push_back(0);
+      widths[c] = std::max(widths[c], row[c].size());
+    }
+  for (const auto& row : rows) {
+    std::string line;
+    for (std::size_t c = 0; c < row.size(); ++c) {
+      line += row[c];
+      if (c + 1 < row.size()) line += std::string(widths[c] - row[c].size() + 2, ' ');
+    }
+    std::printf("%s\n", line.c_str());
+  }
+}
+
+struct ShowArgs {
+  std::string db, kernel, device;
+  bool json = false;
+};
+
+void run_show(const ShowArgs& args) {
+  auto store = open_existing(args.db);
+  const auto stats = store.stats().value_or_throw();
+  const auto table = store.export_table({args.kernel, args.device}).value_or_throw();
+  const auto kernels = store.kernels().value_or_throw();
+  std::map<std::string, std::string> names;
+  for (const auto& k : kernels) names[k.kernel_key] = k.name;
+
+  if (args.json) {
+    nlohmann::ordered_json out;
+    out["store"] = store.path().string();
+    out["kernels"] = stats.kernels;
+    out["tunings"] = stats.tunings;
+    out["measurements"] = stats.measurements;
+    out["best_entries"] = stats.best_entries;
+    out["entries"] = nlohmann::ordered_json::array();
+    for (const auto& e : table.entries) {
+      nlohmann::ordered_json entry;
+      entry["kernel"] = names[e.tuning.kernel_key];
+      entry["kernel_key"] = e.tuning.kernel_key;
+      entry["tuning_key"] = e.tuning.tuning_key;
+      entry["sizes"] = nlohmann::ordered_json::object();
+      for (const auto& [n, v] : e.tuning.sizes) entry["sizes"][n] = v;
+      entry["device"] = e.tuning.device;
+      entry["arch"] = e.tuning.arch;
+      entry["toolchain"] = e.tuning.toolchain;
+      entry["config"] = nlohmann::ordered_json::object();
+      for (const auto& [n, v] : e.config) entry["config"][n] = v;
+      entry["time_ns"] = e.time_ns;
+      entry["default_time_ns"] = e.default_time_ns ? nlohmann::ordered_json(*e.default_time_ns) : nullptr;
+      entry["tuned_at"] = store::format_utc(e.tuned_at);
+      out["entries"].push_back(std::move(entry));
+    }
+    std::printf("%s\n", out.dump(2).c_str());
+    return;
+  }
+
+  std::printf("store %s: %lld kernels, %lld tuned entries, %lld measurements\n", store.path().c_str(),
+              static_cast<long long>(stats.kernels), static_cast<long long>(stats.best_entries),
+              static_cast<long long>(stats.measurements));
+  if (table.entries.empty()) {
+    std::printf("no tuned entries%s\n", args.kernel.empty() && args.device.empty() ? "" : " match the filter");
+    return;
+  }
+  std::vector<std::vector<std::string>> rows{
+      {"KERNEL", "SIZES", "DEVICE", "ARCH", "TOOLCHAIN", "BEST", "DEFAULT", "SPEEDUP", "CONFIG", "TUNED"}};
+  for (const auto& e : table.entries) {
+    std::string speedup = "-";
+    if (e.default_time_ns) {
+      char buffer[32];
+      std::snprintf(buffer, sizeof buffer, "%.2fx", *e.default_time_ns / e.time_ns);
+      speedup = buffer;
+    }
+    rows.push_back({names[e.tuning.kernel_key], format_named(e.tuning.sizes), e.tuning.device, e.tuning.arch,
+                    e.tuning.toolchain, human_time(e.time_ns), e.default_time_ns ? human_time(*e.default_time_ns) : "-",
+                    speedup, format_named(e.config), store::format_utc(e.tuned_at).substr(0, 10)});
+  }
+  print_table(rows);
+}
+
+struct ExportArgs {
+  std::string db, kernel, device, output;
+};
+
+void run_export(const ExportArgs& args) {
+  auto store = open_existing(args.db);
+  const auto table = store.export_table({args.kernel, args.device}).value_or_throw();
+  if (table.entries.empty())
+    std::fprintf(stderr, "ktune: warning: no tuned entries%s; the table is empty\n",
+                 args.kernel.empty() && args.device.empty() ? "" : " match the filter");
+  const std::string text = store::table_to_json(table);
+  if (args.output.empty() || args.output == "-") {
+    std::fwrite(text.data(), 1, text.size(), stdout);
+    if (std::fflush(stdout) != 0) throw CliFailure("cannot write the table to standard output");
+    return;
+  }
+  // Written next to the target and renamed over it, so a reader never sees half a table.
+  const std::filesystem::path target(args.output);
+  const std::filesystem::path temp = target.string() + ".tmp";
+  {
+    std::ofstream out(temp, std::ios::binary | std::ios::trunc);
+    out << text;
+    out.close();
+    if (!out) throw CliFailure("cannot write '" + temp.string() + "'");
+  }
+  std::error_code ec;
+  std::filesystem::rename(temp, target, ec);
+  if (ec) throw CliFailure("cannot rename '" + temp.string() + "' to '" + target.string() + "': " + ec.message());
+}
+
+struct ImportArgs {
+  std::string db, file, on_conflict = "keep-faster";
+};
+
+void run_import(const ImportArgs& args) {
+  const auto policy = store::parse_conflict_policy(args.on_conflict);
+  if (!policy) throw CliFailure("--on-conflict must be keep-faster, keep-newer, replace or fail");
+  std::string text;
+  if (args.file == "-") {
+    std::ostringstream buffer;
+    buffer << std::cin.rdbuf();
+    text = buffer.str();
+  } else {
+    std::ifstream in(args.file, std::ios::binary);
+    if (!in) throw CliFailure("cannot read '" + args.file + "'");
+    std::ostringstream buffer;
+    buffer << in.rdbuf();
+    text = buffer.str();
+  }
+  auto table = store::table_from_json(text);
+  if (!table) throw CliFailure(args.file + ": " + table.error().message + "; nothing was imported");
+  auto store = store::Store::open(default_store_path(args.db)).value_or_throw();
+  auto summary = store.import_table(*table, {*policy});
+  if (!summary) throw CliFailure(args.file + ": " + summary.error().message + "; nothing was imported");
+  std::printf("imported %s into %s: %zu kernels added, %zu entries added, %zu replaced, %zu kept, %zu unchanged\n",
+              args.file.c_str(), store.path().c_str(), summary->kernels_added, summary->entries_added,
+              summary->entries_replaced, summary->entries_kept, summary->entries_unchanged);
+}
+
+}  // namespace
+
+void add_store_commands(CLI::App& app) {
+  {
+    auto args = std::make_shared<ShowArgs>();
+    auto* cmd = app.add_subcommand("show", "List what the store holds: kernels, sizes, devices, best times");
+    cmd->add_option("--db", args->db, kDbHelp);
+    cmd->add_option("--kernel", args->kernel, "only this kernel (by name)");
+    cmd->add_option("--device", args->device, "only this device (by name)");
+    cmd->add_flag("--json", args->json, "print JSON instead of a table");
+    cmd->callback([args] { run_show(*args); });
+  }
+  {
+    auto args = std::make_shared<ExportArgs>();
+    auto* cmd = app.add_subcommand("export", "Write the lookup table as JSON (docs/lookup-table.md)");
+    cmd->add_option("--db", args->db, kDbHelp);
+    cmd->add_option("--kernel", args->kernel, "only this kernel (by name)");
+    cmd->add_option("--device", args->device, "only this device (by name)");
+    cmd->add_option("-o,--output", args->output, "write to this file instead of standard output");
+    cmd->callback([args] { run_export(*args); });
+  }
+  {
+    auto args = std::make_shared<ImportArgs>();
+    auto* cmd = app.add_subcommand("import", "Merge an exported lookup table into the store (all or nothing)");
+    cmd->add_option("table", args->file, "the table file ('-' for standard input)")->required();
+    cmd->add_option("--db", args->db, kDbHelp);
+    cmd->add_option("--on-conflict", args->on_conflict,
+                    "when an entry is already stored differently: keep-faster (default), keep-newer, replace, fail")
+        ->check(CLI::IsMember({"keep-faster", "keep-newer", "replace", "fail"}));
+    cmd->callback([args] { run_import(*args); });
+  }
+}
+
 }  // namespace ktune::cli

@@ -1,0 +1,103 @@
+#pragma once
+// What the store holds, as plain data. The engine computes keys and fills these in; the store
+// never looks inside a kernel (kernel_json is opaque text kept for verification on import).
+//
+// Units, everywhere in the store and its export format: kernel times in nanoseconds (double),
+// host-side durations (compile time, tuning wall time) in seconds, timestamps in Unix seconds (UTC).
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "engine/common/named_values.hpp"
+#include "engine/common/result.hpp"
+
+namespace ktune::store {
+
+enum class MeasurementStatus : std::uint8_t {
+  ok,
+  compile_error,
+  invalid_config,
+  launch_error,
+  wrong_result,
+  timeout,
+  crash,
+  pruned,
+};
+std::string_view to_string(MeasurementStatus status) noexcept;
+std::optional<MeasurementStatus> parse_measurement_status(std::string_view text) noexcept;
+
+struct KernelRecord {
+  std::string kernel_key;   // 32 lowercase hex digits
+  std::string name;         // "sgemm_tiled"
+  std::string kernel_json;  // the engine's canonical kernel form; kernel_key == xxh3_128(kernel_json).hex()
+  friend bool operator==(const KernelRecord&, const KernelRecord&) = default;
+};
+
+// One question the lookup table answers: a kernel at some sizes on a device with a toolchain.
+struct TuningRecord {
+  std::string tuning_key;  // 32 hex = hash(kernel key, sizes, device, toolchain), computed by the engine
+  std::string kernel_key;
+  Sizes sizes;             // spec order
+  std::string device;      // "NVIDIA H100 80GB HBM3"
+  std::string arch;        // "sm_90"
+  std::string toolchain;   // "nvrtc 13.0"
+  friend bool operator==(const TuningRecord&, const TuningRecord&) = default;
+};
+
+struct TimingStats {
+  double median_ns = 0;
+  double min_ns = 0;
+  double mean_ns = 0;
+  double stddev_ns = 0;
+  std::int64_t samples = 0;
+  std::string timer;  // "cupti" or "events"
+  friend bool operator==(const TimingStats&, const TimingStats&) = default;
+};
+
+// One evaluated configuration. Failures are recorded too, so they are never evaluated again.
+struct Measurement {
+  Config config;
+  MeasurementStatus status = MeasurementStatus::ok;
+  std::optional<TimingStats> timing;  // required when status == ok
+  std::optional<std::int64_t> registers;
+  std::optional<std::int64_t> shared_bytes;
+  std::optional<double> compile_seconds;
+  std::string message;  // error message or log excerpt; empty on success
+  std::int64_t measured_at = 0;
+  std::string ktune_version;
+  friend bool operator==(const Measurement&, const Measurement&) = default;
+};
+
+struct MeasurementBatch {
+  TuningRecord tuning;
+  std::vector<Measurement> measurements;
+};
+
+// A row of the lookup table: the winner for one tuning key.
+struct BestRecord {
+  TuningRecord tuning;
+  Config config;
+  double time_ns = 0;
+  std::optional<double> default_time_ns;  // absent when the spec default did not run
+  std::string strategy;                   // "exhaustive", "random", "coordinate_descent", ...
+  std::int64_t evaluations = 0;
+  double wall_seconds = 0;
+  std::int64_t tuned_at = 0;
+  std::string ktune_version;
+  friend bool operator==(const BestRecord&, const BestRecord&) = default;
+};
+
+// Checks done before anything is written; errors name the offending field.
+bool is_key(std::string_view text) noexcept;  // 32 lowercase hex digits
+Status validate(const KernelRecord& kernel);
+Status validate(const TuningRecord& tuning);
+Status validate(const Measurement& measurement);
+Status validate(const BestRecord& best);
+
+// Sizes and configurations are persisted in their human form ("M=4096 N=4096"), spec order kept.
+std::string named_to_text(const NamedValues& values);
+Result<NamedValues> named_from_text(std::string_view text);
+
+}  // namespace ktune::store

@@ -1,0 +1,145 @@
+#include "store/schema.hpp"
+
+#include <sqlite3.h>
+
+#include <array>
+
+namespace ktune::store {
+
+namespace {
+
+// Version 1. Sizes and configurations are stored in their human form "M=4096 N=4096 K=4096"
+// (engine/common/named_values.hpp), in spec order. Kernel times are nanoseconds; host-side
+// durations (compile, tuning wall time) are seconds; timestamps are Unix seconds (UTC).
+constexpr const char* kSchemaV1 = R"sql(
+CREATE TABLE kernels (
+  kernel_key  TEXT PRIMARY KEY NOT NULL,
+  name        TEXT NOT NULL,
+  kernel_json TEXT NOT NULL
+) STRICT;
+CREATE TABLE tunings (
+  tuning_key TEXT PRIMARY KEY NOT NULL,
+  kernel_key TEXT NOT NULL REFERENCES kernels(kernel_key),
+  sizes      TEXT NOT NULL,
+  device     TEXT NOT NULL,
+  arch       TEXT NOT NULL,
+  toolchain  TEXT NOT NULL
+) STRICT;
+CREATE INDEX tunings_by_kernel ON tunings(kernel_key, arch, device);
+CREATE TABLE measurements (
+  id              INTEGER PRIMARY KEY,
+  tuning_key      TEXT NOT NULL REFERENCES tunings(tuning_key),
+  config          TEXT NOT NULL,
+  status          TEXT NOT NULL CHECK (status IN ('ok', 'compile_error', 'invalid_config', 'launch_error',
+                                                  'wrong_result', 'timeout', 'crash', 'pruned')),
+  median_ns       REAL,
+  min_ns          REAL,
+  mean_ns         REAL,
+  stddev_ns       REAL,
+  samples         INTEGER,
+  timer           TEXT,
+  registers       INTEGER,
+  shared_bytes    INTEGER,
+  compile_seconds REAL,
+  message         TEXT NOT NULL,
+  measured_at     INTEGER NOT NULL,
+  ktune_version   TEXT NOT NULL,
+  CHECK (status <> 'ok' OR median_ns IS NOT NULL)
+) STRICT;
+CREATE INDEX measurements_by_tuning ON measurements(tuning_key, config);
+CREATE TABLE best (
+  tuning_key      TEXT PRIMARY KEY NOT NULL REFERENCES tunings(tuning_key),
+  config          TEXT NOT NULL,
+  time_ns         REAL NOT NULL CHECK (time_ns > 0),
+  default_time_ns REAL CHECK (default_time_ns IS NULL OR default_time_ns > 0),
+  strategy        TEXT NOT NULL,
+  evaluations     INTEGER NOT NULL CHECK (evaluations >= 0),
+  wall_seconds    REAL NOT NULL CHECK (wall_seconds >= 0),
+  tuned_at        INTEGER NOT NULL,
+  ktune_version   TEXT NOT NULL
+) STRICT;
+)sql";
+
+constexpr std::array kMigrations{Migration{1, kSchemaV1}};
+
+Result<std::int64_t> pragma_int(const Database& db, const char* sql) {
+  auto stmt = db.prepare(sql);
+  if (!stmt) return stmt.error();
+  auto row = stmt->step();
+  if (!row) return row.error();
+  return *row ? stmt->column_int(0) : 0;
+}
+
+Error not_a_store(const std::string& path, const std::string& why) {
+  return make_error(Errc::corrupt, "'" + path + "' is not a ktune store: " + why + "; the file was left untouched");
+}
+
+}  // namespace
+
+std::span<const Migration> migrations() { return kMigrations; }
+
+Result<int> schema_version(const Database& db) {
+  auto version = pragma_int(db, "PRAGMA user_version");
+  if (!version) return version.error();
+  return static_cast<int>(*version);
+}
+
+Status prepare_schema(const Database& db, const std::string& path, bool read_only) {
+  // Reads only until the file is known to be ours and of a version we understand.
+  auto app_id = pragma_int(db, "PRAGMA application_id");
+  if (!app_id) {
+    if (app_id.error().code == Errc::corrupt) return not_a_store(path, "not an SQLite database");
+    return app_id.error();
+  }
+  auto version = pragma_int(db, "PRAGMA user_version");
+  if (!version) return version.error();
+  auto objects = pragma_int(db, "SELECT count(*) FROM sqlite_schema");
+  if (!objects) return objects.error();
+
+  const bool empty = *app_id == 0 && *version == 0 && *objects == 0;
+  if (!empty && *app_id != kApplicationId)
+    return not_a_store(path, "an SQLite database of another application (application_id " + std::to_string(*app_id) +
+                                 ")");
+  if (*version > kSchemaVersion)
+    return make_error(Errc::unsupported, "store '" + path + "' has schema version " + std::to_string(*version) +
+                                             ", newer than this ktune understands (" +
+                                             std::to_string(kSchemaVersion) +
+                                             "); use a newer ktune. The file was left untouched");
+  if (read_only) {
+    if (*version < kSchemaVersion)
+      return make_error(Errc::unsupported, "store '" + path + "' has schema version " + std::to_string(*version) +
+                                               " and needs a migration, which a read-only open cannot do");
+    return Ok{};
+  }
+
+  // WAL lets readers proceed while one writer commits; it is persistent, so this is a no-op after
+  // the first open. The busy timeout covers the exclusive lock the switch needs.
+  {
+    auto stmt = db.prepare("PRAGMA journal_mode=WAL");
+    if (!stmt) return stmt.error();
+    auto row = stmt->step();
+    if (!row) return row.error();
+    if (!*row || stmt->column_text(0) != "wal")
+      return make_error(Errc::io, "store '" + path + "': the file system does not support SQLite WAL mode");
+  }
+  if (*version == kSchemaVersion) return Ok{};
+
+  auto txn = Transaction::begin(db);
+  if (!txn) return txn.error();
+  // Another process may have migrated between our read and taking the write lock.
+  auto current = pragma_int(db, "PRAGMA user_version");
+  if (!current) return current.error();
+  if (*current > kSchemaVersion)
+    return make_error(Errc::unsupported, "store '" + path + "' was upgraded to a newer schema by another ktune");
+  for (const Migration& migration : kMigrations) {
+    if (migration.to_version <= *current) continue;
+    KTUNE_TRY(db.exec(migration.sql));
+  }
+  // PRAGMA arguments cannot be bound; both values are compile-time constants, not data.
+  const std::string stamp = "PRAGMA application_id=" + std::to_string(kApplicationId) +
+                            "; PRAGMA user_version=" + std::to_string(kSchemaVersion);
+  KTUNE_TRY(db.exec(stamp.c_str()));
+  return txn->commit();
+}
+
+}  // namespace ktune::store

@@ -1,0 +1,577 @@
+#include "store/store.hpp"
+
+#include <sqlite3.h>
+
+#include <algorithm>
+#include <atomic>
+#include <map>
+#include <mutex>
+#include <set>
+#include <tuple>
+
+#include "store/lookup_tier.hpp"
+#include "store/schema.hpp"
+#include "store/sqlite_handle.hpp"
+
+namespace ktune::store {
+
+namespace {
+
+// The columns every best-entry query selects, in the order read_best() reads them.
+#define KTUNE_BEST_COLUMNS                                                                             \
+  "t.tuning_key, t.kernel_key, t.sizes, t.device, t.arch, t.toolchain, b.config, b.time_ns, "          \
+  "b.default_time_ns, b.strategy, b.evaluations, b.wall_seconds, b.tuned_at, b.ktune_version"
+
+Result<BestRecord> read_best(const Statement& s) {
+  BestRecord b;
+  b.tuning.tuning_key = s.column_text(0);
+  b.tuning.kernel_key = s.column_text(1);
+  KTUNE_ASSIGN_OR_RETURN(b.tuning.sizes, named_from_text(s.column_text(2)));
+  b.tuning.device = s.column_text(3);
+  b.tuning.arch = s.column_text(4);
+  b.tuning.toolchain = s.column_text(5);
+  KTUNE_ASSIGN_OR_RETURN(b.config, named_from_text(s.column_text(6)));
+  b.time_ns = s.column_double(7);
+  b.default_time_ns = s.column_opt_double(8);
+  b.strategy = s.column_text(9);
+  b.evaluations = s.column_int(10);
+  b.wall_seconds = s.column_double(11);
+  b.tuned_at = s.column_int(12);
+  b.ktune_version = s.column_text(13);
+  return b;
+}
+
+std::int64_t steady_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string describe(const TuningRecord& t) {
+  return "(" + format_named(t.sizes) + " on " + t.device + " [" + t.arch + "], " + t.toolchain + ")";
+}
+
+}  // namespace
+
+std::string_view to_string(ConflictPolicy policy) noexcept {
+  switch (policy) {
+    case ConflictPolicy::keep_faster: return "keep-faster";
+    case ConflictPolicy::keep_newer: return "keep-newer";
+    case ConflictPolicy::replace: return "replace";
+    case ConflictPolicy::fail: return "fail";
+  }
+  return "unknown";
+}
+
+std::optional<ConflictPolicy> parse_conflict_policy(std::string_view text) noexcept {
+  for (auto policy : {ConflictPolicy::keep_faster, ConflictPolicy::keep_newer, ConflictPolicy::replace,
+                      ConflictPolicy::fail})
+    if (to_string(policy) == text) return policy;
+  return std::nullopt;
+}
+
+struct Store::Impl {
+  std::filesystem::path path;
+  StoreOptions options;
+  Database db;
+
+  // Guards the connection, its statements, data_version and every tier insert/invalidate, so an
+  // answer computed from the database can never be cached after a newer invalidation.
+  mutable std::mutex mutex;
+  struct Statements {
+    Statement insert_kernel, select_kernel, select_kernels, insert_tuning, select_tuning, insert_measurement,
+        select_measurements, upsert_best, select_best, select_best_for_kernel, select_export, data_version, stats;
+  } sql;
+
+  LookupTier tier;
+  std::atomic<std::int64_t> next_version_check_ns{0};
+  std::int64_t data_version = 0;
+
+  Status prepare_statements() {
+    auto p = [&](Statement& target, const char* text) -> Status {
+      auto stmt = db.prepare(text);
+      if (!stmt) return stmt.error();
+      target = std::move(*stmt);
+      return Ok{};
+    };
+    KTUNE_TRY(p(sql.insert_kernel,
+                "INSERT INTO kernels(kernel_key, name, kernel_json) VALUES (?1, ?2, ?3) "
+                "ON CONFLICT(kernel_key) DO NOTHING"));
+    KTUNE_TRY(p(sql.select_kernel, "SELECT name, kernel_json FROM kernels WHERE kernel_key = ?1"));
+    KTUNE_TRY(p(sql.select_kernels, "SELECT kernel_key, name, kernel_json FROM kernels ORDER BY name, kernel_key"));
+    KTUNE_TRY(p(sql.insert_tuning,
+                "INSERT INTO tunings(tuning_key, kernel_key, sizes, device, arch, toolchain) "
+                "VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT(tuning_key) DO NOTHING"));
+    KTUNE_TRY(p(sql.select_tuning,
+                "SELECT kernel_key, sizes, device, arch, toolchain FROM tunings WHERE tuning_key = ?1"));
+    KTUNE_TRY(p(sql.insert_measurement,
+                "INSERT INTO measurements(tuning_key, config, status, median_ns, min_ns, mean_ns, stddev_ns, "
+                "samples, timer, registers, shared_bytes, compile_seconds, message, measured_at, ktune_version) "
+                "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)"));
+    KTUNE_TRY(p(sql.select_measurements,
+                "SELECT config, status, median_ns, min_ns, mean_ns, stddev_ns, samples, timer, registers, "
+                "shared_bytes, compile_seconds, message, measured_at, ktune_version "
+                "FROM measurements WHERE tuning_key = ?1 ORDER BY id"));
+    KTUNE_TRY(p(sql.upsert_best,
+                "INSERT INTO best(tuning_key, config, time_ns, default_time_ns, strategy, evaluations, "
+                "wall_seconds, tuned_at, ktune_version) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) "
+                "ON CONFLICT(tuning_key) DO UPDATE SET config = excluded.config, time_ns = excluded.time_ns, "
+                "default_time_ns = excluded.default_time_ns, strategy = excluded.strategy, "
+                "evaluations = excluded.evaluations, wall_seconds = excluded.wall_seconds, "
+                "tuned_at = excluded.tuned_at, ktune_version = excluded.ktune_version"));
+    KTUNE_TRY(p(sql.select_best, "SELECT " KTUNE_BEST_COLUMNS
+                                 " FROM best b JOIN tunings t ON t.tuning_key = b.tuning_key"
+                                 " WHERE b.tuning_key = ?1"));
+    KTUNE_TRY(p(sql.select_best_for_kernel, "SELECT " KTUNE_BEST_COLUMNS
+                                            " FROM tunings t JOIN best b ON b.tuning_key = t.tuning_key"
+                                            " WHERE t.kernel_key = ?1"));
+    KTUNE_TRY(p(sql.select_export, "SELECT " KTUNE_BEST_COLUMNS
+                                   " FROM best b JOIN tunings t ON t.tuning_key = b.tuning_key"
+                                   " JOIN kernels k ON k.kernel_key = t.kernel_key"
+                                   " WHERE (?1 IS NULL OR k.name = ?1) AND (?2 IS NULL OR t.device = ?2)"));
+    KTUNE_TRY(p(sql.data_version, "PRAGMA data_version"));
+    KTUNE_TRY(p(sql.stats,
+                "SELECT (SELECT count(*) FROM kernels), (SELECT count(*) FROM tunings), "
+                "(SELECT count(*) FROM measurements), (SELECT count(*) FROM best)"));
+    return Ok{};
+  }
+
+  // ---- everything below runs with `mutex` held ----
+
+  Result<std::int64_t> read_data_version() {
+    StatementReset reset(sql.data_version);
+    auto row = sql.data_version.step();
+    if (!row) return row.error();
+    return sql.data_version.column_int(0);
+  }
+
+  Result<std::optional<KernelRecord>> find_kernel(const std::string& key) {
+    Statement& s = sql.select_kernel;
+    StatementReset reset(s);
+    KTUNE_TRY(s.bind(1, key));
+    auto row = s.step();
+    if (!row) return row.error();
+    if (!*row) return std::optional<KernelRecord>{};
+    return std::optional<KernelRecord>(KernelRecord{key, s.column_text(0), s.column_text(1)});
+  }
+
+  Result<std::optional<TuningRecord>> find_tuning(const std::string& key) {
+    Statement& s = sql.select_tuning;
+    StatementReset reset(s);
+    KTUNE_TRY(s.bind(1, key));
+    auto row = s.step();
+    if (!row) return row.error();
+    if (!*row) return std::optional<TuningRecord>{};
+    TuningRecord t;
+    t.tuning_key = key;
+    t.kernel_key = s.column_text(0);
+    KTUNE_ASSIGN_OR_RETURN(t.sizes, named_from_text(s.column_text(1)));
+    t.device = s.column_text(2);
+    t.arch = s.column_text(3);
+    t.toolchain = s.column_text(4);
+    return std::optional<TuningRecord>(std::move(t));
+  }
+
+  Result<std::optional<BestRecord>> find_best(const std::string& key) {
+    Statement& s = sql.select_best;
+    StatementReset reset(s);
+    KTUNE_TRY(s.bind(1, key));
+    auto row = s.step();
+    if (!row) return row.error();
+    if (!*row) return std::optional<BestRecord>{};
+    auto best = read_best(s);
+    if (!best) return best.error();
+    return std::optional<BestRecord>(std::move(*best));
+  }
+
+  Status check_kernel_matches(const KernelRecord& wanted, const KernelRecord& stored) {
+    if (wanted == stored) return Ok{};
+    return make_error(Errc::conflict, "kernel key " + wanted.kernel_key + " is already stored as '" + stored.name +
+                                          "' with a different kernel_json; refusing to overwrite it");
+  }
+
+  Status insert_kernel(const KernelRecord& k) {
+    Statement& s = sql.insert_kernel;
+    StatementReset reset(s);
+    KTUNE_TRY(s.bind(1, k.kernel_key));
+    KTUNE_TRY(s.bind(2, k.name));
+    KTUNE_TRY(s.bind(3, k.kernel_json));
+    KTUNE_TRY(s.run());
+    if (db.changes() > 0) return Ok{};
+    auto stored = find_kernel(k.kernel_key);
+    if (!stored) return stored.error();
+    if (!*stored) return make_error(Errc::internal, "kernel " + k.kernel_key + " vanished during put_kernel");
+    return check_kernel_matches(k, **stored);
+  }
+
+  Status check_tuning_matches(const TuningRecord& wanted, const TuningRecord& stored) {
+    if (wanted == stored) return Ok{};
+    return make_error(Errc::conflict, "tuning key " + wanted.tuning_key + " is stored for " + describe(stored) +
+                                          ", not " + describe(wanted));
+  }
+
+  // Inserts the tuning row, or checks that the stored one describes the same question.
+  Status ensure_tuning(const TuningRecord& t) {
+    auto kernel = find_kernel(t.kernel_key);
+    if (!kernel) return kernel.error();
+    if (!*kernel)
+      return make_error(Errc::not_found, "kernel " + t.kernel_key + " is not in the store (put_kernel first)");
+    Statement& s = sql.insert_tuning;
+    StatementReset reset(s);
+    KTUNE_TRY(s.bind(1, t.tuning_key));
+    KTUNE_TRY(s.bind(2, t.kernel_key));
+    KTUNE_TRY(s.bind(3, named_to_text(t.sizes)));
+    KTUNE_TRY(s.bind(4, t.device));
+    KTUNE_TRY(s.bind(5, t.arch));
+    KTUNE_TRY(s.bind(6, t.toolchain));
+    KTUNE_TRY(s.run());
+    if (db.changes() > 0) return Ok{};
+    auto stored = find_tuning(t.tuning_key);
+    if (!stored) return stored.error();
+    if (!*stored) return make_error(Errc::internal, "tuning " + t.tuning_key + " vanished");
+    return check_tuning_matches(t, **stored);
+  }
+
+  Status write_best(const BestRecord& b) {
+    KTUNE_TRY(ensure_tuning(b.tuning));
+    Statement& s = sql.upsert_best;
+    StatementReset reset(s);
+    KTUNE_TRY(s.bind(1, b.tuning.tuning_key));
+    KTUNE_TRY(s.bind(2, named_to_text(b.config)));
+    KTUNE_TRY(s.bind(3, b.time_ns));
+    KTUNE_TRY(s.bind(4, b.default_time_ns));
+    KTUNE_TRY(s.bind(5, b.strategy));
+    KTUNE_TRY(s.bind(6, b.evaluations));
+    KTUNE_TRY(s.bind(7, b.wall_seconds));
+    KTUNE_TRY(s.bind(8, b.tuned_at));
+    KTUNE_TRY(s.bind(9, b.ktune_version));
+    return s.run();
+  }
+
+  Result<LookupAnswer> answer_from_database(const LookupRequest& r) {
+    auto exact = find_best(r.tuning_key);
+    if (!exact) return exact.error();
+    if (*exact) return LookupAnswer{LookupRule::exact, std::make_shared<const BestRecord>(std::move(**exact)), 0.0};
+
+    // Rules 2 and 3 rank the same candidates (this kernel's tuned entries) by the same order;
+    // rule 2 only looks at the request's device, rule 3 at other devices of its arch.
+    using Rank = std::tuple<double, bool, std::int64_t, std::string>;  // distance, other toolchain, -tuned_at, key
+    std::optional<std::pair<Rank, BestRecord>> same_device, same_arch;
+    Statement& s = sql.select_best_for_kernel;
+    StatementReset reset(s);
+    KTUNE_TRY(s.bind(1, r.kernel_key));
+    for (;;) {
+      auto row = s.step();
+      if (!row) return row.error();
+      if (!*row) break;
+      auto candidate = read_best(s);
+      if (!candidate) return candidate.error();
+      const bool on_device = candidate->tuning.device == r.device;
+      if (!on_device && (r.arch.empty() || candidate->tuning.arch != r.arch)) continue;
+      const double distance = size_distance(r.sizes, candidate->tuning.sizes);
+      if (distance < 0) continue;
+      Rank rank{distance, candidate->tuning.toolchain != r.toolchain, -candidate->tuned_at,
+                candidate->tuning.tuning_key};
+      auto& slot = on_device ? same_device : same_arch;
+      if (!slot || rank < slot->first) slot.emplace(std::move(rank), std::move(*candidate));
+    }
+    for (auto [slot, rule] : {std::pair{&same_device, LookupRule::nearest_size}, {&same_arch, LookupRule::same_arch}})
+      if (*slot)
+        return LookupAnswer{rule, std::make_shared<const BestRecord>(std::move((*slot)->second)),
+                            std::get<0>((*slot)->first)};
+    return LookupAnswer{};
+  }
+
+  // Lets lookup() notice commits by other connections, at most once per `staleness`. Skipped
+  // (not waited for) while another thread holds the database: the hot path never blocks on it.
+  void notice_external_writes() {
+    const std::int64_t now = steady_ns();
+    if (now < next_version_check_ns.load(std::memory_order_relaxed)) return;
+    std::unique_lock lock(mutex, std::try_to_lock);
+    if (!lock.owns_lock()) return;
+    next_version_check_ns.store(now + std::chrono::nanoseconds(options.staleness).count(), std::memory_order_relaxed);
+    auto version = read_data_version();
+    if (version && *version != data_version) {
+      data_version = *version;
+      tier.invalidate();
+    }
+  }
+};
+
+Store::Store(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Store::Store(Store&&) noexcept = default;
+Store& Store::operator=(Store&&) noexcept = default;
+Store::~Store() = default;
+
+const std::filesystem::path& Store::path() const noexcept { return impl_->path; }
+
+Result<Store> Store::open(const std::filesystem::path& path, StoreOptions options) {
+  auto impl = std::make_unique<Impl>();
+  impl->path = path;
+  impl->options = std::move(options);
+  const bool read_only = impl->options.read_only;
+  if (!read_only && path.has_parent_path()) {
+    std::error_code ec;
+    std::filesystem::create_directories(path.parent_path(), ec);
+    if (ec) return make_error(Errc::io, "cannot create the store's folder '" + path.parent_path().string() + "': " + ec.message());
+  }
+  auto db = Database::open(path.string(), /*create=*/!read_only, read_only);
+  if (!db) return db.error();
+  impl->db = std::move(*db);
+  sqlite3* raw = impl->db.get();
+  KTUNE_SQLITE(raw, sqlite3_busy_timeout(raw, static_cast<int>(impl->options.busy_timeout.count())));
+  KTUNE_TRY(prepare_schema(impl->db, path.string(), read_only));
+  // Per-connection settings: enforce references, and make a committed batch durable.
+  KTUNE_TRY(impl->db.exec("PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL"));
+  KTUNE_TRY(impl->prepare_statements());
+  auto version = impl->read_data_version();
+  if (!version) return version.error();
+  impl->data_version = *version;
+  impl->next_version_check_ns = steady_ns() + std::chrono::nanoseconds(impl->options.staleness).count();
+  return Store(std::move(impl));
+}
+
+Status Store::put_kernel(const KernelRecord& kernel) {
+  KTUNE_TRY(validate(kernel));
+  std::lock_guard lock(impl_->mutex);
+  return impl_->insert_kernel(kernel);
+}
+
+Result<std::optional<KernelRecord>> Store::kernel(const std::string& kernel_key) {
+  std::lock_guard lock(impl_->mutex);
+  return impl_->find_kernel(kernel_key);
+}
+
+Result<std::vector<KernelRecord>> Store::kernels() {
+  std::lock_guard lock(impl_->mutex);
+  Statement& s = impl_->sql.select_kernels;
+  StatementReset reset(s);
+  std::vector<KernelRecord> out;
+  for (;;) {
+    auto row = s.step();
+    if (!row) return row.error();
+    if (!*row) return out;
+    out.push_back(KernelRecord{s.column_text(0), s.column_text(1), s.column_text(2)});
+  }
+}
+
+Status Store::record_measurements(const MeasurementBatch& batch) {
+  KTUNE_TRY(validate(batch.tuning));
+  for (const Measurement& m : batch.measurements) KTUNE_TRY(validate(m));
+  std::lock_guard lock(impl_->mutex);
+  auto txn = Transaction::begin(impl_->db);
+  if (!txn) return txn.error();
+  KTUNE_TRY(impl_->ensure_tuning(batch.tuning));
+  Statement& s = impl_->sql.insert_measurement;
+  for (const Measurement& m : batch.measurements) {
+    StatementReset reset(s);
+    KTUNE_TRY(s.bind(1, batch.tuning.tuning_key));
+    KTUNE_TRY(s.bind(2, named_to_text(m.config)));
+    KTUNE_TRY(s.bind(3, to_string(m.status)));
+    if (m.timing) {
+      KTUNE_TRY(s.bind(4, m.timing->median_ns));
+      KTUNE_TRY(s.bind(5, m.timing->min_ns));
+      KTUNE_TRY(s.bind(6, m.timing->mean_ns));
+      KTUNE_TRY(s.bind(7, m.timing->stddev_ns));
+      KTUNE_TRY(s.bind(8, m.timing->samples));
+      KTUNE_TRY(s.bind(9, m.timing->timer));
+    }  // else: bindings were cleared to NULL by the reset
+    KTUNE_TRY(s.bind(10, m.registers));
+    KTUNE_TRY(s.bind(11, m.shared_bytes));
+    KTUNE_TRY(s.bind(12, m.compile_seconds));
+    KTUNE_TRY(s.bind(13, m.message));
+    KTUNE_TRY(s.bind(14, m.measured_at));
+    KTUNE_TRY(s.bind(15, m.ktune_version));
+    KTUNE_TRY(s.run());
+  }
+  if (impl_->options.before_commit) impl_->options.before_commit();
+  return txn->commit();
+}
+
+Result<std::vector<Measurement>> Store::measurements_for(const std::string& tuning_key) {
+  std::lock_guard lock(impl_->mutex);
+  Statement& s = impl_->sql.select_measurements;
+  StatementReset reset(s);
+  KTUNE_TRY(s.bind(1, tuning_key));
+  std::vector<Measurement> out;
+  for (;;) {
+    auto row = s.step();
+    if (!row) return row.error();
+    if (!*row) return out;
+    Measurement m;
+    KTUNE_ASSIGN_OR_RETURN(m.config, named_from_text(s.column_text(0)));
+    auto status = parse_measurement_status(s.column_text(1));
+    if (!status) return make_error(Errc::corrupt, "unknown measurement status '" + s.column_text(1) + "'");
+    m.status = *status;
+    if (!s.is_null(2))
+      m.timing = TimingStats{s.column_double(2), s.column_double(3), s.column_double(4),
+                             s.column_double(5), s.column_int(6),    s.column_text(7)};
+    m.registers = s.column_opt_int(8);
+    m.shared_bytes = s.column_opt_int(9);
+    m.compile_seconds = s.column_opt_double(10);
+    m.message = s.column_text(11);
+    m.measured_at = s.column_int(12);
+    m.ktune_version = s.column_text(13);
+    out.push_back(std::move(m));
+  }
+}
+
+Status Store::put_best(const BestRecord& best) {
+  KTUNE_TRY(validate(best));
+  std::lock_guard lock(impl_->mutex);
+  auto txn = Transaction::begin(impl_->db);
+  if (!txn) return txn.error();
+  KTUNE_TRY(impl_->write_best(best));
+  KTUNE_TRY(txn->commit());
+  impl_->tier.invalidate();
+  return Ok{};
+}
+
+Result<std::optional<BestRecord>> Store::best(const std::string& tuning_key) {
+  std::lock_guard lock(impl_->mutex);
+  return impl_->find_best(tuning_key);
+}
+
+Result<LookupAnswer> Store::lookup(const LookupRequest& request) {
+  impl_->notice_external_writes();
+  if (auto cached = impl_->tier.find(request.tuning_key)) return std::move(*cached);
+  std::lock_guard lock(impl_->mutex);
+  auto answer = impl_->answer_from_database(request);
+  if (!answer) return answer.error();
+  impl_->tier.insert(request.tuning_key, *answer);
+  return answer;
+}
+
+Result<LookupTable> Store::export_table(const ExportFilter& filter) {
+  std::lock_guard lock(impl_->mutex);
+  // One read transaction, so the entries and their kernels come from the same snapshot.
+  KTUNE_TRY(impl_->db.exec("BEGIN"));
+  struct EndRead {
+    const Database& db;
+    ~EndRead() { (void)db.exec("COMMIT"); }
+  } end_read{impl_->db};
+  LookupTable table;
+  {
+    Statement& s = impl_->sql.select_export;
+    StatementReset reset(s);
+    if (!filter.kernel_name.empty()) KTUNE_TRY(s.bind(1, filter.kernel_name));
+    if (!filter.device.empty()) KTUNE_TRY(s.bind(2, filter.device));
+    for (;;) {
+      auto row = s.step();
+      if (!row) return row.error();
+      if (!*row) break;
+      auto entry = read_best(s);
+      if (!entry) return entry.error();
+      table.entries.push_back(std::move(*entry));
+    }
+  }
+  std::set<std::string, std::less<>> keys;
+  for (const auto& e : table.entries) keys.insert(e.tuning.kernel_key);
+  for (const auto& key : keys) {
+    auto kernel = impl_->find_kernel(key);
+    if (!kernel) return kernel.error();
+    if (!*kernel) return make_error(Errc::corrupt, "store entry refers to missing kernel " + key);
+    table.kernels.push_back(std::move(**kernel));
+  }
+  sort_canonical(table);
+  return table;
+}
+
+Result<ImportSummary> Store::import_table(const LookupTable& table, const ImportOptions& options) {
+  // Everything that can be checked without the store, first: a programmatic table gets the same
+  // checks as one parsed from a file.
+  std::set<std::string, std::less<>> kernel_keys, tuning_keys;
+  for (std::size_t i = 0; i < table.kernels.size(); ++i) {
+    const KernelRecord& k = table.kernels[i];
+    const std::string where = "kernels[" + std::to_string(i) + "] (" + k.name + ")";
+    if (auto ok = validate(k); !ok) return make_error(Errc::corrupt, where + ": " + ok.error().message);
+    if (!kernel_keys.insert(k.kernel_key).second) return make_error(Errc::corrupt, where + ": kernel_key appears twice");
+  }
+  auto entry_name = [&](std::size_t i) {
+    return "entries[" + std::to_string(i) + "] (tuning_key " + table.entries[i].tuning.tuning_key + ")";
+  };
+  for (std::size_t i = 0; i < table.entries.size(); ++i) {
+    const BestRecord& e = table.entries[i];
+    if (auto ok = validate(e); !ok) return make_error(Errc::corrupt, entry_name(i) + ": " + ok.error().message);
+    if (!tuning_keys.insert(e.tuning.tuning_key).second)
+      return make_error(Errc::corrupt, entry_name(i) + ": tuning_key appears twice");
+    if (!kernel_keys.contains(e.tuning.kernel_key))
+      return make_error(Errc::corrupt, entry_name(i) + ": kernel_key " + e.tuning.kernel_key +
+                                           " is not among the table's kernels");
+  }
+
+  std::lock_guard lock(impl_->mutex);
+  // The write lock is taken before the checks against the store, so nothing changes between
+  // deciding and writing.
+  auto txn = Transaction::begin(impl_->db);
+  if (!txn) return txn.error();
+  ImportSummary summary;
+  std::vector<const KernelRecord*> new_kernels;
+  for (std::size_t i = 0; i < table.kernels.size(); ++i) {
+    auto stored = impl_->find_kernel(table.kernels[i].kernel_key);
+    if (!stored) return stored.error();
+    if (!*stored) {
+      new_kernels.push_back(&table.kernels[i]);
+    } else if (auto ok = impl_->check_kernel_matches(table.kernels[i], **stored); !ok) {
+      return make_error(Errc::conflict, "kernels[" + std::to_string(i) + "] (" + table.kernels[i].name +
+                                            "): " + ok.error().message);
+    }
+  }
+  std::vector<const BestRecord*> to_write;
+  for (std::size_t i = 0; i < table.entries.size(); ++i) {
+    const BestRecord& incoming = table.entries[i];
+    auto tuning = impl_->find_tuning(incoming.tuning.tuning_key);
+    if (!tuning) return tuning.error();
+    if (*tuning)
+      if (auto ok = impl_->check_tuning_matches(incoming.tuning, **tuning); !ok)
+        return make_error(Errc::conflict, entry_name(i) + ": " + ok.error().message);
+    auto stored = impl_->find_best(incoming.tuning.tuning_key);
+    if (!stored) return stored.error();
+    if (!*stored) {
+      ++summary.entries_added;
+      to_write.push_back(&incoming);
+      continue;
+    }
+    const BestRecord& existing = **stored;
+    if (existing == incoming) {
+      ++summary.entries_unchanged;
+      continue;
+    }
+    bool take = false;
+    switch (options.on_conflict) {
+      case ConflictPolicy::keep_faster: take = incoming.time_ns < existing.time_ns; break;
+      case ConflictPolicy::keep_newer: take = incoming.tuned_at > existing.tuned_at; break;
+      case ConflictPolicy::replace: take = true; break;
+      case ConflictPolicy::fail:
+        return make_error(Errc::conflict, entry_name(i) + " " + describe(incoming.tuning) +
+                                              ": the store already holds a different entry (" +
+                                              format_named(existing.config) + ", " +
+                                              std::to_string(existing.time_ns) + " ns); nothing was imported");
+    }
+    if (take) {
+      ++summary.entries_replaced;
+      to_write.push_back(&incoming);
+    } else {
+      ++summary.entries_kept;
+    }
+  }
+
+  for (const KernelRecord* k : new_kernels) KTUNE_TRY(impl_->insert_kernel(*k));
+  summary.kernels_added = new_kernels.size();
+  for (const BestRecord* b : to_write) KTUNE_TRY(impl_->write_best(*b));
+  KTUNE_TRY(txn->commit());
+  impl_->tier.invalidate();
+  return summary;
+}
+
+Result<StoreStats> Store::stats() {
+  std::lock_guard lock(impl_->mutex);
+  Statement& s = impl_->sql.stats;
+  StatementReset reset(s);
+  auto row = s.step();
+  if (!row) return row.error();
+  return StoreStats{s.column_int(0), s.column_int(1), s.column_int(2), s.column_int(3)};
+}
+
+std::size_t Store::cached_answers() const { return impl_->tier.size(); }
+
+}  // namespace ktune::store

@@ -1,0 +1,136 @@
+#pragma once
+// ktune's memory: one SQLite file holding kernels, every measurement, and the lookup table (the
+// best configuration per tuning key), with an in-memory tier in front for microsecond lookups.
+//
+//   auto store = ktune::store::Store::open(ktune::default_store_path(db_option)).value_or_throw();
+//   ktune::store::LookupRequest request{tuning_key.hex(), kernel_key.hex(), sizes,
+//                                       device.name, device.arch, "nvrtc " + toolchain.nvrtc_version};
+//   auto answer = store.lookup(request).value_or_throw();
+//   switch (answer.rule) {
+//     case LookupRule::exact:        // answer.entry->config was tuned for exactly this question
+//     case LookupRule::nearest_size: // tuned on this device for answer.entry->tuning.sizes
+//     case LookupRule::same_arch:    // tuned on answer.entry->tuning.device (same arch)
+//       use(answer.entry->config); break;
+//     case LookupRule::none:         // nothing stored: run the spec's default configuration
+//       use(spec.default_config); break;
+//   }
+//
+// Guarantees: WAL mode and a busy timeout, so many processes may read and write one store at
+// once without "database is locked" reaching the caller; every write is one transaction
+// (a batch of measurements is all there or not at all, even if the writer is killed); only
+// prepared statements with bound values; synchronous=FULL. A file that is not a ktune store, or
+// from a newer schema, is refused without being modified.
+//
+// Thread safety: every member may be called from any number of threads at once. lookup() answers
+// from the in-memory tier without taking the database lock once an answer is cached.
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "engine/common/result.hpp"
+#include "store/lookup.hpp"
+#include "store/records.hpp"
+#include "store/table_format.hpp"
+
+namespace ktune::store {
+
+// What import does when an entry's tuning key already has a different best entry in the store.
+enum class ConflictPolicy : std::uint8_t {
+  keep_faster,  // keep whichever has the smaller time_ns (the store's on a tie)
+  keep_newer,   // keep whichever has the later tuned_at (the store's on a tie)
+  replace,      // the imported entry wins
+  fail,         // reject the whole import, naming the entry
+};
+std::string_view to_string(ConflictPolicy policy) noexcept;
+std::optional<ConflictPolicy> parse_conflict_policy(std::string_view text) noexcept;  // "keep-faster", ...
+
+struct ExportFilter {
+  std::string kernel_name;  // empty: every kernel
+  std::string device;       // empty: every device
+};
+
+struct ImportOptions {
+  ConflictPolicy on_conflict = ConflictPolicy::keep_faster;
+};
+
+struct ImportSummary {
+  std::size_t kernels_added = 0;
+  std::size_t entries_added = 0;
+  std::size_t entries_replaced = 0;   // conflicts the imported entry won
+  std::size_t entries_kept = 0;       // conflicts the store's entry won
+  std::size_t entries_unchanged = 0;  // identical entries already present
+};
+
+struct StoreStats {
+  std::int64_t kernels = 0;
+  std::int64_t tunings = 0;
+  std::int64_t measurements = 0;
+  std::int64_t best_entries = 0;
+};
+
+struct StoreOptions {
+  bool read_only = false;
+  // How long a write waits for another process's transaction before failing.
+  std::chrono::milliseconds busy_timeout{60'000};
+  // lookup() notices writes by other connections (PRAGMA data_version) at most this often; until
+  // then it may answer from the in-memory tier. Writes through this Store are seen at once.
+  std::chrono::milliseconds staleness{100};
+  // Fault injection for tests: called inside record_measurements' transaction, after every row is
+  // written and before COMMIT.
+  std::function<void()> before_commit;
+};
+
+class Store {
+ public:
+  // Creates the file (and its folder) if missing. Errors: Errc::corrupt for a file that is not a
+  // ktune store, Errc::unsupported for a newer schema, Errc::io for a file that cannot be opened.
+  static Result<Store> open(const std::filesystem::path& path, StoreOptions options = {});
+
+  Store(Store&&) noexcept;
+  Store& operator=(Store&&) noexcept;
+  ~Store();
+
+  const std::filesystem::path& path() const noexcept;
+
+  // Idempotent; Errc::invalid_argument if kernel_key is not the hash of kernel_json, Errc::conflict if the key is stored with a different name or kernel_json.
+  Status put_kernel(const KernelRecord& kernel);
+  Result<std::optional<KernelRecord>> kernel(const std::string& kernel_key);
+  Result<std::vector<KernelRecord>> kernels();
+
+  // One transaction for the whole batch. The kernel must have been put first (Errc::not_found).
+  // Errc::conflict if the tuning key is already stored with different parts.
+  Status record_measurements(const MeasurementBatch& batch);
+  // In the order recorded (history is kept: a re-measured configuration appears again).
+  Result<std::vector<Measurement>> measurements_for(const std::string& tuning_key);
+
+  // Sets (or replaces) the lookup-table entry of best.tuning.tuning_key.
+  Status put_best(const BestRecord& best);
+  Result<std::optional<BestRecord>> best(const std::string& tuning_key);
+
+  // The fallback chain of store/lookup.hpp. Errors only when the database fails; "nothing
+  // stored" is LookupRule::none.
+  Result<LookupAnswer> lookup(const LookupRequest& request);
+
+  // The lookup table (entries and the kernels they refer to), in canonical order.
+  Result<LookupTable> export_table(const ExportFilter& filter = {});
+  // Validates every kernel and entry (and every conflict under `fail`) before writing anything,
+  // then writes all of it in one transaction. On error the store is unchanged.
+  Result<ImportSummary> import_table(const LookupTable& table, const ImportOptions& options = {});
+
+  Result<StoreStats> stats();
+  std::size_t cached_answers() const;  // entries in the in-memory tier
+
+ private:
+  struct Impl;
+  explicit Store(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace ktune::store
