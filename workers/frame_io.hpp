@@ -1,0 +1,46 @@
+#pragma once
+// Moving wire frames over pipe descriptors, with an optional deadline and a stop descriptor so a
+// pool thread waiting on a worker can be woken for shutdown.
+#include <chrono>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "engine/common/result.hpp"
+#include "workers/wire.hpp"
+
+namespace ktune::workers {
+
+using Deadline = std::optional<std::chrono::steady_clock::time_point>;
+
+struct Message {
+  MessageType type = MessageType::hello;
+  std::string payload;
+};
+
+enum class IoOutcome : std::uint8_t {
+  done,
+  eof,       // the peer closed its end before a whole frame arrived (or before any byte: clean)
+  timeout,   // the deadline passed
+  stopped,   // stop_fd became readable
+  error,     // a system call failed or the frame was malformed; see message
+};
+
+struct ReadResult {
+  IoOutcome outcome = IoOutcome::error;
+  Message message;
+  std::string error;  // for eof (clean or mid-frame) and error
+};
+
+// Blocks until a whole frame arrived. stop_fd < 0 means none.
+ReadResult read_frame(int fd, Deadline deadline = std::nullopt, int stop_fd = -1);
+
+// Writes all bytes. A closed reader gives IoOutcome::eof (EPIPE); SIGPIPE must be blocked or
+// ignored in the calling thread (the pool blocks it in its own threads).
+struct WriteResult {
+  IoOutcome outcome = IoOutcome::error;
+  std::string error;
+};
+WriteResult write_all(int fd, std::string_view bytes, Deadline deadline = std::nullopt, int stop_fd = -1);
+
+}  // namespace ktune::workers

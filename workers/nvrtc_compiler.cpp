@@ -1,0 +1,179 @@
+#include "workers/nvrtc_compiler.hpp"
+
+#include <nvrtc.h>
+
+#include <chrono>
+#include <new>
+#include <utility>
+
+namespace ktune::workers {
+namespace {
+
+// One owner per nvrtcProgram: every return path destroys it.
+class NvrtcProgram {
+ public:
+  NvrtcProgram() = default;
+  NvrtcProgram(const NvrtcProgram&) = delete;
+  NvrtcProgram& operator=(const NvrtcProgram&) = delete;
+  ~NvrtcProgram() {
+    if (program_ != nullptr) nvrtcDestroyProgram(&program_);
+  }
+  nvrtcProgram* out() noexcept { return &program_; }
+  nvrtcProgram get() const noexcept { return program_; }
+
+ private:
+  nvrtcProgram program_ = nullptr;
+};
+
+std::string program_log(nvrtcProgram program) {
+  std::size_t size = 0;
+  if (nvrtcGetProgramLogSize(program, &size) != NVRTC_SUCCESS || size <= 1) return {};
+  std::string log(size, '\0');
+  if (nvrtcGetProgramLog(program, log.data()) != NVRTC_SUCCESS) return {};
+  log.resize(size - 1);  // drop the terminating NUL
+  return log;
+}
+
+CompileResult failure(CompileStatus status, std::string log) {
+  CompileResult r;
+  r.status = status;
+  r.log = std::move(log);
+  return r;
+}
+
+CompileStatus classify(nvrtcResult rc) {
+  switch (rc) {
+    case NVRTC_ERROR_OUT_OF_MEMORY: return CompileStatus::out_of_memory;
+    case NVRTC_ERROR_COMPILATION:
+    case NVRTC_ERROR_INVALID_OPTION:
+    case NVRTC_ERROR_NAME_EXPRESSION_NOT_VALID:
+    case NVRTC_ERROR_NO_NAME_EXPRESSIONS_AFTER_COMPILATION: return CompileStatus::compile_error;
+    default: return CompileStatus::internal;
+  }
+}
+
+std::string call_failed(const char* call, nvrtcResult rc) {
+  return std::string("nvrtc: ") + call + " failed: " + nvrtcGetErrorString(rc);
+}
+
+void field(std::string& out, std::string_view value) {
+  out += std::to_string(value.size());
+  out += ':';
+  out += value;
+  out += '\n';
+}
+
+void list(std::string& out, const char* name, const std::vector<std::string>& values) {
+  out += name;
+  out += ' ';
+  out += std::to_string(values.size());
+  out += '\n';
+  for (const auto& v : values) field(out, v);
+}
+
+}  // namespace
+
+std::string normalised_define(const std::string& define) {
+  return define.starts_with("-D") ? define : "-D" + define;
+}
+
+std::string nvrtc_version() {
+  int major = 0, minor = 0;
+  if (nvrtcVersion(&major, &minor) != NVRTC_SUCCESS) return "unknown";
+  return std::to_string(major) + "." + std::to_string(minor);
+}
+
+std::string cubin_canonical_form(const CompileJob& job, const std::string& version) {
+  std::string out = "ktune-cubin-key 1\n";
+  out += "nvrtc ";
+  field(out, version);
+  out += "arch ";
+  field(out, job.arch);
+  out += "source_name ";
+  field(out, job.source_name);
+  out += "source ";
+  field(out, job.source);
+  list(out, "names", job.name_expressions);
+  std::vector<std::string> defines;
+  defines.reserve(job.defines.size());
+  for (const auto& d : job.defines) defines.push_back(normalised_define(d));
+  list(out, "defines", defines);
+  list(out, "options", job.options);
+  return out;
+}
+
+Hash128 cubin_key(const CompileJob& job, const std::string& version) {
+  return xxh3_128(cubin_canonical_form(job, version));
+}
+
+CompileResult compile_with_nvrtc(const CompileJob& job) {
+  try {
+    NvrtcProgram program;
+    nvrtcResult rc =
+        nvrtcCreateProgram(program.out(), job.source.c_str(), job.source_name.c_str(), 0, nullptr, nullptr);
+    if (rc != NVRTC_SUCCESS) return failure(classify(rc) == CompileStatus::out_of_memory ? CompileStatus::out_of_memory
+                                                                                         : CompileStatus::internal,
+                                            call_failed("nvrtcCreateProgram", rc));
+    for (const auto& name : job.name_expressions) {
+      rc = nvrtcAddNameExpression(program.get(), name.c_str());
+      if (rc != NVRTC_SUCCESS) return failure(classify(rc), call_failed("nvrtcAddNameExpression", rc) + " for " + name);
+    }
+
+    // Always a real architecture so NVRTC emits SASS (a CUBIN), never PTX only.
+    std::vector<std::string> options;
+    options.push_back("--gpu-architecture=" + job.arch);
+    for (const auto& d : job.defines) options.push_back(normalised_define(d));
+    options.insert(options.end(), job.options.begin(), job.options.end());
+    if (!job.use_nvrtc_cache) options.emplace_back("--no-cache");
+    std::vector<const char*> argv;
+    argv.reserve(options.size());
+    for (const auto& o : options) argv.push_back(o.c_str());
+
+    const auto start = std::chrono::steady_clock::now();
+    rc = nvrtcCompileProgram(program.get(), static_cast<int>(argv.size()), argv.data());
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+
+    CompileResult result;
+    result.compile_seconds = seconds;
+    result.log = program_log(program.get());
+    if (rc != NVRTC_SUCCESS) {
+      result.status = classify(rc);
+      if (result.log.empty()) result.log = call_failed("nvrtcCompileProgram", rc);
+      return result;
+    }
+
+    std::size_t size = 0;
+    rc = nvrtcGetCUBINSize(program.get(), &size);
+    if (rc != NVRTC_SUCCESS || size == 0) {
+      // NVRTC only produces a CUBIN for a real sm_XX architecture.
+      result.status = CompileStatus::compile_error;
+      result.log += (result.log.empty() ? "" : "\n") + std::string("nvrtc: no CUBIN for --gpu-architecture=") +
+                    job.arch + " (a real architecture such as sm_90 is needed)";
+      return result;
+    }
+    result.cubin.resize(size);
+    rc = nvrtcGetCUBIN(program.get(), result.cubin.data());
+    if (rc != NVRTC_SUCCESS) return failure(CompileStatus::internal, call_failed("nvrtcGetCUBIN", rc));
+
+    for (const auto& name : job.name_expressions) {
+      const char* lowered = nullptr;
+      rc = nvrtcGetLoweredName(program.get(), name.c_str(), &lowered);
+      if (rc != NVRTC_SUCCESS || lowered == nullptr) {
+        result.status = CompileStatus::compile_error;
+        result.cubin.clear();
+        result.lowered_names.clear();
+        result.log += (result.log.empty() ? "" : "\n") + call_failed("nvrtcGetLoweredName", rc) + " for " + name;
+        return result;
+      }
+      result.lowered_names.emplace_back(lowered);
+    }
+    result.status = CompileStatus::ok;
+    return result;
+  } catch (const std::bad_alloc&) {
+    return failure(CompileStatus::out_of_memory, "out of memory while compiling");
+  } catch (const std::exception& e) {
+    return failure(CompileStatus::internal, std::string("compile failed: ") + e.what());
+  }
+}
+
+}  // namespace ktune::workers

@@ -1,1 +1,0 @@
-namespace ktune { int workers_placeholder = 0; }
