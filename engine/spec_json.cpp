@@ -435,6 +435,11 @@ class SpecReader {
       if (arg.is_buffer) {
         check_fields(a, path, {"name", "type", "count", "init", "output"});
         arg.count = parse_expr(require(a, "count", path), path + ".count", spec);
+        // Buffers are allocated once per problem and shared by every configuration.
+        for (int slot : arg.count->slots_used())
+          if (slot < static_cast<int>(spec.space.params.size()))
+            fail(path + ".count", "depends on parameter " + spec.space.params[static_cast<std::size_t>(slot)].name +
+                                      "; buffer sizes may depend on sizes only");
         if (a.contains("output")) {
           if (!a["output"].is_boolean()) fail(path + ".output", "must be true or false");
           arg.output = a["output"].get<bool>();

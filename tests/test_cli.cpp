@@ -36,7 +36,7 @@ TEST(Cli, VersionAndHelp) {
   EXPECT_EQ(version.output, "ktune 0.1.0\n");
   auto help = ktune("--help");
   EXPECT_EQ(help.status, 0);
-  for (const char* sub : {"doctor", "space", "key", "compile"})
+  for (const char* sub : {"doctor", "space", "key", "compile", "lookup", "show", "export", "import"})
     EXPECT_NE(help.output.find(sub), std::string::npos) << sub;
 }
 

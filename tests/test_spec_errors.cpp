@@ -46,6 +46,7 @@ const Case kCases[] = {
     {"constant_constraint.json", "constraints[0]: \"1 + 1\" names no parameter or size"},
     {"buffer_missing_count.json", "args.x.count: missing required field"},
     {"duplicate_json_key.json", "TB: duplicate key in the JSON"},
+    {"count_depends_on_param.json", "args.y.count: depends on parameter ITEMS; buffer sizes may depend on sizes only"},
 };
 
 TEST(SpecErrors, EachMistakeNamesItsField) {

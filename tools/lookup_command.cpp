@@ -1,4 +1,92 @@
+// `ktune lookup SPEC --size ...` — what the lookup table answers, and which rule matched. Never
+// tunes, never creates a store.
+#include <cstdio>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "engine/toolchain.hpp"
+#include "engine/tuning_question.hpp"
+#include "store/store.hpp"
+#include "store/table_format.hpp"
+#include "store/store_path.hpp"
 #include "tools/commands.hpp"
+#include "tools/spec_loading.hpp"
+
 namespace ktune::cli {
-void add_lookup_command(CLI::App&) {}
+
+namespace {
+
+struct LookupOptions {
+  std::string spec, sizes, device, arch, db;
+  bool json = false;
+};
+
+std::string date_of(std::int64_t unix_seconds) {
+  std::string text = store::format_utc(unix_seconds);
+  return text.substr(0, 10);
+}
+
+void run(const LookupOptions& o) {
+  KernelSpec spec = load_spec(o.spec);
+  TuningQuestion question{&spec, parse_sizes(o.sizes, spec), resolve_device(o.device, o.arch), current_toolchain()};
+  const std::filesystem::path path = default_store_path(o.db);
+
+  store::LookupAnswer answer;
+  std::error_code ec;
+  if (std::filesystem::exists(path, ec)) {
+    store::StoreOptions options;
+    options.read_only = true;
+    auto db = store::Store::open(path, options).value_or_throw();
+    answer = db.lookup(question.lookup_request()).value_or_throw();
+  }
+  const Config& config = answer.entry ? answer.entry->config : spec.default_config;
+
+  std::string why;
+  switch (answer.rule) {
+    case store::LookupRule::exact: why = "exact match"; break;
+    case store::LookupRule::nearest_size:
+      why = "nearest tuned size " + format_named(answer.entry->tuning.sizes) + ", distance " + std::to_string(answer.distance).substr(0, 4);
+      break;
+    case store::LookupRule::same_arch: why = "same architecture, tuned on " + answer.entry->tuning.device; break;
+    case store::LookupRule::none: why = "the spec's default: nothing tuned for this kernel here"; break;
+  }
+  if (o.json) {
+    nlohmann::ordered_json out;
+    nlohmann::ordered_json c;
+    for (const auto& [k, v] : config) c[k] = v;
+    out["config"] = c;
+    out["rule"] = std::string(store::to_string(answer.rule));
+    if (answer.entry) {
+      out["time_ns"] = answer.entry->time_ns;
+      out["tuned_on"] = answer.entry->tuning.device;
+      out["tuned_sizes"] = format_named(answer.entry->tuning.sizes);
+      out["tuned_at"] = store::format_utc(answer.entry->tuned_at);
+      out["distance"] = answer.distance;
+    }
+    std::printf("%s\n", out.dump(2).c_str());
+    return;
+  }
+  std::string detail = why;
+  if (answer.entry) {
+    char time[32];
+    std::snprintf(time, sizeof time, "%.3f ms", answer.entry->time_ns / 1e6);
+    detail += ", tuned " + date_of(answer.entry->tuned_at) + " on " + answer.entry->tuning.device + ", " + time;
+  }
+  std::printf("%s   (%s)\n", format_named(config).c_str(), detail.c_str());
+}
+
+}  // namespace
+
+void add_lookup_command(CLI::App& app) {
+  auto o = std::make_shared<LookupOptions>();
+  auto* cmd = app.add_subcommand("lookup", "Answer from the lookup table (exact, nearest size, same architecture, default)");
+  cmd->add_option("spec", o->spec, "Kernel spec (JSON)")->required();
+  cmd->add_option("--size,-s", o->sizes, "Problem sizes, e.g. M=4096,N=4096,K=4096")->required();
+  cmd->add_option("--device", o->device, "Device name (default: the first GPU)");
+  cmd->add_option("--arch", o->arch, "Architecture, e.g. sm_90 (default: the first GPU's)");
+  cmd->add_option("--db", o->db, "Store file (default: $KTUNE_DB or ~/.cache/ktune/ktune.db)");
+  cmd->add_flag("--json", o->json, "Machine-readable output");
+  cmd->callback([o] { run(*o); });
+}
+
 }  // namespace ktune::cli

@@ -36,22 +36,18 @@ Result<const DriverApi*> load_once() {
   driver_get_version(&api.driver_version);
 
   std::optional<std::string> missing;
-  auto fetch = [&](const char* symbol, auto& fn, int version) {
+  auto fetch = [&](const char* symbol, auto& fn) {
     void* pfn = nullptr;
     CUdriverProcAddressQueryResult status{};
-    if (get_proc(symbol, &pfn, version, CU_GET_PROC_ADDRESS_DEFAULT, &status) != CUDA_SUCCESS || !pfn) {
+    if (get_proc(symbol, &pfn, CUDA_VERSION, CU_GET_PROC_ADDRESS_DEFAULT, &status) != CUDA_SUCCESS || !pfn) {
       if (!missing) missing = symbol;
       return;
     }
     fn = reinterpret_cast<std::remove_reference_t<decltype(fn)>>(pfn);
   };
-  // The version asks for the ABI of these declarations (cuda.h of the toolkit we build with).
-  fetch("cuGetErrorString", api.cuGetErrorString, 6000);
-  fetch("cuDeviceGetCount", api.cuDeviceGetCount, 2000);
-  fetch("cuDeviceGet", api.cuDeviceGet, 2000);
-  fetch("cuDeviceGetName", api.cuDeviceGetName, 2000);
-  fetch("cuDeviceGetAttribute", api.cuDeviceGetAttribute, 2000);
-  fetch("cuDeviceTotalMem", api.cuDeviceTotalMem, 3020);
+#define KTUNE_DRIVER_FETCH(name) fetch(#name, api.name);
+  KTUNE_DRIVER_FUNCTIONS(KTUNE_DRIVER_FETCH)
+#undef KTUNE_DRIVER_FETCH
   if (missing) return make_error(Errc::no_gpu, "the NVIDIA driver does not provide " + *missing);
   return &api;
 }
@@ -66,9 +62,13 @@ Result<const DriverApi*> DriverApi::load() {
 }
 
 std::string DriverApi::error_text(CUresult result) const {
+  const char* name = nullptr;
   const char* text = nullptr;
+  if (cuGetErrorName) cuGetErrorName(result, &name);
   if (cuGetErrorString) cuGetErrorString(result, &text);
-  return text ? std::string(text) : "CUDA error " + std::to_string(static_cast<int>(result));
+  std::string out = name ? name : "CUDA error " + std::to_string(static_cast<int>(result));
+  if (text) out += std::string(": ") + text;
+  return out;
 }
 
 Result<std::vector<DeviceInfo>> list_devices() {
@@ -99,9 +99,21 @@ Result<std::vector<DeviceInfo>> list_devices() {
     info.arch = "sm_" + std::to_string(info.cc_major) + std::to_string(info.cc_minor);
     info.multiprocessors = attr(CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT);
     info.l2_cache_bytes = attr(CU_DEVICE_ATTRIBUTE_L2_CACHE_SIZE);
+    info.max_shared_memory_per_block = attr(CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK);
     info.max_shared_memory_per_block_optin = attr(CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK_OPTIN);
+    info.max_shared_memory_per_sm = attr(CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_MULTIPROCESSOR);
+    info.max_registers_per_block = attr(CU_DEVICE_ATTRIBUTE_MAX_REGISTERS_PER_BLOCK);
     info.max_threads_per_block = attr(CU_DEVICE_ATTRIBUTE_MAX_THREADS_PER_BLOCK);
+    info.max_threads_per_sm = attr(CU_DEVICE_ATTRIBUTE_MAX_THREADS_PER_MULTIPROCESSOR);
+    info.max_block_dim[0] = attr(CU_DEVICE_ATTRIBUTE_MAX_BLOCK_DIM_X);
+    info.max_block_dim[1] = attr(CU_DEVICE_ATTRIBUTE_MAX_BLOCK_DIM_Y);
+    info.max_block_dim[2] = attr(CU_DEVICE_ATTRIBUTE_MAX_BLOCK_DIM_Z);
+    info.max_grid_dim[0] = attr(CU_DEVICE_ATTRIBUTE_MAX_GRID_DIM_X);
+    info.max_grid_dim[1] = attr(CU_DEVICE_ATTRIBUTE_MAX_GRID_DIM_Y);
+    info.max_grid_dim[2] = attr(CU_DEVICE_ATTRIBUTE_MAX_GRID_DIM_Z);
     info.clock_khz = attr(CU_DEVICE_ATTRIBUTE_CLOCK_RATE);
+    char bus[32] = {};
+    if (d.cuDeviceGetPCIBusId(bus, sizeof bus, dev) == CUDA_SUCCESS) info.pci_bus_id = bus;
     d.cuDeviceTotalMem(&info.total_memory, dev);
     devices.push_back(std::move(info));
   }

@@ -1,0 +1,24 @@
+#pragma once
+// One question ktune answers — this kernel, at these sizes, on this device, with this toolchain —
+// and the store records that describe it. Every path that reads or writes the store (lookup,
+// tune, compile, import checks) builds its keys here, so they can never disagree.
+#include "engine/key.hpp"
+#include "engine/spec.hpp"
+#include "store/lookup.hpp"
+#include "store/records.hpp"
+
+namespace ktune {
+
+struct TuningQuestion {
+  const KernelSpec* spec = nullptr;
+  Sizes sizes;  // spec order
+  DeviceSignature device;
+  Toolchain toolchain;
+
+  std::string toolchain_text() const { return "nvrtc " + toolchain.nvrtc_version; }
+  store::KernelRecord kernel_record() const;
+  store::TuningRecord tuning_record() const;
+  store::LookupRequest lookup_request() const;
+};
+
+}  // namespace ktune
