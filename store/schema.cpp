@@ -3,6 +3,9 @@
 #include <sqlite3.h>
 
 #include <array>
+#include <optional>
+#include <chrono>
+#include <thread>
 
 namespace ktune::store {
 
@@ -85,7 +88,18 @@ Result<int> schema_version(const Database& db) {
 }
 
 Status prepare_schema(const Database& db, const std::string& path, bool read_only) {
-  // Reads only until the file is known to be ours and of a version we understand.
+  // Reads only until the file is known to be ours and of a version we understand. The three
+  // reads share one snapshot: another process creating the store may commit between separate
+  // reads, and a mixed view (its schema, but not yet its application id) looks like a foreign file.
+  if (auto begin = db.exec("BEGIN"); !begin) {
+    if (begin.error().code == Errc::corrupt) return not_a_store(path, "not an SQLite database");
+    return begin.error();
+  }
+  struct EndRead {
+    const Database& db;
+    ~EndRead() { (void)db.exec("COMMIT"); }
+  };
+  std::optional<EndRead> end_read{EndRead{db}};
   auto app_id = pragma_int(db, "PRAGMA application_id");
   if (!app_id) {
     if (app_id.error().code == Errc::corrupt) return not_a_store(path, "not an SQLite database");
@@ -96,7 +110,28 @@ Status prepare_schema(const Database& db, const std::string& path, bool read_onl
   auto objects = pragma_int(db, "SELECT count(*) FROM sqlite_schema");
   if (!objects) return objects.error();
 
+  end_read.reset();
   const bool empty = *app_id == 0 && *version == 0 && *objects == 0;
+  if (!empty && *app_id == 0) {
+    // Content without our application id: another application's database, or ours while another
+    // process is still creating it (seen with 8 processes opening a new store at once). A write
+    // lock waits for any creator to commit; what is there then is the truth.
+    for (int attempt = 0; attempt < 50 && *app_id == 0; ++attempt) {
+      if (!read_only) {
+        auto txn = Transaction::begin(db);
+        if (!txn) return txn.error();
+        app_id = pragma_int(db, "PRAGMA application_id");
+        if (!app_id) return app_id.error();
+        (void)txn->commit();
+        break;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      app_id = pragma_int(db, "PRAGMA application_id");
+      if (!app_id) return app_id.error();
+    }
+    version = pragma_int(db, "PRAGMA user_version");
+    if (!version) return version.error();
+  }
   if (!empty && *app_id != kApplicationId)
     return not_a_store(path, "an SQLite database of another application (application_id " + std::to_string(*app_id) +
                                  ")");
@@ -113,13 +148,30 @@ Status prepare_schema(const Database& db, const std::string& path, bool read_onl
   }
 
   // WAL lets readers proceed while one writer commits; it is persistent, so this is a no-op after
-  // the first open. The busy timeout covers the exclusive lock the switch needs.
+  // the first open. When several processes create a store at once, the switch can fail with
+  // SQLITE_BUSY without SQLite calling the busy handler (seen with 8 writers on 2 cores), so it
+  // is retried here within the same 60 s a busy timeout would allow.
   {
-    auto stmt = db.prepare("PRAGMA journal_mode=WAL");
-    if (!stmt) return stmt.error();
-    auto row = stmt->step();
-    if (!row) return row.error();
-    if (!*row || stmt->column_text(0) != "wal")
+    std::string mode;
+    int rc = SQLITE_OK;
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    auto pause = std::chrono::milliseconds(1);
+    for (;;) {
+      mode.clear();
+      rc = sqlite3_exec(
+          db.get(), "PRAGMA journal_mode=WAL",
+          [](void* out, int columns, char** values, char**) {
+            if (columns > 0 && values[0]) *static_cast<std::string*>(out) = values[0];
+            return 0;
+          },
+          &mode, nullptr);
+      if ((rc != SQLITE_BUSY && rc != SQLITE_LOCKED) || std::chrono::steady_clock::now() > deadline) break;
+      std::this_thread::sleep_for(pause);
+      pause = std::min(pause * 2, std::chrono::milliseconds(50));
+    }
+    if (rc != SQLITE_OK)
+      return make_error(Errc::io, "store '" + path + "': cannot switch to WAL mode: " + sqlite3_errstr(rc));
+    if (mode != "wal")
       return make_error(Errc::io, "store '" + path + "': the file system does not support SQLite WAL mode");
   }
   if (*version == kSchemaVersion) return Ok{};

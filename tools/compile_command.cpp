@@ -9,6 +9,7 @@
 #include <map>
 #include <mutex>
 
+#include "engine/compile_plan.hpp"
 #include "engine/cuda/driver_api.hpp"
 #include "store/store_path.hpp"
 #include "tools/commands.hpp"
@@ -32,32 +33,14 @@ struct CompileOptions {
   std::size_t show_failures = 10;
 };
 
-// The architecture to compile for: --arch, else the first GPU's, else sm_90 (ktune's target
-// without a GPU); the spec's arch_specific turns sm_90 into sm_90a.
+// The architecture to compile for: --arch, else the first GPU's, else sm_90.
 std::string choose_arch(const std::string& requested, const KernelSpec& spec) {
-  std::string arch = requested;
-  if (arch.empty()) {
-    auto devices = cuda::list_devices();
-    arch = devices && !devices->empty() ? devices->front().arch : "sm_90";
-  }
-  if (arch.rfind("sm_", 0) != 0 || arch.size() < 5)
-    throw CliFailure("--arch: expected a real architecture such as sm_90, got '" + arch + "'");
-  if (spec.arch_specific && arch.back() != 'a') arch += 'a';
-  return arch;
-}
-
-workers::CompileJob job_for(const KernelSpec& spec, const Config& config, const std::string& arch,
-                            bool use_nvrtc_cache) {
-  workers::CompileJob job;
-  job.source = spec.source;
-  job.source_name = spec.source_path.empty() ? spec.name + ".cu" : spec.source_path.filename().string();
-  job.name_expressions = {spec.name_expression_for(config)};
-  job.defines = spec.defines_for(config);
-  job.options = spec.compile_options;
-  for (const auto& dir : spec.include_dirs) job.options.push_back("-I" + dir.string());
-  job.arch = arch;
-  job.use_nvrtc_cache = use_nvrtc_cache;
-  return job;
+  std::string device_arch;
+  if (requested.empty())
+    if (auto devices = cuda::list_devices(); devices && !devices->empty()) device_arch = devices->front().arch;
+  auto arch = ktune::choose_arch(requested, device_arch, spec);
+  if (!arch) throw CliFailure("--arch: " + arch.error().message);
+  return *arch;
 }
 
 // The first line of a compile log that says "error" (the one a user needs), else its first line.
@@ -107,7 +90,7 @@ void run_compile(const CompileOptions& o) {
   std::vector<std::optional<workers::CompileResult>> results(count);
   std::uint64_t done = 0;
   for (std::uint64_t i = 0; i < count; ++i) {
-    (*pool)->submit(job_for(spec, space->config_at(i), arch, !o.no_nvrtc_cache), [&, i](workers::CompileResult r) {
+    (*pool)->submit(make_compile_job(spec, space->config_at(i), arch, !o.no_nvrtc_cache), [&, i](workers::CompileResult r) {
       std::lock_guard lock(mutex);
       results[i] = std::move(r);
       ++done;

@@ -21,6 +21,8 @@ int main(int argc, char** argv) {
   ktune::cli::add_compile_command(app);
   ktune::cli::add_store_commands(app);
   ktune::cli::add_lookup_command(app);
+  ktune::cli::add_tune_command(app);
+  ktune::cli::add_replay_command(app);
 
   try {
     app.parse(argc, argv);

@@ -407,8 +407,8 @@ std::vector<KernelMeasurement> GpuSession::measure(const std::vector<KernelJob>&
   if (s.cupti) (void)s.cupti->collect();  // discard the records of first runs and warm-ups
 
   // Sampling, round robin over the kernels still going (A B C A B C ...).
+  // The stop rule's budget counts sampling only; wall_seconds (reported) counts everything.
   const auto sampling_start = Clock::now();
-  for (auto& k : kernels) k.started = sampling_start;
   for (;;) {
     std::vector<std::size_t> active;
     for (std::size_t i = 0; i < kernels.size(); ++i)
@@ -470,7 +470,7 @@ std::vector<KernelMeasurement> GpuSession::measure(const std::vector<KernelJob>&
     for (std::size_t i : active) {
       PreparedKernel& k = kernels[i];
       if (k.done) continue;
-      StopDecision decision = decide(k.samples, seconds_since(k.started) / static_cast<double>(active.size()),
+      StopDecision decision = decide(k.samples, seconds_since(sampling_start) / static_cast<double>(active.size()),
                                      options.rule, options.best_median_ns);
       if (decision == StopDecision::keep_going) continue;
       k.done = true;

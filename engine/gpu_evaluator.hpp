@@ -1,0 +1,51 @@
+#pragma once
+// The compile ∥ benchmark pipeline (DESIGN.md's core): every configuration of a batch is
+// submitted to the compile pool at once; compiled cubins flow through a bounded queue to the one
+// GPU runner as they finish, so the GPU does not wait on the compiler when the compiler keeps up.
+// The reference configuration is measured first and its outputs verify every other one.
+#include <map>
+#include <memory>
+
+#include "engine/bench/gpu_runner.hpp"
+#include "engine/evaluator.hpp"
+#include "engine/spec.hpp"
+#include "workers/compile_pool.hpp"
+
+namespace ktune {
+
+struct GpuEvaluatorOptions {
+  std::string arch;                  // chosen with choose_arch()
+  bench::MeasureOptions measure;     // stop rule, L2 flush, timeouts (verify mode is set here)
+  std::size_t queue_capacity = 64;   // compiled cubins waiting for the GPU
+};
+
+class GpuEvaluator final : public Evaluator {
+ public:
+  // Sets the problem on the runner and measures the reference configuration (when the spec
+  // verifies): an error if the reference itself cannot run.
+  static Result<std::unique_ptr<GpuEvaluator>> create(const KernelSpec& spec, const Sizes& sizes, workers::CompilePool& pool,
+                                                      bench::GpuRunner& runner, GpuEvaluatorOptions options);
+
+  void evaluate(const std::vector<Config>& batch, std::optional<double> best_ns,
+                const std::function<void(Evaluation)>& on_result) override;
+  std::vector<Evaluation> remeasure(const std::vector<Config>& finalists) override;
+
+  // The reference's own measurement (a real evaluation of that configuration), if it was taken.
+  const std::optional<Evaluation>& reference_evaluation() const noexcept { return reference_; }
+
+ private:
+  GpuEvaluator(const KernelSpec& spec, Sizes sizes, workers::CompilePool& pool, bench::GpuRunner& runner,
+               GpuEvaluatorOptions options);
+  Evaluation measure_compiled(const Config& config, const workers::CompileResult& compiled, const bench::LaunchPlan& plan,
+                              std::optional<double> best_ns, bench::VerifyMode verify);
+
+  const KernelSpec& spec_;
+  Sizes sizes_;
+  workers::CompilePool& pool_;
+  bench::GpuRunner& runner_;
+  GpuEvaluatorOptions options_;
+  std::optional<Evaluation> reference_;
+  std::map<Config, std::pair<workers::CompileResult, bench::LaunchPlan>> compiled_;  // for remeasure
+};
+
+}  // namespace ktune

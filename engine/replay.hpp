@@ -1,0 +1,20 @@
+#pragma once
+// Running a strategy against recorded measurements (no GPU): how good its answer is and how many
+// evaluations it needed, compared with the best recorded configuration.
+#include "engine/engine.hpp"
+#include "engine/replay_evaluator.hpp"
+
+namespace ktune {
+
+struct ReplayReport {
+  TuneReport run;                 // what the strategy found and what it evaluated
+  std::size_t recorded = 0;       // configurations in the recording
+  Config recorded_best;
+  double recorded_best_ns = 0;
+  double quality() const { return run.best_ns > 0 ? recorded_best_ns / run.best_ns : 0; }  // 1.0 = found the best
+};
+
+Result<ReplayReport> replay(const KernelSpec& spec, const Sizes& sizes, const DeviceSignature& device, const Toolchain& toolchain,
+                            store::Store& recorded, const TuneOptions& options);
+
+}  // namespace ktune

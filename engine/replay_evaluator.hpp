@@ -1,0 +1,28 @@
+#pragma once
+// Replays recorded measurements instead of running the GPU, so strategies can be tested and
+// compared on a CPU with real data (e.g. an exhaustive H100 sweep shipped under tests/data).
+#include <map>
+
+#include "engine/evaluator.hpp"
+#include "store/store.hpp"
+
+namespace ktune {
+
+class ReplayEvaluator final : public Evaluator {
+ public:
+  // The last recorded measurement of each configuration under `tuning_key`.
+  static Result<std::unique_ptr<ReplayEvaluator>> from_store(store::Store& recorded, const std::string& tuning_key);
+
+  void evaluate(const std::vector<Config>& batch, std::optional<double> best_ns,
+                const std::function<void(Evaluation)>& on_result) override;
+  std::vector<Evaluation> remeasure(const std::vector<Config>&) override { return {}; }
+
+  std::size_t recorded() const noexcept { return recorded_.size(); }
+  // The fastest recorded configuration: what an exhaustive search finds.
+  std::optional<std::pair<Config, double>> best_recorded() const;
+
+ private:
+  std::map<Config, store::Measurement> recorded_;
+};
+
+}  // namespace ktune
