@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <optional>
+#include <span>
 #include <thread>
 
 #include "engine/bench/host_data.hpp"
@@ -43,6 +44,33 @@ class DeviceBuffer {
   }
   const cuda::DriverApi* api_ = nullptr;
   CUdeviceptr ptr_ = 0;
+  std::size_t bytes_ = 0;
+};
+
+// Page-locked host memory for reading outputs back: pageable copies of tens of MiB cost more
+// than the kernel being verified. Freed by its destructor.
+class PinnedHost {
+ public:
+  PinnedHost() = default;
+  PinnedHost(const cuda::DriverApi* api, void* ptr, std::size_t bytes) : api_(api), ptr_(ptr), bytes_(bytes) {}
+  PinnedHost(PinnedHost&& o) noexcept : api_(o.api_), ptr_(std::exchange(o.ptr_, nullptr)), bytes_(o.bytes_) {}
+  PinnedHost& operator=(PinnedHost&& o) noexcept {
+    if (this != &o) {
+      if (ptr_) api_->cuMemFreeHost(ptr_);
+      api_ = o.api_;
+      ptr_ = std::exchange(o.ptr_, nullptr);
+      bytes_ = o.bytes_;
+    }
+    return *this;
+  }
+  ~PinnedHost() {
+    if (ptr_) api_->cuMemFreeHost(ptr_);
+  }
+  std::span<std::byte> bytes() const noexcept { return {static_cast<std::byte*>(ptr_), bytes_}; }
+
+ private:
+  const cuda::DriverApi* api_ = nullptr;
+  void* ptr_ = nullptr;
   std::size_t bytes_ = 0;
 };
 
@@ -92,6 +120,7 @@ struct GpuSession::State {
   Problem problem;
   std::vector<DeviceBuffer> buffers;
   std::vector<DeviceBuffer> pristine;  // initial contents of each output, restored before launches
+  std::vector<PinnedHost> staging;     // per output: where outputs are read back for verification
   std::vector<std::vector<std::byte>> reference;  // outputs of the reference configuration
   bool has_reference = false;
   bool poisoned = false;
@@ -100,6 +129,7 @@ struct GpuSession::State {
   ~State() {
     buffers.clear();
     pristine.clear();
+    staging.clear();
     flush = DeviceBuffer();
     cupti.reset();
     if (start_event) api->cuEventDestroy(start_event);
@@ -211,6 +241,7 @@ Status GpuSession::set_problem(const Problem& problem) {
   const cuda::DriverApi& d = *s.api;
   s.buffers.clear();
   s.pristine.clear();
+  s.staging.clear();
   s.reference.clear();
   s.has_reference = false;
   s.problem = problem;
@@ -236,8 +267,12 @@ Status GpuSession::set_problem(const Problem& problem) {
       KTUNE_CU_TRY(d, cuMemAlloc(&copy, bytes));
       s.pristine.emplace_back(&d, copy, bytes);
       if (plan.bytes) KTUNE_CU_TRY(d, cuMemcpyHtoD(copy, host.data(), plan.bytes));
+      void* pinned = nullptr;
+      KTUNE_CU_TRY(d, cuMemAllocHost(&pinned, bytes));
+      s.staging.emplace_back(&d, pinned, plan.bytes);
     } else {
       s.pristine.emplace_back();
+      s.staging.emplace_back();
     }
   }
   return Ok{};
@@ -343,27 +378,42 @@ std::vector<KernelMeasurement> GpuSession::measure(const std::vector<KernelJob>&
       k.result.message = ok.error().message;
       continue;
     }
+    d.cuEventRecord(s.start_event, s.stream);
     if (CUresult rc = s.launch(k, jobs[i].launch); rc != CUDA_SUCCESS) {
       launch_failed(k, rc, "launch");
       continue;
     }
+    d.cuEventRecord(s.end_event, s.stream);
     if (CUresult rc = s.wait(options.kernel_timeout_seconds); rc != CUDA_SUCCESS) {
       launch_failed(k, rc, "first run");
       continue;
     }
+    // Hopeless from the first run alone (even counting lazy loading): no verification, no samples.
+    float first_ms = 0;
+    d.cuEventElapsedTime(&first_ms, s.start_event, s.end_event);
+    if (options.best_median_ns && 1e6 * first_ms > 2 * options.rule.prune_factor * *options.best_median_ns) {
+      k.samples.push_back(1e6 * static_cast<double>(first_ms));
+      k.result.timer = "events";
+      k.result.status = MeasureStatus::pruned;
+      k.result.message = "the first run alone was far slower than the best so far";
+      k.done = true;
+      continue;
+    }
     if (options.verify != VerifyMode::none) {
-      std::vector<std::vector<std::byte>> outputs;
+      std::vector<std::span<const std::byte>> outputs;
       for (std::size_t b = 0; b < s.problem.buffers.size(); ++b) {
         if (!s.problem.buffers[b].output) continue;
-        outputs.emplace_back(s.problem.buffers[b].bytes);
-        if (CUresult rc = d.cuMemcpyDtoH(outputs.back().data(), s.buffers[b].get(), s.problem.buffers[b].bytes); rc != CUDA_SUCCESS) {
+        std::span<std::byte> staging = s.staging[b].bytes();
+        outputs.push_back(staging);
+        if (CUresult rc = d.cuMemcpyDtoH(staging.data(), s.buffers[b].get(), s.problem.buffers[b].bytes); rc != CUDA_SUCCESS) {
           launch_failed(k, rc, "reading the outputs");
           break;
         }
       }
       if (k.done) continue;
       if (options.verify == VerifyMode::set_reference) {
-        s.reference = std::move(outputs);
+        s.reference.clear();
+        for (auto out : outputs) s.reference.emplace_back(out.begin(), out.end());
         s.has_reference = true;
       } else if (s.has_reference) {
         std::size_t o = 0;

@@ -30,7 +30,9 @@ struct MeasureOptions {
   bool flush_l2 = true;                 // cold-cache samples (the default); false = --warm-cache
   std::optional<double> best_median_ns; // enables the early stop of hopeless configurations
   double kernel_timeout_seconds = 10;   // one launch running longer than this is a hang
-  double warmup_seconds = 0.02;
+  // Clocks are ramped once per runner; per configuration, warm-up only has to absorb lazy module
+  // loading and cold instruction caches: at least 2 launches, and this long.
+  double warmup_seconds = 0.002;
   VerifyMode verify = VerifyMode::none;
   bool use_cupti = true;  // false: time with CUDA events even where CUPTI works (for comparisons)
   double rtol = 1e-4, atol = 1e-4;
