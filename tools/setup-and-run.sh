@@ -17,18 +17,22 @@ echo "== ktune space $spec --size $sizes"
 $ktune space "$spec" --size "$sizes"
 
 if $ktune doctor | grep -q "^  ok    GPU 0"; then
-  if $ktune tune --help >/dev/null 2>&1; then
-    echo "== ktune tune $spec --size $sizes"
-    $ktune tune "$spec" --size "$sizes"
-    exit 0
-  fi
-  echo "== this build has no 'ktune tune' yet (the Tuner and engine issue); doing what it can"
-  device=()
-else
-  echo "== no GPU on this machine: tuning needs one. Doing what can be done without it."
-  device=(--device "NVIDIA H100 80GB HBM3" --arch sm_90)
+  echo "== ktune tune $spec --size $sizes"
+  $ktune tune "$spec" --size "$sizes"
+  echo "== ktune lookup $spec --size $sizes"
+  $ktune lookup "$spec" --size "$sizes"
+  exit 0
 fi
-echo "== ktune key $spec --size $sizes ${device[*]}"
-$ktune key "$spec" --size "$sizes" "${device[@]}"
-echo "== ktune compile $spec"
-$ktune compile "$spec"
+
+echo "== no GPU on this machine: tuning needs one. Doing what can be done without it."
+h100=(--device "NVIDIA H100 80GB HBM3" --arch sm_90)
+echo "== ktune key $spec --size $sizes (for an H100)"
+$ktune key "$spec" --size "$sizes" "${h100[@]}"
+echo "== ktune compile $spec (every configuration, real NVRTC, sm_90)"
+$ktune compile "$spec" --arch sm_90
+echo "== ktune replay: coordinate descent on an exhaustive sweep recorded on an H100 (tests/data)"
+$ktune replay "$spec" --size "$sizes" --from tests/data/h100-sgemm.db "${h100[@]}"
+echo "== ktune lookup with the lookup table exported from that H100 sweep (tests/data/h100-sgemm-table.json)"
+db=$(mktemp -d)/ktune.db
+$ktune import tests/data/h100-sgemm-table.json --db "$db"
+$ktune lookup "$spec" --size "$sizes" "${h100[@]}" --db "$db"
