@@ -1,6 +1,8 @@
 #include "engine/engine.hpp"
 
+#include <map>
 #include <mutex>
+#include <thread>
 
 #include "engine/bench/gpu_runner.hpp"
 #include "engine/compile_plan.hpp"
@@ -23,6 +25,10 @@ struct Engine::State {
   std::unique_ptr<workers::CompilePool> pool;
   std::unique_ptr<bench::GpuRunner> runner;
   std::mutex mutex;  // one tuning at a time per engine: the GPU is one resource
+  std::mutex in_flight_mutex;
+  std::map<std::string, std::shared_future<Result<TuneOutcome>>> in_flight;  // by request identity
+  std::vector<std::future<void>> background;  // get()'s waiters, joined by the destructor
+  std::optional<DeviceSignature> device;      // known once the runner has started (in_flight_mutex)
 
   Status ensure_pool() {
     if (pool) return Ok{};
@@ -49,12 +55,119 @@ struct Engine::State {
     auto started = bench::GpuRunner::start(runner_options);
     if (!started) return started.error();
     runner = std::move(*started);
+    std::lock_guard lock(in_flight_mutex);
+    device = DeviceSignature{runner->hello().device.name, runner->hello().device.arch};
     return Ok{};
   }
 };
 
 Engine::Engine(std::unique_ptr<State> state) : state_(std::move(state)) {}
-Engine::~Engine() = default;
+
+Engine::~Engine() {
+  // Background tunings hold references to this engine: let them finish first.
+  std::vector<std::shared_future<Result<TuneOutcome>>> pending;
+  {
+    std::lock_guard lock(state_->in_flight_mutex);
+    for (auto& [key, f] : state_->in_flight) pending.push_back(f);
+  }
+  for (auto& f : pending) f.wait();
+  for (auto& f : state_->background) f.wait();
+}
+
+namespace {
+// Two requests are the same when they would run the same tuning.
+std::string request_identity(const KernelSpec& spec, const Sizes& sizes, const TuneOptions& o) {
+  std::string ordered;  // spec order, however the caller wrote them
+  for (const auto& name : spec.space.size_names) ordered += name + "=" + std::to_string(find_value(sizes, name).value_or(-1)) + " ";
+  std::string id = kernel_key(spec).hex() + "|" + ordered + "|" + o.strategy + "|" + std::to_string(o.limits.max_evaluations) +
+                   "|" + std::to_string(o.limits.max_seconds) + "|" + std::to_string(o.random_count) + "|" +
+                   std::to_string(o.random_starts) + "|" + (o.refine ? "r" : "") + (o.force ? "f" : "") + (o.flush_l2 ? "c" : "w") +
+                   (o.use_cupti ? "" : "e") + "|" + std::to_string(o.seed) + "|" + o.arch;
+  return id;
+}
+}  // namespace
+
+std::shared_future<Result<TuneOutcome>> Engine::tune_async(const KernelSpec& spec, const Sizes& sizes, const TuneOptions& options) {
+  const std::string id = request_identity(spec, sizes, options);
+  std::lock_guard lock(state_->in_flight_mutex);
+  if (auto it = state_->in_flight.find(id); it != state_->in_flight.end()) return it->second;
+  auto promise = std::make_shared<std::promise<Result<TuneOutcome>>>();
+  std::shared_future<Result<TuneOutcome>> future = promise->get_future().share();
+  state_->in_flight.emplace(id, future);
+  std::thread([this, promise, id, spec_copy = spec, sizes, options]() mutable {
+    Result<TuneOutcome> result = make_error(Errc::internal, "tuning did not run");
+    try {
+      result = tune_now(spec_copy, sizes, options);
+    } catch (const std::exception& e) {
+      result = make_error(Errc::internal, std::string("tuning failed: ") + e.what());
+    }
+    {
+      std::lock_guard done(state_->in_flight_mutex);
+      state_->in_flight.erase(id);
+    }
+    promise->set_value(std::move(result));
+  }).detach();
+  return future;
+}
+
+Result<TuneOutcome> Engine::tune(const KernelSpec& spec, const Sizes& sizes, const TuneOptions& options) {
+  return tune_async(spec, sizes, options).get();
+}
+
+struct TunedConfig::Shared {
+  mutable std::mutex mutex;
+  Config config;
+  std::string source;
+  bool tuned = false;
+  std::shared_future<Result<TuneOutcome>> done;
+};
+
+Config TunedConfig::config() const {
+  std::lock_guard lock(shared_->mutex);
+  return shared_->config;
+}
+bool TunedConfig::tuned() const {
+  std::lock_guard lock(shared_->mutex);
+  return shared_->tuned;
+}
+std::string TunedConfig::source() const {
+  std::lock_guard lock(shared_->mutex);
+  return shared_->source;
+}
+Status TunedConfig::wait() const {
+  const auto& result = shared_->done.get();
+  if (!result) return result.error();
+  return Ok{};
+}
+
+TunedConfig Engine::get(const KernelSpec& spec, const Sizes& sizes, const TuneOptions& options) {
+  auto shared = std::make_shared<TunedConfig::Shared>();
+  shared->config = spec.default_config;
+  shared->source = "default";
+  // The store alone answers at once; the GPU's name is only known once the runner has started.
+  std::optional<DeviceSignature> device;
+  {
+    std::lock_guard lock(state_->in_flight_mutex);
+    device = state_->device;
+  }
+  if (device) {
+    if (auto answer = lookup(spec, sizes, *device); answer && answer->entry) {
+      shared->config = answer->entry->config;
+      shared->source = std::string(store::to_string(answer->rule));
+    }
+  }
+  shared->done = tune_async(spec, sizes, options);
+  std::lock_guard lock(state_->in_flight_mutex);
+  state_->background.push_back(std::async(std::launch::async, [shared] {
+    const auto& result = shared->done.get();
+    if (!result) return;
+    std::lock_guard update(shared->mutex);
+    shared->config = result->report.best;
+    shared->source = result->answered_from_lookup ? "exact" : "tuned";
+    shared->tuned = true;
+  }));
+  return TunedConfig(shared);
+}
 
 Result<std::unique_ptr<Engine>> Engine::create(EngineOptions options) {
   auto state = std::make_unique<State>();
@@ -81,7 +194,7 @@ Result<store::LookupAnswer> Engine::lookup(const KernelSpec& spec, const Sizes& 
   return state_->store->lookup(question.lookup_request());
 }
 
-Result<TuneOutcome> Engine::tune(const KernelSpec& spec, const Sizes& given_sizes, const TuneOptions& options) {
+Result<TuneOutcome> Engine::tune_now(const KernelSpec& spec, const Sizes& given_sizes, const TuneOptions& options) {
   if (auto ok = spec.check_sizes(given_sizes); !ok) return ok.error();
   Sizes sizes;  // spec order, so keys do not depend on how the caller wrote them
   for (const auto& name : spec.space.size_names) sizes.emplace_back(name, *find_value(given_sizes, name));

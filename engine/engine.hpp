@@ -8,6 +8,7 @@
 //   auto outcome = engine->tune(spec, {{"M", 4096}, {"N", 4096}, {"K", 4096}}, {}).value_or_throw();
 //   use(outcome.report.best);
 #include <filesystem>
+#include <future>
 #include <memory>
 #include <optional>
 #include <string>
@@ -51,6 +52,24 @@ struct TuneOutcome {
   bool answered_from_lookup = false;  // an exact answer existed; nothing was run
 };
 
+// The progressive answer of Engine::get (the compile_fx_async idea): usable at once with the best
+// known configuration, and moved to the tuned one when background tuning finishes.
+class TunedConfig {
+ public:
+  Config config() const;                    // the best configuration known right now
+  bool tuned() const;                       // the background tuning has finished successfully
+  std::string source() const;               // "exact", "nearest_size", "same_arch", "default", "tuned"
+  // Waits for the background tuning; its error (e.g. no GPU) if it failed. The handle keeps
+  // answering config() with what it had either way.
+  Status wait() const;
+
+  struct Shared;
+  explicit TunedConfig(std::shared_ptr<Shared> shared) : shared_(std::move(shared)) {}
+
+ private:
+  std::shared_ptr<Shared> shared_;
+};
+
 class Engine {
  public:
   static Result<std::unique_ptr<Engine>> create(EngineOptions options = {});
@@ -65,7 +84,15 @@ class Engine {
   Result<store::LookupAnswer> lookup(const KernelSpec& spec, const Sizes& sizes, const DeviceSignature& device);
 
   // Blocks until tuned (or answered from the lookup table, unless options.force/refine).
+  // Thread-safe; requests run one at a time (the GPU is one resource), and a request identical to
+  // one already in flight (same kernel, sizes and options) waits for that one instead of tuning
+  // again.
   Result<TuneOutcome> tune(const KernelSpec& spec, const Sizes& sizes, const TuneOptions& options);
+  // The same on a background thread; the spec is copied, so the caller's may go away.
+  std::shared_future<Result<TuneOutcome>> tune_async(const KernelSpec& spec, const Sizes& sizes, const TuneOptions& options);
+  // Answers at once (lookup on this engine's GPU, else the spec's default) and tunes in the
+  // background; the handle moves to the tuned configuration when it is ready.
+  TunedConfig get(const KernelSpec& spec, const Sizes& sizes, const TuneOptions& options = {});
 
   // Measures one configuration (verified against the spec's reference) and records it.
   Result<Evaluation> measure(const KernelSpec& spec, const Sizes& sizes, const Config& config, const TuneOptions& options);
@@ -76,6 +103,7 @@ class Engine {
 
  private:
   explicit Engine(std::unique_ptr<State> state);
+  Result<TuneOutcome> tune_now(const KernelSpec& spec, const Sizes& sizes, const TuneOptions& options);
   std::unique_ptr<State> state_;
 };
 
