@@ -6,8 +6,9 @@ install(TARGETS ktune ktune_common ktune_tuner ktune_store ktune_workers
         LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
         ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
         RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR}
-        INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
-install(DIRECTORY engine/ tuner/ store/ workers/
+        INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/ktune)
+# Headers keep their folders (include/ktune/engine/engine.hpp), as the sources include them.
+install(DIRECTORY engine tuner store workers
         DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/ktune
         FILES_MATCHING PATTERN "*.hpp" PATTERN "*.h")
 install(EXPORT ktuneTargets NAMESPACE ktune:: DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/ktune)

@@ -27,5 +27,6 @@ void add_store_commands(CLI::App& app);   // show, export, import (store/)
 void add_lookup_command(CLI::App& app);
 void add_tune_command(CLI::App& app);    // tune and bench
 void add_replay_command(CLI::App& app);
+void add_sweep_command(CLI::App& app);   // many kernels x many sizes (engine/sweep.hpp)
 
 }  // namespace ktune::cli

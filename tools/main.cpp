@@ -23,6 +23,7 @@ int main(int argc, char** argv) {
   ktune::cli::add_lookup_command(app);
   ktune::cli::add_tune_command(app);
   ktune::cli::add_replay_command(app);
+  ktune::cli::add_sweep_command(app);
 
   try {
     app.parse(argc, argv);

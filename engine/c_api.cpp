@@ -1,0 +1,466 @@
+// The C API (engine/ktune.h) on top of ktune::Engine. Every entry point is noexcept: expected
+// failures arrive as Result errors and become status codes, anything thrown becomes
+// KTUNE_ERROR_INTERNAL; either way the one-line message goes to a thread-local string.
+#include "engine/ktune.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <memory>
+#include <mutex>
+#include <new>
+#include <optional>
+#include <string>
+#include <utility>
+
+#include "engine/engine.hpp"
+#include "engine/spec.hpp"
+#include "engine/version.hpp"
+
+struct ktune_engine {
+  std::unique_ptr<ktune::Engine> engine;
+  std::string store_path;
+  std::mutex device_mutex;
+  std::optional<ktune::DeviceSignature> device;  // set once, never changed: pointers into it stay valid
+};
+
+struct ktune_spec {
+  ktune::KernelSpec spec;
+};
+
+struct ktune_answer {
+  ktune_rule rule = KTUNE_RULE_DEFAULT;
+  ktune::Config config;
+  std::string config_text;
+  double time_ns = std::numeric_limits<double>::quiet_NaN();
+  std::string tuned_device;
+  double distance = 0;
+};
+
+namespace {
+
+thread_local std::string t_message;
+thread_local const char* t_static_message = nullptr;  // used when the message itself cannot be allocated
+
+ktune_status to_status(ktune::Errc code) noexcept {
+  switch (code) {
+    case ktune::Errc::invalid_spec: return KTUNE_ERROR_INVALID_SPEC;
+    case ktune::Errc::invalid_argument: return KTUNE_ERROR_INVALID_ARGUMENT;
+    case ktune::Errc::io: return KTUNE_ERROR_IO;
+    case ktune::Errc::not_found: return KTUNE_ERROR_NOT_FOUND;
+    case ktune::Errc::no_gpu: return KTUNE_ERROR_NO_GPU;
+    case ktune::Errc::corrupt: return KTUNE_ERROR_CORRUPT;
+    case ktune::Errc::conflict: return KTUNE_ERROR_CONFLICT;
+    case ktune::Errc::unsupported: return KTUNE_ERROR_UNSUPPORTED;
+    case ktune::Errc::internal: return KTUNE_ERROR_INTERNAL;
+  }
+  return KTUNE_ERROR_INTERNAL;
+}
+
+ktune_status fail(ktune_status status, const char* prefix, std::string_view message) noexcept {
+  try {
+    t_message.assign(prefix);
+    t_message.append(message);
+  } catch (...) {
+    t_message.clear();
+    t_static_message = "out of memory (while reporting an error)";
+  }
+  return status;
+}
+
+ktune_status fail(ktune_status status, std::string_view message) noexcept { return fail(status, "", message); }
+ktune_status fail(const ktune::Error& error) noexcept { return fail(to_status(error.code), error.message); }
+
+// A NULL required argument: "ktune_lookup: spec is NULL".
+ktune_status null_argument(const char* function, const char* parameter) noexcept {
+  try {
+    return fail(KTUNE_ERROR_INVALID_ARGUMENT, std::string(function) + ": " + parameter + " is NULL");
+  } catch (...) {
+    return fail(KTUNE_ERROR_INVALID_ARGUMENT, "a required argument is NULL");
+  }
+}
+
+// Runs one entry point's body: clears the last error, then maps whatever escapes to a status.
+template <class Body>
+ktune_status guarded(const char* function, Body&& body) noexcept {
+  t_static_message = nullptr;
+  t_message.clear();
+  try {
+    return std::forward<Body>(body)(function);
+  } catch (const ktune::KtuneError& e) {
+    return fail(e.error());
+  } catch (const std::bad_alloc&) {
+    t_static_message = "out of memory";
+    return KTUNE_ERROR_INTERNAL;
+  } catch (const std::exception& e) {
+    return fail(KTUNE_ERROR_INTERNAL, function, std::string(": internal error: ") + e.what());
+  } catch (...) {
+    return fail(KTUNE_ERROR_INTERNAL, function, ": internal error: an unknown exception");
+  }
+}
+
+ktune_rule to_rule(ktune::store::LookupRule rule) noexcept {
+  switch (rule) {
+    case ktune::store::LookupRule::exact: return KTUNE_RULE_EXACT;
+    case ktune::store::LookupRule::nearest_size: return KTUNE_RULE_NEAREST_SIZE;
+    case ktune::store::LookupRule::same_arch: return KTUNE_RULE_SAME_ARCH;
+    case ktune::store::LookupRule::none: return KTUNE_RULE_DEFAULT;
+  }
+  return KTUNE_RULE_DEFAULT;
+}
+
+// The caller's parallel arrays as Sizes in the spec's order, every size given exactly once.
+ktune::Result<ktune::Sizes> sizes_from(const char* function, const ktune::KernelSpec& spec, const char* const* names,
+                                       const int64_t* values, size_t count) {
+  const std::string where = std::string(function) + ": ";
+  if (count > 0 && names == nullptr) return ktune::make_error(ktune::Errc::invalid_argument, where + "size_names is NULL");
+  if (count > 0 && values == nullptr) return ktune::make_error(ktune::Errc::invalid_argument, where + "size_values is NULL");
+  ktune::Sizes given;
+  for (size_t i = 0; i < count; ++i) {
+    if (names[i] == nullptr)
+      return ktune::make_error(ktune::Errc::invalid_argument, where + "size_names[" + std::to_string(i) + "] is NULL");
+    std::string name = names[i];
+    if (ktune::find_value(given, name))
+      return ktune::make_error(ktune::Errc::invalid_argument, where + "size " + name + " is given twice");
+    given.emplace_back(std::move(name), values[i]);
+  }
+  if (auto ok = spec.check_sizes(given); !ok) return ok.error();
+  ktune::Sizes ordered;
+  for (const auto& name : spec.space.size_names) ordered.emplace_back(name, *ktune::find_value(given, name));
+  return ordered;
+}
+
+// This machine's GPU, asked once per engine.
+ktune::Result<const ktune::DeviceSignature*> device_of(ktune_engine& handle) {
+  std::lock_guard lock(handle.device_mutex);
+  if (!handle.device) {
+    auto device = handle.engine->device();
+    if (!device) return device.error();
+    handle.device = std::move(*device);
+  }
+  return &*handle.device;
+}
+
+std::unique_ptr<ktune_answer> make_answer(ktune_rule rule, ktune::Config config, double time_ns, std::string device,
+                                          double distance) {
+  auto answer = std::make_unique<ktune_answer>();
+  answer->rule = rule;
+  answer->config_text = ktune::format_named(config);
+  answer->config = std::move(config);
+  answer->time_ns = time_ns;
+  answer->tuned_device = std::move(device);
+  answer->distance = distance;
+  return answer;
+}
+
+ktune_status load_spec(ktune::Result<ktune::KernelSpec> parsed, ktune_spec** out) {
+  if (!parsed) return fail(parsed.error());
+  *out = new ktune_spec{std::move(*parsed)};
+  return KTUNE_OK;
+}
+
+}  // namespace
+
+extern "C" {
+
+int ktune_c_api_version(void) { return KTUNE_C_API_VERSION; }
+
+const char* ktune_version(void) { return ktune::version_string(); }
+
+const char* ktune_status_name(ktune_status status) {
+  switch (status) {
+    case KTUNE_OK: return "ok";
+    case KTUNE_ERROR_INVALID_SPEC: return "invalid_spec";
+    case KTUNE_ERROR_INVALID_ARGUMENT: return "invalid_argument";
+    case KTUNE_ERROR_IO: return "io";
+    case KTUNE_ERROR_NOT_FOUND: return "not_found";
+    case KTUNE_ERROR_NO_GPU: return "no_gpu";
+    case KTUNE_ERROR_CORRUPT: return "corrupt";
+    case KTUNE_ERROR_CONFLICT: return "conflict";
+    case KTUNE_ERROR_UNSUPPORTED: return "unsupported";
+    case KTUNE_ERROR_INTERNAL: return "internal";
+  }
+  return "unknown";
+}
+
+const char* ktune_rule_name(ktune_rule rule) {
+  switch (rule) {
+    case KTUNE_RULE_EXACT: return "exact";
+    case KTUNE_RULE_NEAREST_SIZE: return "nearest_size";
+    case KTUNE_RULE_SAME_ARCH: return "same_arch";
+    case KTUNE_RULE_DEFAULT: return "default";
+    case KTUNE_RULE_TUNED: return "tuned";
+  }
+  return "unknown";
+}
+
+const char* ktune_last_error_message(void) { return t_static_message ? t_static_message : t_message.c_str(); }
+
+// ---- engine ----
+
+ktune_status ktune_engine_create(const char* store_path, ktune_engine** out) {
+  return guarded(__func__, [&](const char* fn) {
+    if (!out) return null_argument(fn, "out");
+    ktune::EngineOptions options;
+    if (store_path) options.store_path = store_path;
+    auto created = ktune::Engine::create(std::move(options));
+    if (!created) return fail(created.error());
+    auto handle = std::make_unique<ktune_engine>();
+    handle->engine = std::move(*created);
+    handle->store_path = handle->engine->store_path().string();
+    *out = handle.release();
+    return KTUNE_OK;
+  });
+}
+
+void ktune_engine_destroy(ktune_engine* engine) {
+  try {
+    delete engine;
+  } catch (...) {  // a destructor that throws would be a bug; it still must not cross into C
+  }
+}
+
+ktune_status ktune_engine_store_path(const ktune_engine* engine, const char** out) {
+  return guarded(__func__, [&](const char* fn) {
+    if (!engine) return null_argument(fn, "engine");
+    if (!out) return null_argument(fn, "out");
+    *out = engine->store_path.c_str();
+    return KTUNE_OK;
+  });
+}
+
+ktune_status ktune_engine_device(ktune_engine* engine, const char** name, const char** arch) {
+  return guarded(__func__, [&](const char* fn) {
+    if (!engine) return null_argument(fn, "engine");
+    if (!name) return null_argument(fn, "name");
+    if (!arch) return null_argument(fn, "arch");
+    auto device = device_of(*engine);
+    if (!device) return fail(device.error());
+    *name = (*device)->name.c_str();
+    *arch = (*device)->arch.c_str();
+    return KTUNE_OK;
+  });
+}
+
+// ---- specs ----
+
+ktune_status ktune_spec_load_file(const char* path, ktune_spec** out) {
+  return guarded(__func__, [&](const char* fn) {
+    if (!path) return null_argument(fn, "path");
+    if (!out) return null_argument(fn, "out");
+    return load_spec(ktune::KernelSpec::from_file(path), out);
+  });
+}
+
+ktune_status ktune_spec_load_json(const char* json_text, const char* base_dir, ktune_spec** out) {
+  return guarded(__func__, [&](const char* fn) {
+    if (!json_text) return null_argument(fn, "json_text");
+    if (!out) return null_argument(fn, "out");
+    std::filesystem::path base = base_dir ? std::filesystem::path(base_dir) : std::filesystem::path();
+    return load_spec(ktune::KernelSpec::from_json_text(json_text, base), out);
+  });
+}
+
+void ktune_spec_destroy(ktune_spec* spec) {
+  try {
+    delete spec;
+  } catch (...) {
+  }
+}
+
+ktune_status ktune_spec_name(const ktune_spec* spec, const char** out) {
+  return guarded(__func__, [&](const char* fn) {
+    if (!spec) return null_argument(fn, "spec");
+    if (!out) return null_argument(fn, "out");
+    *out = spec->spec.name.c_str();
+    return KTUNE_OK;
+  });
+}
+
+ktune_status ktune_spec_size_count(const ktune_spec* spec, size_t* out) {
+  return guarded(__func__, [&](const char* fn) {
+    if (!spec) return null_argument(fn, "spec");
+    if (!out) return null_argument(fn, "out");
+    *out = spec->spec.space.size_names.size();
+    return KTUNE_OK;
+  });
+}
+
+ktune_status ktune_spec_size_name(const ktune_spec* spec, size_t index, const char** out) {
+  return guarded(__func__, [&](const char* fn) {
+    if (!spec) return null_argument(fn, "spec");
+    if (!out) return null_argument(fn, "out");
+    const auto& names = spec->spec.space.size_names;
+    if (index >= names.size())
+      return fail(KTUNE_ERROR_INVALID_ARGUMENT, std::string(fn) + ": index " + std::to_string(index) + " is out of range (" +
+                                                    spec->spec.name + " has " + std::to_string(names.size()) + " sizes)");
+    *out = names[index].c_str();
+    return KTUNE_OK;
+  });
+}
+
+// ---- lookup and tuning ----
+
+ktune_status ktune_lookup(ktune_engine* engine, const ktune_spec* spec, const char* const* size_names,
+                          const int64_t* size_values, size_t n_sizes, const char* device_name, const char* arch,
+                          ktune_answer** out) {
+  return guarded(__func__, [&](const char* fn) {
+    if (!engine) return null_argument(fn, "engine");
+    if (!spec) return null_argument(fn, "spec");
+    if (!out) return null_argument(fn, "out");
+    auto sizes = sizes_from(fn, spec->spec, size_names, size_values, n_sizes);
+    if (!sizes) return fail(sizes.error());
+
+    ktune::DeviceSignature device{device_name ? device_name : "", arch ? arch : ""};
+    if (device.name.empty() || device.arch.empty()) {
+      auto gpu = device_of(*engine);
+      if (!gpu) {
+        return fail(to_status(gpu.error().code),
+                    gpu.error().message + "; pass device_name and arch to look up for another machine "
+                                          "(e.g. \"NVIDIA H100 80GB HBM3\", \"sm_90\")");
+      }
+      if (device.name.empty()) device.name = (*gpu)->name;
+      if (device.arch.empty()) device.arch = (*gpu)->arch;
+    }
+
+    auto answer = engine->engine->lookup(spec->spec, *sizes, device);
+    if (!answer) return fail(answer.error());
+    std::unique_ptr<ktune_answer> result;
+    if (answer->entry) {
+      const auto& entry = *answer->entry;
+      result = make_answer(to_rule(answer->rule), entry.config, entry.time_ns, entry.tuning.device, answer->distance);
+    } else {
+      result = make_answer(KTUNE_RULE_DEFAULT, spec->spec.default_config, std::numeric_limits<double>::quiet_NaN(), "", 0);
+    }
+    *out = result.release();
+    return KTUNE_OK;
+  });
+}
+
+ktune_status ktune_tune_options_init(ktune_tune_options* options) {
+  return guarded(__func__, [&](const char* fn) {
+    if (!options) return null_argument(fn, "options");
+    *options = ktune_tune_options{};  // NULL strategy and arch, no limits, no refine or force
+    return KTUNE_OK;
+  });
+}
+
+ktune_status ktune_tune(ktune_engine* engine, const ktune_spec* spec, const char* const* size_names,
+                        const int64_t* size_values, size_t n_sizes, const ktune_tune_options* options,
+                        ktune_answer** out) {
+  return guarded(__func__, [&](const char* fn) {
+    if (!engine) return null_argument(fn, "engine");
+    if (!spec) return null_argument(fn, "spec");
+    if (!out) return null_argument(fn, "out");
+    auto sizes = sizes_from(fn, spec->spec, size_names, size_values, n_sizes);
+    if (!sizes) return fail(sizes.error());
+
+    ktune_tune_options given{};  // all zero: the defaults (ktune_tune_options_init)
+    if (options) given = *options;
+    if (!(given.max_seconds >= 0) || std::isinf(given.max_seconds))
+      return fail(KTUNE_ERROR_INVALID_ARGUMENT, std::string(fn) + ": max_seconds must be a finite number >= 0");
+    ktune::TuneOptions tune;
+    if (given.strategy) tune.strategy = given.strategy;
+    tune.limits.max_evaluations = static_cast<std::size_t>(given.max_evaluations);
+    tune.limits.max_seconds = given.max_seconds;
+    tune.refine = given.refine != 0;
+    tune.force = given.force != 0;
+    if (given.arch) tune.arch = given.arch;
+
+    auto outcome = engine->engine->tune(spec->spec, *sizes, tune);
+    if (!outcome) return fail(outcome.error());
+    auto result = make_answer(outcome->answered_from_lookup ? KTUNE_RULE_EXACT : KTUNE_RULE_TUNED,
+                              std::move(outcome->report.best), outcome->report.best_ns, outcome->device.name, 0);
+    *out = result.release();
+    return KTUNE_OK;
+  });
+}
+
+// ---- answers ----
+
+void ktune_answer_destroy(ktune_answer* answer) { delete answer; }
+
+ktune_status ktune_answer_rule(const ktune_answer* answer, ktune_rule* out) {
+  return guarded(__func__, [&](const char* fn) {
+    if (!answer) return null_argument(fn, "answer");
+    if (!out) return null_argument(fn, "out");
+    *out = answer->rule;
+    return KTUNE_OK;
+  });
+}
+
+ktune_status ktune_answer_param_count(const ktune_answer* answer, size_t* out) {
+  return guarded(__func__, [&](const char* fn) {
+    if (!answer) return null_argument(fn, "answer");
+    if (!out) return null_argument(fn, "out");
+    *out = answer->config.size();
+    return KTUNE_OK;
+  });
+}
+
+ktune_status ktune_answer_param(const ktune_answer* answer, size_t index, const char** name, int64_t* value) {
+  return guarded(__func__, [&](const char* fn) {
+    if (!answer) return null_argument(fn, "answer");
+    if (!name) return null_argument(fn, "name");
+    if (!value) return null_argument(fn, "value");
+    if (index >= answer->config.size())
+      return fail(KTUNE_ERROR_INVALID_ARGUMENT, std::string(fn) + ": index " + std::to_string(index) +
+                                                    " is out of range (the configuration has " +
+                                                    std::to_string(answer->config.size()) + " parameters)");
+    *name = answer->config[index].first.c_str();
+    *value = answer->config[index].second;
+    return KTUNE_OK;
+  });
+}
+
+ktune_status ktune_answer_get(const ktune_answer* answer, const char* name, int64_t* value) {
+  return guarded(__func__, [&](const char* fn) {
+    if (!answer) return null_argument(fn, "answer");
+    if (!name) return null_argument(fn, "name");
+    if (!value) return null_argument(fn, "value");
+    auto found = ktune::find_value(answer->config, name);
+    if (!found)
+      return fail(KTUNE_ERROR_NOT_FOUND, std::string(fn) + ": the configuration has no parameter " + name + " (it has " +
+                                             answer->config_text + ")");
+    *value = *found;
+    return KTUNE_OK;
+  });
+}
+
+ktune_status ktune_answer_config_string(const ktune_answer* answer, const char** out) {
+  return guarded(__func__, [&](const char* fn) {
+    if (!answer) return null_argument(fn, "answer");
+    if (!out) return null_argument(fn, "out");
+    *out = answer->config_text.c_str();
+    return KTUNE_OK;
+  });
+}
+
+ktune_status ktune_answer_time_ns(const ktune_answer* answer, double* out) {
+  return guarded(__func__, [&](const char* fn) {
+    if (!answer) return null_argument(fn, "answer");
+    if (!out) return null_argument(fn, "out");
+    *out = answer->time_ns;
+    return KTUNE_OK;
+  });
+}
+
+ktune_status ktune_answer_tuned_device(const ktune_answer* answer, const char** out) {
+  return guarded(__func__, [&](const char* fn) {
+    if (!answer) return null_argument(fn, "answer");
+    if (!out) return null_argument(fn, "out");
+    *out = answer->tuned_device.c_str();
+    return KTUNE_OK;
+  });
+}
+
+ktune_status ktune_answer_distance(const ktune_answer* answer, double* out) {
+  return guarded(__func__, [&](const char* fn) {
+    if (!answer) return null_argument(fn, "answer");
+    if (!out) return null_argument(fn, "out");
+    *out = answer->distance;
+    return KTUNE_OK;
+  });
+}
+
+}  // extern "C"

@@ -1,0 +1,268 @@
+// Parsing and validating a sweep file (docs/sweep.md). Like the spec parser, every mistake is one
+// error naming the field as a path ("items[2].sizes[0].M"), prefixed with the sweep file's name.
+#include "engine/sweep.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <fstream>
+#include <limits>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include "tuner/strategy.hpp"
+
+namespace ktune {
+
+namespace {
+
+using json = nlohmann::ordered_json;
+
+constexpr std::size_t kMaxSweepBytes = 4u << 20;  // sweeps are small; anything bigger is a mistake
+
+struct SweepFailure {
+  std::string path;
+  std::string message;
+};
+
+std::size_t edit_distance(std::string_view a, std::string_view b) {
+  std::vector<std::size_t> row(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    std::size_t diagonal = row[0];
+    row[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      std::size_t above = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diagonal = above;
+    }
+  }
+  return row[b.size()];
+}
+
+std::string type_name(const json& j) {
+  switch (j.type()) {
+    case json::value_t::null: return "null";
+    case json::value_t::boolean: return "a boolean";
+    case json::value_t::number_integer:
+    case json::value_t::number_unsigned: return "an integer";
+    case json::value_t::number_float: return "a number";
+    case json::value_t::string: return "a string";
+    case json::value_t::array: return "an array";
+    case json::value_t::object: return "an object";
+    default: return "a value";
+  }
+}
+
+class SweepReader {
+ public:
+  explicit SweepReader(std::filesystem::path base_dir) : base_dir_(std::move(base_dir)) {}
+
+  SweepPlan read(const json& root) {
+    SweepPlan plan;
+    if (!root.is_object()) fail("(top level)", "must be an object, got " + type_name(root));
+    check_fields(root, "", {"ktune_sweep", "description", "strategy", "budget", "items"});
+
+    auto version = root.find("ktune_sweep");
+    if (version == root.end()) fail("ktune_sweep", "missing required field (the sweep format version: 1)");
+    if (!version->is_number_integer())
+      fail("ktune_sweep", "must be an integer (the sweep format version), got " + type_name(*version));
+    if (version->get<std::int64_t>() != kSweepVersion)
+      fail("ktune_sweep", "version " + version->dump() + " is not supported; this ktune reads version " +
+                              std::to_string(kSweepVersion));
+    if (root.contains("description") && !root["description"].is_string())
+      fail("description", "must be a string, got " + type_name(root["description"]));
+    if (root.contains("strategy")) plan.strategy = read_strategy(root["strategy"], "strategy");
+    if (root.contains("budget")) plan.budget = read_budget(root["budget"], "budget");
+
+    auto items = root.find("items");
+    if (items == root.end()) fail("items", "missing required field (the list of {\"spec\": ..., \"sizes\": [...]})");
+    if (!items->is_array()) fail("items", "must be an array of objects, got " + type_name(*items));
+    if (items->empty()) fail("items", "is empty: nothing to tune");
+    for (std::size_t i = 0; i < items->size(); ++i) plan.items.push_back(read_item((*items)[i], index("items", i), plan));
+    return plan;
+  }
+
+ private:
+  [[noreturn]] static void fail(const std::string& path, const std::string& message) { throw SweepFailure{path, message}; }
+  static std::string join(const std::string& path, const std::string& key) { return path.empty() ? key : path + "." + key; }
+  static std::string index(const std::string& path, std::size_t i) { return path + "[" + std::to_string(i) + "]"; }
+
+  static void check_fields(const json& object, const std::string& path, std::initializer_list<std::string_view> known) {
+    for (const auto& [key, value] : object.items()) {
+      if (std::find(known.begin(), known.end(), key) != known.end()) continue;
+      std::string_view best;
+      std::size_t best_distance = 3;
+      for (auto k : known) {
+        std::size_t d = edit_distance(key, k);
+        if (d < best_distance) {
+          best_distance = d;
+          best = k;
+        }
+      }
+      std::string hint = best.empty() ? std::string() : " (did you mean \"" + std::string(best) + "\"?)";
+      fail(join(path, key), "unknown field" + hint);
+    }
+  }
+
+  static std::string read_strategy(const json& value, const std::string& path) {
+    if (!value.is_string()) fail(path, "must be a string (exhaustive, random or coordesc), got " + type_name(value));
+    auto name = canonical_strategy_name(value.get<std::string>());
+    if (!name) fail(path, "unknown strategy \"" + value.get<std::string>() + "\" (exhaustive, random or coordesc)");
+    return *name;
+  }
+
+  static std::size_t read_budget(const json& value, const std::string& path) {
+    if (value.is_number_unsigned()) return value.get<std::size_t>();
+    if (value.is_number_integer())
+      fail(path, "must be a non-negative integer (new evaluations per size set; 0: no limit), got " + value.dump());
+    fail(path, "must be a non-negative integer (new evaluations per size set; 0: no limit), got " + type_name(value));
+  }
+
+  SweepItem read_item(const json& item, const std::string& path, const SweepPlan& plan) {
+    if (!item.is_object()) fail(path, "must be an object {\"spec\": ..., \"sizes\": [...]}, got " + type_name(item));
+    check_fields(item, path, {"spec", "sizes", "strategy", "budget"});
+    SweepItem out;
+    out.strategy = item.contains("strategy") ? read_strategy(item["strategy"], join(path, "strategy")) : plan.strategy;
+    out.budget = item.contains("budget") ? read_budget(item["budget"], join(path, "budget")) : plan.budget;
+
+    const std::string spec_path = join(path, "spec");
+    auto spec = item.find("spec");
+    if (spec == item.end()) fail(spec_path, "missing required field (a kernel spec file, relative to the sweep file)");
+    if (!spec->is_string()) fail(spec_path, "must be a file name, got " + type_name(*spec));
+    out.spec_field = spec->get<std::string>();
+    if (out.spec_field.empty()) fail(spec_path, "is empty");
+    out.spec_path = (base_dir_ / out.spec_field).lexically_normal();
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(out.spec_path, ec)) fail(spec_path, "no such spec file: " + out.spec_path.string());
+    auto loaded = KernelSpec::from_file(out.spec_path);
+    if (!loaded) fail(spec_path, loaded.error().message);  // the spec's own message names its file and field
+    out.spec = std::move(*loaded);
+
+    const std::string sizes_path = join(path, "sizes");
+    auto sizes = item.find("sizes");
+    if (sizes == item.end()) fail(sizes_path, "missing required field (a list of size sets, e.g. [{\"M\": 1024, ...}])");
+    if (!sizes->is_array()) fail(sizes_path, "must be an array of objects like {\"M\": 1024}, got " + type_name(*sizes));
+    if (sizes->empty()) fail(sizes_path, "is empty: give at least one size set");
+    const std::string identity = identity_of(out.spec_path);
+    for (std::size_t s = 0; s < sizes->size(); ++s) {
+      const std::string set_path = index(sizes_path, s);
+      Sizes set = read_sizes((*sizes)[s], set_path, out.spec);
+      auto [it, inserted] = seen_.emplace(identity + "\n" + format_named(set), set_path);
+      if (!inserted)
+        fail(set_path, "duplicate: " + out.spec.name + " at " + format_named(set) + " is also " + it->second +
+                           " (a run is tuned once; remove one)");
+      out.sizes.push_back(std::move(set));
+    }
+    return out;
+  }
+
+  static Sizes read_sizes(const json& value, const std::string& path, const KernelSpec& spec) {
+    if (!value.is_object()) fail(path, "must be an object like {\"M\": 1024}, got " + type_name(value));
+    Sizes given;
+    for (const auto& [name, v] : value.items()) {
+      const std::string field = join(path, name);
+      if (v.is_number_unsigned()) {
+        if (v.get<std::uint64_t>() > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()))
+          fail(field, "is too large");
+        given.emplace_back(name, static_cast<std::int64_t>(v.get<std::uint64_t>()));
+      } else if (v.is_number_integer()) {
+        given.emplace_back(name, v.get<std::int64_t>());
+      } else {
+        fail(field, "must be an integer, got " + type_name(v));
+      }
+    }
+    if (auto ok = spec.check_sizes(given); !ok) fail(path, ok.error().message);
+    Sizes ordered;  // the spec's order: keys and output do not depend on how the file wrote them
+    for (const auto& name : spec.space.size_names) ordered.emplace_back(name, *find_value(given, name));
+    return ordered;
+  }
+
+  // Two spellings of one spec file ("sgemm.json", "./sgemm.json") are one kernel for duplicates.
+  static std::string identity_of(const std::filesystem::path& path) {
+    std::error_code ec;
+    auto canonical = std::filesystem::weakly_canonical(path, ec);
+    return (ec ? path.lexically_normal() : canonical).string();
+  }
+
+  std::filesystem::path base_dir_;
+  std::map<std::string, std::string> seen_;  // spec identity + sizes -> the field that named it first
+};
+
+json parse_rejecting_duplicates(std::string_view text) {
+  std::vector<std::set<std::string>> open_objects;
+  std::string duplicate;
+  json::parser_callback_t callback = [&](int, json::parse_event_t event, json& parsed) {
+    switch (event) {
+      case json::parse_event_t::object_start: open_objects.emplace_back(); break;
+      case json::parse_event_t::object_end: open_objects.pop_back(); break;
+      case json::parse_event_t::key:
+        if (!open_objects.back().insert(parsed.get<std::string>()).second && duplicate.empty())
+          duplicate = parsed.get<std::string>();
+        break;
+      default: break;
+    }
+    return true;
+  };
+  json root = json::parse(text.begin(), text.end(), callback);
+  if (!duplicate.empty()) throw SweepFailure{duplicate, "duplicate key in the JSON (a later value would silently win)"};
+  return root;
+}
+
+std::string line_and_column(std::string_view text, std::size_t byte) {
+  std::size_t line = 1, column = 1;
+  for (std::size_t i = 0; i < std::min(byte, text.size()); ++i) {
+    if (text[i] == '\n') {
+      ++line;
+      column = 1;
+    } else {
+      ++column;
+    }
+  }
+  return "line " + std::to_string(line) + ", column " + std::to_string(column);
+}
+
+}  // namespace
+
+std::size_t SweepPlan::run_count() const noexcept {
+  std::size_t n = 0;
+  for (const auto& item : items) n += item.sizes.size();
+  return n;
+}
+
+Result<SweepPlan> parse_sweep(std::string_view text, const std::filesystem::path& base_dir, const std::string& origin) {
+  auto error = [&](const std::string& message) { return make_error(Errc::invalid_argument, origin + ": " + message); };
+  if (text.size() > kMaxSweepBytes) return error("larger than 4 MiB; not a sweep file");
+  try {
+    json root = parse_rejecting_duplicates(text);
+    return SweepReader(base_dir).read(root);
+  } catch (const SweepFailure& failure) {
+    return error(failure.path.empty() ? failure.message : failure.path + ": " + failure.message);
+  } catch (const json::parse_error& e) {
+    std::string what = e.what();
+    // "[json.exception.parse_error.101] parse error at line 3, column 5: ..." -> keep the reason.
+    auto colon = what.find(": ", what.find("parse error"));
+    return error("not valid JSON at " + line_and_column(text, e.byte == 0 ? 0 : e.byte - 1) + ": " +
+                 (colon == std::string::npos ? what : what.substr(colon + 2)));
+  } catch (const json::exception& e) {
+    return error(std::string("malformed sweep: ") + e.what());
+  }
+}
+
+Result<SweepPlan> load_sweep(const std::filesystem::path& path) {
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec)) return make_error(Errc::not_found, path.string() + ": no such sweep file");
+  auto size = std::filesystem::file_size(path, ec);
+  if (ec) return make_error(Errc::io, path.string() + ": " + ec.message());
+  if (size > kMaxSweepBytes) return make_error(Errc::invalid_argument, path.string() + ": larger than 4 MiB; not a sweep file");
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return make_error(Errc::io, path.string() + ": cannot open");
+  std::ostringstream text;
+  text << in.rdbuf();
+  auto plan = parse_sweep(text.str(), path.parent_path(), path.string());
+  if (plan) plan->path = path;
+  return plan;
+}
+
+}  // namespace ktune

@@ -1,0 +1,328 @@
+// `ktune sweep SWEEP.json` — tune many kernels at many sizes (docs/sweep.md) on one GPU with one
+// Engine, one line per run as it finishes and a summary table at the end. Resumable without any
+// bookkeeping of its own: a run already in the lookup table is answered from it ("done earlier"),
+// and a run killed half-way restarts with every configuration it measured answered from the store.
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <nlohmann/json.hpp>
+
+#include "engine/engine.hpp"
+#include "engine/sweep.hpp"
+#include "tools/commands.hpp"
+#include "tools/tuning_output.hpp"
+#include "tuner/search_space.hpp"
+
+namespace ktune::cli {
+
+namespace {
+
+struct SweepCliOptions {
+  std::string sweep, db;
+  std::size_t workers = 0;
+  int device = 0;
+  bool force = false, json = false, check = false;
+};
+
+// Errors can carry a compiler log; lines and the table want one line (the JSON keeps it whole).
+std::string one_line(const std::string& text, std::size_t max_chars = std::string::npos) {
+  std::string out;
+  for (char c : text) {
+    if (c == '\n' || c == '\r' || c == '\t') c = ' ';
+    if (c == ' ' && (out.empty() || out.back() == ' ')) continue;
+    out += c;
+  }
+  while (!out.empty() && out.back() == ' ') out.pop_back();
+  if (out.size() > max_chars) out = out.substr(0, max_chars) + "...";
+  return out;
+}
+
+// One tuning run: an item's spec at one size set.
+struct RunRecord {
+  std::size_t item = 0;  // index into plan.items
+  const KernelSpec* spec = nullptr;
+  Sizes sizes;
+  std::string strategy;
+  std::optional<TuneOutcome> outcome;
+  std::string error;  // non-empty: the run failed
+  double wall_seconds = 0;
+
+  bool failed() const { return !outcome; }
+  std::string status() const {
+    if (!outcome) return "failed: " + one_line(error, 100);
+    return outcome->answered_from_lookup ? "done earlier" : "tuned now";
+  }
+};
+
+std::string speedup_text(const TuneReport& r) {
+  if (!r.default_ns || r.best_ns <= 0) return "-";
+  char text[32];
+  std::snprintf(text, sizeof text, "%.2fx", *r.default_ns / r.best_ns);
+  return text;
+}
+
+std::string seconds_text(double s) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.1f s", s);
+  return text;
+}
+
+std::string evaluated_text(const RunRecord& run) {
+  if (!run.outcome || run.outcome->answered_from_lookup) return "-";
+  const TuneReport& r = run.outcome->report;
+  std::string text = std::to_string(r.evaluated);
+  if (r.from_store) text += " + " + std::to_string(r.from_store) + " stored";  // measured by an earlier, interrupted run
+  return text;
+}
+
+std::string sizes_label(const KernelSpec& spec, const Sizes& sizes) { return spec.name + "  " + format_named(sizes); }
+
+// A plain text table: columns padded to their widest cell, numbers right-aligned, the last column
+// (free text such as an error) left as is.
+void print_table(const std::vector<std::string>& header, const std::vector<std::vector<std::string>>& rows,
+                 const std::vector<bool>& right_aligned) {
+  std::vector<std::size_t> width(header.size(), 0);
+  for (std::size_t c = 0; c < header.size(); ++c) width[c] = header[c].size();
+  for (const auto& row : rows)
+    for (std::size_t c = 0; c < row.size() && c < width.size(); ++c) width[c] = std::max(width[c], row[c].size());
+  auto print_row = [&](const std::vector<std::string>& row) {
+    std::string line;
+    for (std::size_t c = 0; c < row.size(); ++c) {
+      const bool last = c + 1 == row.size();
+      const std::size_t pad = width[c] - std::min(width[c], row[c].size());
+      if (right_aligned[c]) line += std::string(pad, ' ') + row[c];
+      else line += last ? row[c] : row[c] + std::string(pad, ' ');
+      if (!last) line += "  ";
+    }
+    std::printf("%s\n", line.c_str());
+  };
+  print_row(header);
+  for (const auto& row : rows) print_row(row);
+}
+
+// --check: the plan, with the number of valid configurations of every run. No GPU, no store.
+void run_check(const SweepPlan& plan, const SweepCliOptions& o) {
+  nlohmann::ordered_json out;
+  out["sweep"] = plan.path.string();
+  out["ktune_sweep"] = plan.version;
+  out["runs"] = plan.run_count();
+  nlohmann::ordered_json items = nlohmann::ordered_json::array();
+  std::string first_problem;
+  if (!o.json)
+    std::printf("sweep %s (ktune_sweep %d): %zu items, %zu runs\n", plan.path.c_str(), plan.version, plan.items.size(),
+                plan.run_count());
+  for (std::size_t i = 0; i < plan.items.size(); ++i) {
+    const SweepItem& item = plan.items[i];
+    const std::string budget = item.budget ? "budget " + std::to_string(item.budget) : "no budget";
+    if (!o.json)
+      std::printf("[%zu] %s (%s)  strategy %s, %s\n", i + 1, item.spec.name.c_str(), item.spec_path.c_str(),
+                  item.strategy.c_str(), budget.c_str());
+    nlohmann::ordered_json sets = nlohmann::ordered_json::array();
+    for (std::size_t s = 0; s < item.sizes.size(); ++s) {
+      const Sizes& sizes = item.sizes[s];
+      const std::string field = "items[" + std::to_string(i) + "].sizes[" + std::to_string(s) + "]";
+      auto space = SearchSpace::build(item.spec.space, &sizes);
+      nlohmann::ordered_json set;
+      for (const auto& [name, value] : sizes) set["sizes"][name] = value;
+      std::string problem;
+      if (!space) problem = space.error().message;
+      else if (space->valid_count() == 0) problem = "no valid configuration at these sizes";
+      if (!problem.empty() && first_problem.empty()) first_problem = plan.path.string() + ": " + field + ": " + problem;
+      if (space) {
+        set["product"] = space->product();
+        set["valid"] = space->valid_count();
+      }
+      if (!problem.empty()) set["problem"] = problem;
+      sets.push_back(set);
+      if (o.json) continue;
+      if (problem.empty())
+        std::printf("      %-28s %llu valid configurations (of %llu)\n", format_named(sizes).c_str(),
+                    static_cast<unsigned long long>(space->valid_count()), static_cast<unsigned long long>(space->product()));
+      else
+        std::printf("      %-28s %s\n", format_named(sizes).c_str(), problem.c_str());
+    }
+    items.push_back({{"spec", item.spec_path.string()}, {"kernel", item.spec.name}, {"strategy", item.strategy},
+                     {"budget", item.budget}, {"size_sets", sets}});
+  }
+  out["items"] = items;
+  out["ok"] = first_problem.empty();
+  if (o.json) std::printf("%s\n", out.dump(2).c_str());
+  else if (first_problem.empty())
+    std::printf("ok    %zu runs; `ktune sweep %s` tunes them on the GPU\n", plan.run_count(), plan.path.c_str());
+  if (!first_problem.empty()) throw CliFailure(first_problem);
+}
+
+void print_run_line(FILE* stream, std::size_t n, std::size_t total, const RunRecord& run) {
+  const std::string label = sizes_label(*run.spec, run.sizes);
+  if (!run.outcome) {
+    std::fprintf(stream, "[%zu/%zu] %s  failed: %s\n", n, total, label.c_str(), one_line(run.error).c_str());
+  } else {
+    const TuneReport& r = run.outcome->report;
+    std::string rate = throughput(*run.spec, r.best, run.sizes, r.best_ns);
+    std::string speedup = speedup_text(r);
+    std::fprintf(stream, "[%zu/%zu] %s  %s: %s  %s%s%s%s, %s evaluated, %s\n", n, total, label.c_str(), run.status().c_str(),
+                 format_named(r.best).c_str(), format_time(r.best_ns).c_str(), rate.empty() ? "" : (" (" + rate + ")").c_str(),
+                 speedup == "-" ? "" : ", ", speedup == "-" ? "" : (speedup + " over the default").c_str(),
+                 evaluated_text(run).c_str(), seconds_text(run.wall_seconds).c_str());
+  }
+  std::fflush(stream);
+}
+
+nlohmann::ordered_json run_json(const RunRecord& run, const std::filesystem::path& store) {
+  nlohmann::ordered_json out;
+  out["item"] = run.item;
+  if (run.outcome) {
+    out = outcome_json(*run.spec, run.sizes, *run.outcome, store);
+    out["item"] = run.item;
+    out["status"] = run.outcome->answered_from_lookup ? "done_earlier" : "tuned_now";
+  } else {
+    out["kernel"] = run.spec->name;
+    nlohmann::ordered_json sizes = nlohmann::ordered_json::object();
+    for (const auto& [name, value] : run.sizes) sizes[name] = value;
+    out["sizes"] = sizes;
+    out["status"] = "failed";
+    out["error"] = run.error;
+  }
+  out["sweep_wall_seconds"] = run.wall_seconds;
+  return out;
+}
+
+void run_sweep(const SweepCliOptions& o) {
+  // The whole file is validated first: a mistake in the last item is reported before anything runs
+  // (and on a machine without a GPU).
+  SweepPlan plan = load_sweep(o.sweep).value_or_throw();
+  if (o.check) {
+    run_check(plan, o);
+    return;
+  }
+
+  EngineOptions engine_options;
+  engine_options.store_path = o.db;
+  engine_options.workers = o.workers;
+  engine_options.device = o.device;
+  auto engine = Engine::create(engine_options).value_or_throw();
+  auto device = engine->device();
+  if (!device) {
+    if (device.error().code == Errc::no_gpu)
+      throw CliFailure("no GPU to tune on (" + device.error().message +
+                           "); `ktune compile SPEC` compiles the space without one, `ktune replay` runs strategies "
+                           "on recorded measurements, `ktune sweep --check` validates a sweep",
+                       3);
+    throw KtuneError(device.error());
+  }
+
+  const std::size_t total = plan.run_count();
+  FILE* lines = o.json ? stderr : stdout;  // with --json, stdout holds only the JSON document
+  if (!o.json)
+    std::printf("sweep %s: %zu runs (%zu items) on %s (%s), store %s\n", plan.path.c_str(), total, plan.items.size(),
+                device->name.c_str(), device->arch.c_str(), engine->store_path().c_str());
+  std::fflush(stdout);
+
+  const auto sweep_start = std::chrono::steady_clock::now();
+  std::vector<RunRecord> runs;
+  runs.reserve(total);
+  for (std::size_t i = 0; i < plan.items.size(); ++i) {
+    const SweepItem& item = plan.items[i];
+    for (const Sizes& sizes : item.sizes) {
+      RunRecord run;
+      run.item = i;
+      run.spec = &item.spec;
+      run.sizes = sizes;
+      run.strategy = item.strategy;
+      TuneOptions options;
+      options.strategy = item.strategy;
+      options.limits.max_evaluations = item.budget;
+      options.force = o.force;
+      ProgressPrinter progress(!o.json && isatty(STDERR_FILENO), o.json);
+      options.hooks.on_progress = [&](const TuneProgress& p) { progress.update(p, item.strategy == "exhaustive"); };
+      const auto start = std::chrono::steady_clock::now();
+      auto outcome = engine->tune(item.spec, sizes, options);
+      progress.finish();
+      run.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      if (outcome) run.outcome = std::move(*outcome);
+      else run.error = outcome.error().message;  // reported in the table; the sweep goes on
+      runs.push_back(std::move(run));
+      print_run_line(lines, runs.size(), total, runs.back());
+    }
+  }
+  const double sweep_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - sweep_start).count();
+
+  std::size_t tuned = 0, earlier = 0, failed = 0, evaluated = 0, from_store = 0;
+  double gpu_seconds = 0;
+  for (const auto& run : runs) {
+    if (run.failed()) {
+      ++failed;
+      continue;
+    }
+    if (run.outcome->answered_from_lookup) {
+      ++earlier;
+      continue;
+    }
+    ++tuned;
+    evaluated += run.outcome->report.evaluated;
+    from_store += run.outcome->report.from_store;
+    gpu_seconds += run.outcome->report.gpu_seconds;
+  }
+
+  if (o.json) {
+    nlohmann::ordered_json out;
+    out["sweep"] = plan.path.string();
+    out["device"] = device->name;
+    out["arch"] = device->arch;
+    out["store"] = engine->store_path().string();
+    nlohmann::ordered_json list = nlohmann::ordered_json::array();
+    for (const auto& run : runs) list.push_back(run_json(run, engine->store_path()));
+    out["runs"] = list;
+    out["totals"] = {{"runs", total},          {"tuned_now", tuned},         {"done_earlier", earlier},
+                     {"failed", failed},       {"evaluated", evaluated},     {"from_store", from_store},
+                     {"gpu_seconds", gpu_seconds}, {"wall_seconds", sweep_seconds}};
+    std::printf("%s\n", out.dump(2).c_str());
+  } else {
+    std::printf("\n");
+    std::vector<std::vector<std::string>> rows;
+    for (const auto& run : runs) {
+      std::vector<std::string> row{run.spec->name, format_named(run.sizes)};
+      if (run.outcome) {
+        const TuneReport& r = run.outcome->report;
+        row.push_back(format_named(r.best));
+        row.push_back(format_time(r.best_ns));
+        std::string rate = throughput(*run.spec, r.best, run.sizes, r.best_ns);
+        row.push_back(rate.empty() ? "-" : rate);
+        row.push_back(speedup_text(r));
+      } else {
+        row.insert(row.end(), {"-", "-", "-", "-"});
+      }
+      row.push_back(evaluated_text(run));
+      row.push_back(seconds_text(run.wall_seconds));
+      row.push_back(run.status());
+      rows.push_back(std::move(row));
+    }
+    print_table({"kernel", "sizes", "best config", "time", "throughput", "vs default", "evaluated", "wall", "status"}, rows,
+                {false, false, false, true, true, true, true, true, false});
+    std::printf("\n%zu runs: %zu tuned now, %zu done earlier, %zu failed; %zu configurations evaluated (and %zu answered from "
+                "earlier measurements), GPU %.1f s, %.1f s wall\n",
+                total, tuned, earlier, failed, evaluated, from_store, gpu_seconds, sweep_seconds);
+  }
+  if (failed)
+    throw CliFailure(std::to_string(failed) + " of " + std::to_string(total) + " sweep runs failed (" +
+                     (o.json ? "see \"runs\"" : "see the table") + "); the others are saved, and a rerun skips them");
+}
+
+}  // namespace
+
+void add_sweep_command(CLI::App& app) {
+  auto o = std::make_shared<SweepCliOptions>();
+  auto* cmd = app.add_subcommand("sweep", "Tune many kernels at many sizes from a sweep file (resumable; docs/sweep.md)");
+  cmd->add_option("sweep", o->sweep, "Sweep file (JSON, \"ktune_sweep\": 1)")->required();
+  cmd->add_option("--db", o->db, "Store file (default: $KTUNE_DB or ~/.cache/ktune/ktune.db)");
+  cmd->add_option("--workers", o->workers, "Compile workers (default: min(cores, 32))");
+  cmd->add_option("--gpu", o->device, "GPU ordinal (one GPU; spreading a sweep over several is not done yet)")
+      ->capture_default_str();
+  cmd->add_flag("--force", o->force, "Tune every run again, even those the lookup table already answers");
+  cmd->add_flag("--json", o->json, "Machine-readable output (per-run lines go to stderr)");
+  cmd->add_flag("--check", o->check, "Only validate the sweep and print the plan (no GPU needed)");
+  cmd->callback([o] { run_sweep(*o); });
+}
+
+}  // namespace ktune::cli
