@@ -1,5 +1,8 @@
 #include "engine/engine.hpp"
 
+#include <condition_variable>
+#include <deque>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <thread>
@@ -27,8 +30,54 @@ struct Engine::State {
   std::mutex mutex;  // one tuning at a time per engine: the GPU is one resource
   std::mutex in_flight_mutex;
   std::map<std::string, std::shared_future<Result<TuneOutcome>>> in_flight;  // by request identity
-  std::vector<std::future<void>> background;  // get()'s waiters, joined by the destructor
   std::optional<DeviceSignature> device;      // known once the runner has started (in_flight_mutex)
+
+  // Every piece of GPU work runs on this one long-lived thread. The runner must be spawned from a
+  // thread that outlives it (a child's parent-death signal fires when the spawning *thread* ends,
+  // seen on the H100: a runner started from a finished tune_async thread was killed), and GPU
+  // requests are serialised here anyway.
+  std::thread gpu_thread;
+  std::mutex queue_mutex;
+  std::condition_variable queue_cv;
+  std::deque<std::function<void()>> queue;
+  bool stopping = false;
+
+  void start_gpu_thread() {
+    gpu_thread = std::thread([this] {
+      for (;;) {
+        std::function<void()> task;
+        {
+          std::unique_lock lock(queue_mutex);
+          queue_cv.wait(lock, [this] { return stopping || !queue.empty(); });
+          if (queue.empty()) return;  // stopping, and everything queued has run
+          task = std::move(queue.front());
+          queue.pop_front();
+        }
+        task();
+      }
+    });
+  }
+
+  template <class F>
+  auto on_gpu_thread(F f) -> std::future<decltype(f())> {
+    auto task = std::make_shared<std::packaged_task<decltype(f())()>>(std::move(f));
+    auto future = task->get_future();
+    {
+      std::lock_guard lock(queue_mutex);
+      queue.emplace_back([task] { (*task)(); });
+    }
+    queue_cv.notify_one();
+    return future;
+  }
+
+  ~State() {
+    {
+      std::lock_guard lock(queue_mutex);
+      stopping = true;
+    }
+    queue_cv.notify_all();
+    if (gpu_thread.joinable()) gpu_thread.join();
+  }
 
   Status ensure_pool() {
     if (pool) return Ok{};
@@ -71,7 +120,6 @@ Engine::~Engine() {
     for (auto& [key, f] : state_->in_flight) pending.push_back(f);
   }
   for (auto& f : pending) f.wait();
-  for (auto& f : state_->background) f.wait();
 }
 
 namespace {
@@ -94,7 +142,7 @@ std::shared_future<Result<TuneOutcome>> Engine::tune_async(const KernelSpec& spe
   auto promise = std::make_shared<std::promise<Result<TuneOutcome>>>();
   std::shared_future<Result<TuneOutcome>> future = promise->get_future().share();
   state_->in_flight.emplace(id, future);
-  std::thread([this, promise, id, spec_copy = spec, sizes, options]() mutable {
+  state_->on_gpu_thread([this, promise, id, spec_copy = spec, sizes, options]() mutable {
     Result<TuneOutcome> result = make_error(Errc::internal, "tuning did not run");
     try {
       result = tune_now(spec_copy, sizes, options);
@@ -106,7 +154,7 @@ std::shared_future<Result<TuneOutcome>> Engine::tune_async(const KernelSpec& spe
       state_->in_flight.erase(id);
     }
     promise->set_value(std::move(result));
-  }).detach();
+  });
   return future;
 }
 
@@ -116,22 +164,35 @@ Result<TuneOutcome> Engine::tune(const KernelSpec& spec, const Sizes& sizes, con
 
 struct TunedConfig::Shared {
   mutable std::mutex mutex;
-  Config config;
-  std::string source;
-  bool tuned = false;
+  mutable Config config;
+  mutable std::string source;
+  mutable bool tuned = false;
   std::shared_future<Result<TuneOutcome>> done;
+
+  // Moves to the tuned answer once the background tuning has finished; no thread of its own.
+  void refresh() const {
+    if (tuned || done.wait_for(std::chrono::seconds(0)) != std::future_status::ready) return;
+    const auto& result = done.get();
+    if (!result) return;
+    config = result->report.best;
+    source = result->answered_from_lookup ? "exact" : "tuned";
+    tuned = true;
+  }
 };
 
 Config TunedConfig::config() const {
   std::lock_guard lock(shared_->mutex);
+  shared_->refresh();
   return shared_->config;
 }
 bool TunedConfig::tuned() const {
   std::lock_guard lock(shared_->mutex);
+  shared_->refresh();
   return shared_->tuned;
 }
 std::string TunedConfig::source() const {
   std::lock_guard lock(shared_->mutex);
+  shared_->refresh();
   return shared_->source;
 }
 Status TunedConfig::wait() const {
@@ -157,15 +218,6 @@ TunedConfig Engine::get(const KernelSpec& spec, const Sizes& sizes, const TuneOp
     }
   }
   shared->done = tune_async(spec, sizes, options);
-  std::lock_guard lock(state_->in_flight_mutex);
-  state_->background.push_back(std::async(std::launch::async, [shared] {
-    const auto& result = shared->done.get();
-    if (!result) return;
-    std::lock_guard update(shared->mutex);
-    shared->config = result->report.best;
-    shared->source = result->answered_from_lookup ? "exact" : "tuned";
-    shared->tuned = true;
-  }));
   return TunedConfig(shared);
 }
 
@@ -176,16 +228,21 @@ Result<std::unique_ptr<Engine>> Engine::create(EngineOptions options) {
   if (!opened) return opened.error();
   state->store.emplace(std::move(*opened));
   state->options = std::move(options);
+  state->start_gpu_thread();
   return std::unique_ptr<Engine>(new Engine(std::move(state)));
 }
 
 const std::filesystem::path& Engine::store_path() const noexcept { return state_->store_path; }
 
 Result<DeviceSignature> Engine::device() {
-  std::lock_guard lock(state_->mutex);
-  if (auto ok = state_->ensure_runner(); !ok) return ok.error();
-  const auto& d = state_->runner->hello().device;
-  return DeviceSignature{d.name, d.arch};
+  return state_
+      ->on_gpu_thread([this]() -> Result<DeviceSignature> {
+        std::lock_guard lock(state_->mutex);
+        if (auto ok = state_->ensure_runner(); !ok) return ok.error();
+        const auto& d = state_->runner->hello().device;
+        return DeviceSignature{d.name, d.arch};
+      })
+      .get();
 }
 
 Result<store::LookupAnswer> Engine::lookup(const KernelSpec& spec, const Sizes& sizes, const DeviceSignature& device) {
@@ -259,7 +316,12 @@ Result<TuneOutcome> Engine::tune_now(const KernelSpec& spec, const Sizes& given_
   return outcome;
 }
 
-Result<Evaluation> Engine::measure(const KernelSpec& spec, const Sizes& given_sizes, const Config& config, const TuneOptions& options) {
+Result<Evaluation> Engine::measure(const KernelSpec& spec, const Sizes& sizes, const Config& config, const TuneOptions& options) {
+  return state_->on_gpu_thread([&]() { return measure_now(spec, sizes, config, options); }).get();
+}
+
+Result<Evaluation> Engine::measure_now(const KernelSpec& spec, const Sizes& given_sizes, const Config& config,
+                                       const TuneOptions& options) {
   if (auto ok = spec.check_sizes(given_sizes); !ok) return ok.error();
   Sizes sizes;
   for (const auto& name : spec.space.size_names) sizes.emplace_back(name, *find_value(given_sizes, name));

@@ -104,6 +104,7 @@ class Engine {
  private:
   explicit Engine(std::unique_ptr<State> state);
   Result<TuneOutcome> tune_now(const KernelSpec& spec, const Sizes& sizes, const TuneOptions& options);
+  Result<Evaluation> measure_now(const KernelSpec& spec, const Sizes& sizes, const Config& config, const TuneOptions& options);
   std::unique_ptr<State> state_;
 };
 

@@ -20,7 +20,10 @@ constexpr std::size_t kPersistEvery = 16;
 Result<TuneReport> run_tuning(const TuningQuestion& question, const SearchSpace& space, Strategy& strategy, Evaluator& evaluator,
                               store::Store* store, const TuneLimits& limits, const TuneHooks& hooks,
                               const std::optional<Evaluation>& preexisting, bool persist) {
-  const auto start = Clock::now();
+  // A preexisting evaluation (the reference, measured while the evaluator was set up) belongs
+  // to this session's wall time too, or the busy fraction would count it against nothing.
+  const auto start = Clock::now() - std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(
+                                        preexisting ? preexisting->gpu_seconds : 0.0));
   auto elapsed = [&] { return std::chrono::duration<double>(Clock::now() - start).count(); };
   const store::TuningRecord tuning = question.tuning_record();
   const bool writes = persist && store != nullptr;

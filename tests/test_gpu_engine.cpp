@@ -53,7 +53,8 @@ TEST(GpuEngine, TuneMergeAndGet) {
   // get(): answers at once (nearest tuned size), then moves to its own tuned answer.
   TunedConfig handle = engine->get(spec, {{"M", 2048}, {"N", 1024}, {"K", 1024}});
   EXPECT_EQ(handle.source(), "nearest_size");
-  ASSERT_TRUE(handle.wait().ok());
+  auto waited = handle.wait();
+  ASSERT_TRUE(waited.ok()) << waited.error().message;
   EXPECT_TRUE(handle.tuned());
   EXPECT_EQ(handle.source(), "tuned");
   std::printf("tuned 1024^3: %s in %.1f s (%zu evaluated)\n", format_named(ra->report.best).c_str(), ra->report.wall_seconds,

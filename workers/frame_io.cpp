@@ -1,5 +1,9 @@
 #include "workers/frame_io.hpp"
 
+#include <pthread.h>
+#include <signal.h>
+#include <time.h>
+
 #include <poll.h>
 #include <unistd.h>
 
@@ -76,7 +80,43 @@ ReadResult read_frame(int fd, Deadline deadline, int stop_fd) {
   return result;
 }
 
+namespace {
+// A write to a pipe whose reader died raises SIGPIPE in the writing thread, and its default action
+// kills the whole process: the engine inside a compiler must get EPIPE instead. The signal is
+// blocked in this thread for the write, and one it raised is taken off the pending set before the
+// old mask comes back (POSIX sigtimedwait with a zero timeout), so any thread may call write_all.
+class SigpipeGuard {
+ public:
+  SigpipeGuard() {
+    sigset_t pipe_only;
+    sigemptyset(&pipe_only);
+    sigaddset(&pipe_only, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &pipe_only, &previous_);
+    was_blocked_ = sigismember(&previous_, SIGPIPE) == 1;
+  }
+  ~SigpipeGuard() {
+    if (was_blocked_) return;  // the caller blocks SIGPIPE itself and owns what is pending
+    sigset_t pipe_only;
+    sigemptyset(&pipe_only);
+    sigaddset(&pipe_only, SIGPIPE);
+    sigset_t pending;
+    if (sigpending(&pending) == 0 && sigismember(&pending, SIGPIPE) == 1) {
+      const timespec zero{0, 0};
+      sigtimedwait(&pipe_only, nullptr, &zero);
+    }
+    pthread_sigmask(SIG_SETMASK, &previous_, nullptr);
+  }
+  SigpipeGuard(const SigpipeGuard&) = delete;
+  SigpipeGuard& operator=(const SigpipeGuard&) = delete;
+
+ private:
+  sigset_t previous_{};
+  bool was_blocked_ = false;
+};
+}  // namespace
+
 WriteResult write_all(int fd, std::string_view bytes, Deadline deadline, int stop_fd) {
+  SigpipeGuard no_sigpipe;
   WriteResult result;
   std::size_t sent = 0;
   while (sent < bytes.size()) {

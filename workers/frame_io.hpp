@@ -35,8 +35,8 @@ struct ReadResult {
 // Blocks until a whole frame arrived. stop_fd < 0 means none.
 ReadResult read_frame(int fd, Deadline deadline = std::nullopt, int stop_fd = -1);
 
-// Writes all bytes. A closed reader gives IoOutcome::eof (EPIPE); SIGPIPE must be blocked or
-// ignored in the calling thread (the pool blocks it in its own threads).
+// Writes all bytes. A closed reader gives IoOutcome::eof (EPIPE), never a SIGPIPE: the signal is
+// blocked in the calling thread for the duration of the write.
 struct WriteResult {
   IoOutcome outcome = IoOutcome::error;
   std::string error;
