@@ -1,6 +1,5 @@
 // Parsing and validating a kernel spec (docs/spec.md). Every error names the field it is about,
 // as a path like "args[2].count", prefixed with the spec file's name.
-#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <cctype>
@@ -8,6 +7,7 @@
 #include <set>
 #include <sstream>
 
+#include "engine/json_input.hpp"
 #include "engine/spec.hpp"
 #include "tuner/search_space.hpp"
 
@@ -15,7 +15,8 @@ namespace ktune {
 
 namespace {
 
-using json = nlohmann::ordered_json;
+using json = json_input::json;
+using json_input::type_name;
 
 // Specs are small; anything bigger is a mistake (or an attack) and is refused before parsing.
 constexpr std::size_t kMaxSpecBytes = 4u << 20;
@@ -27,38 +28,9 @@ struct SpecFailure {
   std::string message;
 };
 
-std::size_t edit_distance(std::string_view a, std::string_view b) {
-  std::vector<std::size_t> row(b.size() + 1);
-  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (std::size_t i = 1; i <= a.size(); ++i) {
-    std::size_t diagonal = row[0];
-    row[0] = i;
-    for (std::size_t j = 1; j <= b.size(); ++j) {
-      std::size_t above = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
-      diagonal = above;
-    }
-  }
-  return row[b.size()];
-}
-
 bool is_identifier(std::string_view s) {
   if (s.empty() || (!std::isalpha(static_cast<unsigned char>(s[0])) && s[0] != '_')) return false;
   return std::all_of(s.begin(), s.end(), [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; });
-}
-
-std::string type_name(const json& j) {
-  switch (j.type()) {
-    case json::value_t::null: return "null";
-    case json::value_t::boolean: return "a boolean";
-    case json::value_t::number_integer:
-    case json::value_t::number_unsigned: return "an integer";
-    case json::value_t::number_float: return "a number";
-    case json::value_t::string: return "a string";
-    case json::value_t::array: return "an array";
-    case json::value_t::object: return "an object";
-    default: return "a value";
-  }
 }
 
 bool contains_identifier(std::string_view text, std::string_view name) {
@@ -157,20 +129,8 @@ class SpecReader {
   }
 
   void check_fields(const json& object, const std::string& path, std::initializer_list<std::string_view> known) {
-    for (const auto& [key, value] : object.items()) {
-      if (std::find(known.begin(), known.end(), key) != known.end()) continue;
-      std::string_view best;
-      std::size_t best_distance = 3;
-      for (auto k : known) {
-        std::size_t d = edit_distance(key, k);
-        if (d < best_distance) {
-          best_distance = d;
-          best = k;
-        }
-      }
-      std::string hint = best.empty() ? std::string() : " (did you mean \"" + std::string(best) + "\"?)";
-      fail(join(path, key), "unknown field" + hint);
-    }
+    if (auto unknown = json_input::find_unknown_field(object, known))
+      fail(join(path, unknown->key), "unknown field" + unknown->hint);
   }
 
   const json& require(const json& object, const std::string& key, const std::string& path) {
@@ -545,53 +505,18 @@ class SpecReader {
 };
 
 // nlohmann keeps the last of duplicate keys silently; a spec with "BM" twice is a mistake we name.
-json parse_rejecting_duplicates(std::string_view text) {
-  std::vector<std::set<std::string>> open_objects;
-  std::string duplicate;
-  json::parser_callback_t callback = [&](int, json::parse_event_t event, json& parsed) {
-    switch (event) {
-      case json::parse_event_t::object_start: open_objects.emplace_back(); break;
-      case json::parse_event_t::object_end: open_objects.pop_back(); break;
-      case json::parse_event_t::key:
-        if (!open_objects.back().insert(parsed.get<std::string>()).second && duplicate.empty())
-          duplicate = parsed.get<std::string>();
-        break;
-      default: break;
-    }
-    return true;
-  };
-  json root = json::parse(text.begin(), text.end(), callback);
-  if (!duplicate.empty()) throw SpecFailure{duplicate, "duplicate key in the JSON (a later value would silently win)"};
-  return root;
-}
-
-std::string line_and_column(std::string_view text, std::size_t byte) {
-  std::size_t line = 1, column = 1;
-  for (std::size_t i = 0; i < std::min(byte, text.size()); ++i) {
-    if (text[i] == '\n') {
-      ++line;
-      column = 1;
-    } else {
-      ++column;
-    }
-  }
-  return "line " + std::to_string(line) + ", column " + std::to_string(column);
-}
-
 Result<KernelSpec> parse_spec(std::string_view text, const std::filesystem::path& base_dir, const std::string& origin) {
   auto error = [&](const std::string& message) { return make_error(Errc::invalid_spec, origin + ": " + message); };
   if (text.size() > kMaxSpecBytes) return error("larger than 4 MiB; not a kernel spec");
   try {
-    json root = parse_rejecting_duplicates(text);
+    std::string duplicate;
+    json root = json_input::parse_rejecting_duplicates(text, duplicate);
+    if (!duplicate.empty()) throw SpecFailure{duplicate, "duplicate key in the JSON (a later value would silently win)"};
     return SpecReader(base_dir).read(root);
   } catch (const SpecFailure& failure) {
     return error(failure.path.empty() ? failure.message : failure.path + ": " + failure.message);
   } catch (const json::parse_error& e) {
-    std::string what = e.what();
-    // "[json.exception.parse_error.101] parse error at line 3, column 5: ..." -> keep the reason.
-    auto colon = what.find(": ", what.find("parse error"));
-    return error("not valid JSON at " + line_and_column(text, e.byte == 0 ? 0 : e.byte - 1) + ": " +
-                 (colon == std::string::npos ? what : what.substr(colon + 2)));
+    return error(json_input::describe_parse_error(text, e));
   } catch (const json::exception& e) {
     return error(std::string("malformed spec: ") + e.what());
   }

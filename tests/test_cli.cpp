@@ -1,5 +1,7 @@
 // The ktune command line as a user runs it: real binary, real files, one-line errors.
 #include <gtest/gtest.h>
+
+#include "tests/helpers/run_ktune.hpp"
 #include <sys/wait.h>
 
 #include <array>
@@ -8,27 +10,12 @@
 
 namespace {
 
-struct Run {
-  int status = -1;
-  std::string output;  // stdout and stderr together
-};
-
-Run ktune(const std::string& args) {
-  std::string command = std::string(KTUNE_CLI) + " " + args + " 2>&1";
-  Run run;
-  FILE* pipe = popen(command.c_str(), "r");
-  if (!pipe) return run;
-  std::array<char, 4096> buffer{};
-  while (std::size_t n = std::fread(buffer.data(), 1, buffer.size(), pipe)) run.output.append(buffer.data(), n);
-  int raw = pclose(pipe);
-  run.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
-  return run;
-}
+using Run = ktune::testing::CliRun;
+Run ktune(const std::string& args) { return ktune::testing::run_ktune(args); }
+using ktune::testing::has_gpu_driver;
 
 const std::string kExamples = std::string(KTUNE_SOURCE_DIR) + "/examples";
 const std::string kSpecs = std::string(KTUNE_SOURCE_DIR) + "/tests/specs";
-
-bool has_gpu_driver() { return ktune("doctor").output.find("ok    GPU 0") != std::string::npos; }
 
 TEST(Cli, VersionAndHelp) {
   auto version = ktune("--version");

@@ -1,5 +1,7 @@
 // `ktune lookup` on the example spec: the answer and the rule that matched, from a real store.
 #include <gtest/gtest.h>
+
+#include "tests/helpers/run_ktune.hpp"
 #include <sys/wait.h>
 
 #include <array>
@@ -13,13 +15,9 @@
 namespace {
 
 std::string run(const std::string& args, int* status = nullptr) {
-  std::string output;
-  FILE* pipe = popen((std::string(KTUNE_CLI) + " " + args + " 2>&1").c_str(), "r");
-  std::array<char, 4096> buffer{};
-  while (std::size_t n = std::fread(buffer.data(), 1, buffer.size(), pipe)) output.append(buffer.data(), n);
-  int raw = pclose(pipe);
-  if (status) *status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
-  return output;
+  auto result = ktune::testing::run_ktune(args);
+  if (status) *status = result.status;
+  return result.output;
 }
 
 class LookupCli : public ::testing::Test {

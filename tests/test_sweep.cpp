@@ -2,6 +2,8 @@
 // the parser accepts the example sweep and names the field of every mistake; `--check` prints the
 // plan; tuning without a GPU is one line and exit code 3, after the whole file was validated.
 #include <gtest/gtest.h>
+
+#include "tests/helpers/run_ktune.hpp"
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -21,24 +23,9 @@ namespace {
 
 const fs::path kExamples = fs::path(KTUNE_SOURCE_DIR) / "examples";
 
-struct Run {
-  int status = -1;
-  std::string output;  // stdout and stderr together
-};
-
-Run ktune(const std::string& args) {
-  std::string command = std::string(KTUNE_CLI) + " " + args + " 2>&1";
-  Run run;
-  FILE* pipe = popen(command.c_str(), "r");
-  if (!pipe) return run;
-  std::array<char, 4096> buffer{};
-  while (std::size_t n = std::fread(buffer.data(), 1, buffer.size(), pipe)) run.output.append(buffer.data(), n);
-  int raw = pclose(pipe);
-  run.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
-  return run;
-}
-
-bool has_gpu_driver() { return ktune("doctor").output.find("ok    GPU 0") != std::string::npos; }
+using Run = ktune::testing::CliRun;
+Run ktune(const std::string& args) { return ktune::testing::run_ktune(args); }
+using ktune::testing::has_gpu_driver;
 
 std::size_t lines(const std::string& text) { return static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n')); }
 
