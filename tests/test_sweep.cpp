@@ -207,7 +207,7 @@ TEST_F(SweepFiles, WithoutAGpuItIsOneLineAndExitCode3) {
 TEST(SweepCli, HelpListsTheOptions) {
   auto run = ktune("sweep --help");
   EXPECT_EQ(run.status, 0) << run.output;
-  for (const char* option : {"--check", "--gpu", "--force", "--json", "--db", "--workers"})
+  for (const char* option : {"--check", "--gpus", "--force", "--json", "--db", "--workers"})
     EXPECT_NE(run.output.find(option), std::string::npos) << option;
 }
 

@@ -4,26 +4,68 @@
 // and a run killed half-way restarts with every configuration it measured answered from the store.
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <mutex>
 #include <nlohmann/json.hpp>
+#include <thread>
 
+#include "engine/cuda/driver_api.hpp"
 #include "engine/engine.hpp"
 #include "engine/sweep.hpp"
 #include "tools/commands.hpp"
 #include "tools/tuning_output.hpp"
 #include "tuner/search_space.hpp"
+#include "workers/compile_pool.hpp"
 
 namespace ktune::cli {
 
 namespace {
 
 struct SweepCliOptions {
-  std::string sweep, db;
+  std::string sweep, db, gpus = "all";
   std::size_t workers = 0;
-  int device = 0;
   bool force = false, json = false, check = false;
 };
+
+// "all", "2" (the first two) or "0,2": the GPU ordinals the sweep spreads its runs over.
+std::vector<int> choose_gpus(const std::string& text, int available) {
+  std::vector<int> out;
+  if (text == "all") {
+    for (int i = 0; i < available; ++i) out.push_back(i);
+    return out;
+  }
+  if (text.find(',') == std::string::npos) {
+    int count = 0;
+    try {
+      count = std::stoi(text);
+    } catch (const std::exception&) {
+      throw CliFailure("--gpus: expected all, a count or a list of ordinals, got '" + text + "'");
+    }
+    if (count < 1 || count > available)
+      throw CliFailure("--gpus " + text + ": this machine has " + std::to_string(available) + " GPU(s)");
+    for (int i = 0; i < count; ++i) out.push_back(i);
+    return out;
+  }
+  std::size_t start = 0;
+  while (start <= text.size()) {
+    const std::size_t end = std::min(text.find(',', start), text.size());
+    const std::string item = text.substr(start, end - start);
+    int ordinal = -1;
+    try {
+      ordinal = std::stoi(item);
+    } catch (const std::exception&) {
+      throw CliFailure("--gpus: '" + item + "' is not a GPU ordinal");
+    }
+    if (ordinal < 0 || ordinal >= available)
+      throw CliFailure("--gpus: there is no GPU " + item + " (this machine has " + std::to_string(available) + ")");
+    if (std::find(out.begin(), out.end(), ordinal) == out.end()) out.push_back(ordinal);
+    start = end + 1;
+  }
+  return out;
+}
 
 // Errors can carry a compiler log; lines and the table want one line (the JSON keeps it whole).
 std::string one_line(const std::string& text, std::size_t max_chars = std::string::npos) {
@@ -197,55 +239,91 @@ void run_sweep(const SweepCliOptions& o) {
     return;
   }
 
-  EngineOptions engine_options;
-  engine_options.store_path = o.db;
-  engine_options.workers = o.workers;
-  engine_options.device = o.device;
-  auto engine = Engine::create(engine_options).value_or_throw();
-  auto device = engine->device();
-  if (!device) {
-    if (device.error().code == Errc::no_gpu)
-      throw CliFailure("no GPU to tune on (" + device.error().message +
-                           "); `ktune compile SPEC` compiles the space without one, `ktune replay` runs strategies "
-                           "on recorded measurements, `ktune sweep --check` validates a sweep",
-                       3);
-    throw KtuneError(device.error());
+  auto no_gpu = [](const Error& error) {
+    return CliFailure("no GPU to tune on (" + error.message +
+                          "); `ktune compile SPEC` compiles the space without one, `ktune replay` runs strategies "
+                          "on recorded measurements, `ktune sweep --check` validates a sweep",
+                      3);
+  };
+  auto available = cuda::list_devices();
+  if (!available) {
+    if (available.error().code == Errc::no_gpu) throw no_gpu(available.error());
+    throw KtuneError(available.error());
   }
+  const std::vector<int> gpus = choose_gpus(o.gpus, static_cast<int>(available->size()));
+
+  // One engine (runner, compile pool, GPU thread) per GPU, all writing the same store; the runs
+  // go to whichever GPU is free next. The compile workers are shared out between the engines.
+  std::vector<std::unique_ptr<Engine>> engines;
+  std::vector<DeviceSignature> devices;
+  for (int ordinal : gpus) {
+    EngineOptions engine_options;
+    engine_options.store_path = o.db;
+    engine_options.workers = o.workers ? o.workers : std::max<std::size_t>(1, workers::default_worker_count() / gpus.size());
+    engine_options.device = ordinal;
+    engines.push_back(Engine::create(engine_options).value_or_throw());
+    auto device = engines.back()->device();
+    if (!device) {
+      if (device.error().code == Errc::no_gpu) throw no_gpu(device.error());
+      throw KtuneError(device.error());
+    }
+    devices.push_back(*device);
+  }
+  Engine& first_engine = *engines.front();
 
   const std::size_t total = plan.run_count();
   FILE* lines = o.json ? stderr : stdout;  // with --json, stdout holds only the JSON document
+  std::string device_text;
+  for (std::size_t g = 0; g < devices.size(); ++g)
+    device_text += (g ? ", " : "") + std::string("GPU ") + std::to_string(gpus[g]) + " " + devices[g].name;
   if (!o.json)
     std::printf("sweep %s: %zu runs (%zu items) on %s (%s), store %s\n", plan.path.c_str(), total, plan.items.size(),
-                device->name.c_str(), device->arch.c_str(), engine->store_path().c_str());
+                device_text.c_str(), devices.front().arch.c_str(), first_engine.store_path().c_str());
   std::fflush(stdout);
 
+  struct Planned {
+    std::size_t item;
+    const Sizes* sizes;
+  };
+  std::vector<Planned> planned;
+  for (std::size_t i = 0; i < plan.items.size(); ++i)
+    for (const Sizes& sizes : plan.items[i].sizes) planned.push_back({i, &sizes});
+
   const auto sweep_start = std::chrono::steady_clock::now();
-  std::vector<RunRecord> runs;
-  runs.reserve(total);
-  for (std::size_t i = 0; i < plan.items.size(); ++i) {
-    const SweepItem& item = plan.items[i];
-    for (const Sizes& sizes : item.sizes) {
-      RunRecord run;
-      run.item = i;
+  std::vector<RunRecord> runs(planned.size());
+  std::atomic<std::size_t> next{0};
+  std::mutex print_mutex;
+  std::size_t finished = 0;
+  const bool one_gpu = engines.size() == 1;
+  auto work = [&](Engine& engine) {
+    for (std::size_t r = next++; r < planned.size(); r = next++) {
+      const SweepItem& item = plan.items[planned[r].item];
+      RunRecord& run = runs[r];
+      run.item = planned[r].item;
       run.spec = &item.spec;
-      run.sizes = sizes;
+      run.sizes = *planned[r].sizes;
       run.strategy = item.strategy;
       TuneOptions options;
       options.strategy = item.strategy;
       options.limits.max_evaluations = item.budget;
       options.force = o.force;
-      ProgressPrinter progress(!o.json && isatty(STDERR_FILENO), o.json);
+      // A progress bar only makes sense for one run at a time.
+      ProgressPrinter progress(one_gpu && !o.json && isatty(STDERR_FILENO), o.json || !one_gpu);
       options.hooks.on_progress = [&](const TuneProgress& p) { progress.update(p, item.strategy == "exhaustive"); };
       const auto start = std::chrono::steady_clock::now();
-      auto outcome = engine->tune(item.spec, sizes, options);
+      auto outcome = engine.tune(item.spec, run.sizes, options);
       progress.finish();
       run.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
       if (outcome) run.outcome = std::move(*outcome);
       else run.error = outcome.error().message;  // reported in the table; the sweep goes on
-      runs.push_back(std::move(run));
-      print_run_line(lines, runs.size(), total, runs.back());
+      std::lock_guard lock(print_mutex);
+      print_run_line(lines, ++finished, total, run);
     }
-  }
+  };
+  std::vector<std::thread> threads;
+  for (std::size_t g = 1; g < engines.size(); ++g) threads.emplace_back(work, std::ref(*engines[g]));
+  work(first_engine);
+  for (auto& t : threads) t.join();
   const double sweep_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - sweep_start).count();
 
   std::size_t tuned = 0, earlier = 0, failed = 0, evaluated = 0, from_store = 0;
@@ -268,11 +346,13 @@ void run_sweep(const SweepCliOptions& o) {
   if (o.json) {
     nlohmann::ordered_json out;
     out["sweep"] = plan.path.string();
-    out["device"] = device->name;
-    out["arch"] = device->arch;
-    out["store"] = engine->store_path().string();
+    nlohmann::ordered_json device_list = nlohmann::ordered_json::array();
+    for (std::size_t g = 0; g < devices.size(); ++g)
+      device_list.push_back({{"ordinal", gpus[g]}, {"name", devices[g].name}, {"arch", devices[g].arch}});
+    out["devices"] = device_list;
+    out["store"] = first_engine.store_path().string();
     nlohmann::ordered_json list = nlohmann::ordered_json::array();
-    for (const auto& run : runs) list.push_back(run_json(run, engine->store_path()));
+    for (const auto& run : runs) list.push_back(run_json(run, first_engine.store_path()));
     out["runs"] = list;
     out["totals"] = {{"runs", total},          {"tuned_now", tuned},         {"done_earlier", earlier},
                      {"failed", failed},       {"evaluated", evaluated},     {"from_store", from_store},
@@ -317,7 +397,7 @@ void add_sweep_command(CLI::App& app) {
   cmd->add_option("sweep", o->sweep, "Sweep file (JSON, \"ktune_sweep\": 1)")->required();
   cmd->add_option("--db", o->db, "Store file (default: $KTUNE_DB or ~/.cache/ktune/ktune.db)");
   cmd->add_option("--workers", o->workers, "Compile workers (default: min(cores, 32))");
-  cmd->add_option("--gpu", o->device, "GPU ordinal (one GPU; spreading a sweep over several is not done yet)")
+  cmd->add_option("--gpus", o->gpus, "GPUs to spread the runs over: all, a count, or ordinals like 0,2")
       ->capture_default_str();
   cmd->add_flag("--force", o->force, "Tune every run again, even those the lookup table already answers");
   cmd->add_flag("--json", o->json, "Machine-readable output (per-run lines go to stderr)");
