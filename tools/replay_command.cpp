@@ -50,9 +50,12 @@ void run(const ReplayOptions& o) {
   std::printf("%s on recorded %s measurements (%zu configurations)\n", report.run.strategy.c_str(), o.device.c_str(), report.recorded);
   std::printf("found     %s   %s after %zu evaluations (%.0f %% of the recording)\n", format_named(report.run.best).c_str(),
               format_time(report.run.best_ns).c_str(), report.run.evaluated, used);
-  std::printf("recorded  %s   %s (the exhaustive best): found is %.1f %% %s\n", format_named(report.recorded_best).c_str(),
-              format_time(report.recorded_best_ns).c_str(), 100.0 * std::abs(report.run.best_ns / report.recorded_best_ns - 1),
-              report.run.best_ns > report.recorded_best_ns ? "slower" : "faster");
+  const double gap = report.run.best_ns / report.recorded_best_ns - 1;
+  std::string verdict = report.run.best == report.recorded_best ? "found it"
+                        : gap > 0 ? "found is " + std::to_string(100 * gap).substr(0, 4) + " % slower"
+                                  : "found is as fast (within measurement noise)";
+  std::printf("recorded  %s   %s (the exhaustive best): %s\n", format_named(report.recorded_best).c_str(),
+              format_time(report.recorded_best_ns).c_str(), verdict.c_str());
 }
 }  // namespace
 
