@@ -99,6 +99,18 @@ ktune_status guarded(const char* function, Body&& body) noexcept {
   }
 }
 
+// The entry points that read one field of a handle: both pointers checked, then one copy.
+template <class Handle, class T, class Get>
+ktune_status read_field(const char* function, const char* handle_name, const Handle* handle, T* out, Get get) noexcept {
+  return guarded(function, [&](const char* fn) {
+    if (!handle) return null_argument(fn, handle_name);
+    if (!out) return null_argument(fn, "out");
+    *out = get(*handle);
+    return KTUNE_OK;
+  });
+}
+
+
 ktune_rule to_rule(ktune::store::LookupRule rule) noexcept {
   switch (rule) {
     case ktune::store::LookupRule::exact: return KTUNE_RULE_EXACT;
@@ -221,12 +233,7 @@ void ktune_engine_destroy(ktune_engine* engine) {
 }
 
 ktune_status ktune_engine_store_path(const ktune_engine* engine, const char** out) {
-  return guarded(__func__, [&](const char* fn) {
-    if (!engine) return null_argument(fn, "engine");
-    if (!out) return null_argument(fn, "out");
-    *out = engine->store_path.c_str();
-    return KTUNE_OK;
-  });
+  return read_field(__func__, "engine", engine, out, [](const ktune_engine& h) { return h.store_path.c_str(); });
 }
 
 ktune_status ktune_engine_device(ktune_engine* engine, const char** name, const char** arch) {
@@ -269,21 +276,11 @@ void ktune_spec_destroy(ktune_spec* spec) {
 }
 
 ktune_status ktune_spec_name(const ktune_spec* spec, const char** out) {
-  return guarded(__func__, [&](const char* fn) {
-    if (!spec) return null_argument(fn, "spec");
-    if (!out) return null_argument(fn, "out");
-    *out = spec->spec.name.c_str();
-    return KTUNE_OK;
-  });
+  return read_field(__func__, "spec", spec, out, [](const ktune_spec& h) { return h.spec.name.c_str(); });
 }
 
 ktune_status ktune_spec_size_count(const ktune_spec* spec, size_t* out) {
-  return guarded(__func__, [&](const char* fn) {
-    if (!spec) return null_argument(fn, "spec");
-    if (!out) return null_argument(fn, "out");
-    *out = spec->spec.space.size_names.size();
-    return KTUNE_OK;
-  });
+  return read_field(__func__, "spec", spec, out, [](const ktune_spec& h) { return h.spec.space.size_names.size(); });
 }
 
 ktune_status ktune_spec_size_name(const ktune_spec* spec, size_t index, const char** out) {
@@ -381,21 +378,11 @@ ktune_status ktune_tune(ktune_engine* engine, const ktune_spec* spec, const char
 void ktune_answer_destroy(ktune_answer* answer) { delete answer; }
 
 ktune_status ktune_answer_rule(const ktune_answer* answer, ktune_rule* out) {
-  return guarded(__func__, [&](const char* fn) {
-    if (!answer) return null_argument(fn, "answer");
-    if (!out) return null_argument(fn, "out");
-    *out = answer->rule;
-    return KTUNE_OK;
-  });
+  return read_field(__func__, "answer", answer, out, [](const ktune_answer& h) { return h.rule; });
 }
 
 ktune_status ktune_answer_param_count(const ktune_answer* answer, size_t* out) {
-  return guarded(__func__, [&](const char* fn) {
-    if (!answer) return null_argument(fn, "answer");
-    if (!out) return null_argument(fn, "out");
-    *out = answer->config.size();
-    return KTUNE_OK;
-  });
+  return read_field(__func__, "answer", answer, out, [](const ktune_answer& h) { return h.config.size(); });
 }
 
 ktune_status ktune_answer_param(const ktune_answer* answer, size_t index, const char** name, int64_t* value) {
@@ -428,39 +415,19 @@ ktune_status ktune_answer_get(const ktune_answer* answer, const char* name, int6
 }
 
 ktune_status ktune_answer_config_string(const ktune_answer* answer, const char** out) {
-  return guarded(__func__, [&](const char* fn) {
-    if (!answer) return null_argument(fn, "answer");
-    if (!out) return null_argument(fn, "out");
-    *out = answer->config_text.c_str();
-    return KTUNE_OK;
-  });
+  return read_field(__func__, "answer", answer, out, [](const ktune_answer& h) { return h.config_text.c_str(); });
 }
 
 ktune_status ktune_answer_time_ns(const ktune_answer* answer, double* out) {
-  return guarded(__func__, [&](const char* fn) {
-    if (!answer) return null_argument(fn, "answer");
-    if (!out) return null_argument(fn, "out");
-    *out = answer->time_ns;
-    return KTUNE_OK;
-  });
+  return read_field(__func__, "answer", answer, out, [](const ktune_answer& h) { return h.time_ns; });
 }
 
 ktune_status ktune_answer_tuned_device(const ktune_answer* answer, const char** out) {
-  return guarded(__func__, [&](const char* fn) {
-    if (!answer) return null_argument(fn, "answer");
-    if (!out) return null_argument(fn, "out");
-    *out = answer->tuned_device.c_str();
-    return KTUNE_OK;
-  });
+  return read_field(__func__, "answer", answer, out, [](const ktune_answer& h) { return h.tuned_device.c_str(); });
 }
 
 ktune_status ktune_answer_distance(const ktune_answer* answer, double* out) {
-  return guarded(__func__, [&](const char* fn) {
-    if (!answer) return null_argument(fn, "answer");
-    if (!out) return null_argument(fn, "out");
-    *out = answer->distance;
-    return KTUNE_OK;
-  });
+  return read_field(__func__, "answer", answer, out, [](const ktune_answer& h) { return h.distance; });
 }
 
 }  // extern "C"
