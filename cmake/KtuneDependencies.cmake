@@ -15,6 +15,13 @@ if(NOT CUDAToolkit_ROOT AND EXISTS /usr/local/cuda)
   set(CUDAToolkit_ROOT /usr/local/cuda)
 endif()
 find_package(CUDAToolkit 12.0 REQUIRED)
+# CMake's CUDA::nvrtc target also links CUDA::cuda_driver (libcuda): some link lines (a sanitizer
+# build, a linker without --as-needed) then record libcuda.so.1 as needed and the binaries no
+# longer start where there is no driver. ktune links the NVRTC library file itself.
+set(KTUNE_NVRTC_LIBRARY "${CUDA_nvrtc_LIBRARY}")
+if(NOT KTUNE_NVRTC_LIBRARY)
+  message(FATAL_ERROR "NVRTC (libnvrtc) was not found in the CUDA toolkit at ${CUDAToolkit_LIBRARY_DIR}")
+endif()
 
 if(KTUNE_BUILD_TESTS)
   find_package(GTest REQUIRED)
