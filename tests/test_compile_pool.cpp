@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "workers/child_process.hpp"
+#include "tests/helpers/scale_job.hpp"
 #include "workers/compile_pool.hpp"
 #include "workers/frame_io.hpp"
 
@@ -24,19 +25,8 @@ namespace fs = std::filesystem;
 
 namespace {
 
-const char* kScale = R"(template <int N>
-__global__ void scale(float* x) { x[threadIdx.x] *= N; }
-)";
-
-CompileJob scale_job(int n) {
-  CompileJob job;
-  job.source = kScale;
-  job.name_expressions = {"scale<" + std::to_string(n) + ">"};
-  job.arch = "sm_90";
-  return job;
-}
-
-std::string lowered_scale(int n) { return "_Z5scaleILi" + std::to_string(n) + "EEvPf"; }
+using ktune::testing::lowered_scale;
+using ktune::testing::scale_job;
 
 CompilePoolOptions options(std::size_t workers) {
   CompilePoolOptions o;

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <thread>
 
+#include "tests/helpers/scale_job.hpp"
 #include "workers/compile_pool.hpp"
 
 using namespace ktune::workers;
@@ -17,16 +18,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-const char* kScale = R"(template <int N>
-__global__ void scale(float* x) { x[threadIdx.x] *= N; }
-)";
-
-CompileJob scale_job(int n, const std::string& marker = {}) {
-  CompileJob job;
-  job.source = std::string(kScale) + (marker.empty() ? "" : "// " + marker + "\n");
-  job.name_expressions = {"scale<" + std::to_string(n) + ">"};
-  return job;
-}
+using ktune::testing::scale_job;
 
 CompilePoolOptions faulty(std::size_t workers) {
   CompilePoolOptions o;
