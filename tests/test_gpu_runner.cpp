@@ -178,6 +178,37 @@ TEST_F(GpuRunnerTest, HopelessConfigurationsArePruned) {
   EXPECT_GT(m.stats.median_ns, 1000);
 }
 
+// The first launch from a freshly loaded module pays for lazy loading, several times a kernel of a
+// few microseconds: a kernel as fast as the best so far must not be pruned for it (every
+// reduce_rows configuration at 8192x8192 was, on the H100, before the second-launch check).
+TEST_F(GpuRunnerTest, AShortKernelIsNotPrunedForTheFirstLaunchOfItsModule) {
+  auto short_copy = [&](const workers::CompileResult& compiled) {
+    KernelJob j = job(0);
+    j.cubin = compiled.cubin;
+    j.lowered_name = j.label = compiled.lowered_names.front();
+    const std::int64_t n4 = kVec / 256;  // 1 MiB: a few microseconds
+    j.launch.scalars[0].integer = n4;
+    j.launch.shape = {{(n4 + 255) / 256, 1, 1}, {256, 1, 1}, 0};
+    return j;
+  };
+  auto reference = measure_one(short_copy(*compiled_));
+  ASSERT_EQ(reference.status, MeasureStatus::ok) << reference.message;
+
+  workers::CompileJob fresh;  // another module: its first launch loads it
+  fresh.source = R"(extern "C" __global__ void copy_again(const float4* in, float4* out, int n4) {
+    int i = blockIdx.x * blockDim.x + threadIdx.x;
+    if (i < n4) out[i] = in[i];
+  })";
+  fresh.name_expressions = {"copy_again"};
+  fresh.arch = cuda::list_devices()->front().arch;
+  auto compiled = workers::compile_with_nvrtc(fresh);
+  ASSERT_TRUE(compiled.ok()) << compiled.log;
+  MeasureOptions options;
+  options.best_median_ns = reference.stats.median_ns;
+  auto m = measure_one(short_copy(compiled), options);
+  EXPECT_EQ(m.status, MeasureStatus::ok) << m.message << " (best so far " << reference.stats.median_ns << " ns)";
+}
+
 TEST_F(GpuRunnerTest, InterleavedMeasurementOfSeveralConfigurations) {
   auto r = runner_->measure({job(0, 128), job(0, 256), job(0, 512)}, {});
   ASSERT_TRUE(r.ok()) << r.error().message;

@@ -4,19 +4,21 @@
 
 #include <cmath>
 #include <cstdio>
+#include <optional>
 #include <nlohmann/json.hpp>
 
 #include "engine/engine.hpp"
 #include "tools/commands.hpp"
 #include "tools/spec_loading.hpp"
 #include "tools/tuning_output.hpp"
+#include "tools/tuning_trace.hpp"
 
 namespace ktune::cli {
 
 namespace {
 
 struct TuneCliOptions {
-  std::string spec, sizes, strategy = "coordesc", db, arch, config, timer = "cupti";
+  std::string spec, sizes, strategy = "coordesc", db, arch, config, timer = "cupti", trace;
   std::size_t budget = 0, workers = 0, random_count = 64, random_starts = 0;
   double time_limit = 0;
   int device = 0;
@@ -72,6 +74,11 @@ void run_tune(const TuneCliOptions& o) {
                 device->arch.c_str(), o.strategy.c_str());
   std::fflush(stdout);
   options.hooks.on_progress = [&](const TuneProgress& p) { progress.update(p, o.strategy == "exhaustive"); };
+  std::optional<TuningTrace> trace;
+  if (!o.trace.empty()) {
+    trace.emplace(o.trace);
+    options.hooks.on_evaluation = [&](const Evaluation& e) { trace->record(e); };
+  }
   auto outcome = engine->tune(spec, sizes, options);
   progress.finish();
   if (!outcome) throw KtuneError(outcome.error());
@@ -135,6 +142,7 @@ void add_tune_command(CLI::App& app) {
   cmd->add_option("--samples", o->random_count, "Configurations tried by --strategy random")->capture_default_str();
   cmd->add_option("--random-starts", o->random_starts, "coordesc: also try this many random starting points");
   cmd->add_option("--seed", o->seed, "Seed of random choices")->capture_default_str();
+  cmd->add_option("--trace", o->trace, "Write one JSON line per evaluation to this file (seconds, config, time, best so far)");
   cmd->add_flag("--refine", o->refine, "Start coordinate descent from the lookup table's answer and improve it");
   cmd->add_flag("--force", o->force, "Tune even when the lookup table already has an exact answer");
   cmd->callback([o] { run_tune(*o); });

@@ -1,0 +1,38 @@
+#include "tools/tuning_trace.hpp"
+
+#include <cerrno>
+#include <cstring>
+#include <nlohmann/json.hpp>
+
+#include "tools/commands.hpp"
+
+namespace ktune::cli {
+
+TuningTrace::TuningTrace(const std::filesystem::path& path) : file_(std::fopen(path.c_str(), "w")) {
+  if (file_ == nullptr) throw CliFailure("--trace: cannot write " + path.string() + ": " + std::strerror(errno));
+}
+
+TuningTrace::~TuningTrace() {
+  if (file_ != nullptr) std::fclose(file_);
+}
+
+void TuningTrace::record(const Evaluation& evaluation) {
+  const auto& m = evaluation.measurement;
+  const auto time_ns = evaluation.time_ns();
+  if (time_ns && (!best_ns_ || *time_ns < *best_ns_)) best_ns_ = time_ns;
+  nlohmann::ordered_json line;
+  line["seconds"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+  nlohmann::ordered_json config = nlohmann::ordered_json::object();
+  for (const auto& [name, value] : m.config) config[name] = value;
+  line["config"] = std::move(config);
+  line["status"] = std::string(store::to_string(m.status));
+  line["time_ns"] = time_ns ? nlohmann::ordered_json(*time_ns) : nlohmann::ordered_json(nullptr);
+  line["best_ns"] = best_ns_ ? nlohmann::ordered_json(*best_ns_) : nlohmann::ordered_json(nullptr);
+  line["compile_seconds"] = m.compile_seconds ? nlohmann::ordered_json(*m.compile_seconds) : nlohmann::ordered_json(nullptr);
+  line["gpu_seconds"] = evaluation.gpu_seconds;
+  // Flushed per line: the trace of a run that is interrupted is still readable.
+  std::fprintf(file_, "%s\n", line.dump().c_str());
+  std::fflush(file_);
+}
+
+}  // namespace ktune::cli
