@@ -36,9 +36,35 @@ std::string line_and_column(std::string_view text, std::size_t byte) {
   return "line " + std::to_string(line) + ", column " + std::to_string(column);
 }
 
+// nlohmann parses any depth, but printing a value (error messages quote them) recurses per level:
+// a 400 KB spec of nested brackets overflowed the stack. Nothing ktune reads nests more than a few
+// levels, so deeper text is refused before it is parsed, as a parse error at the bracket.
+constexpr std::size_t kMaxNesting = 64;
+
+void check_nesting(std::string_view text) {
+  std::size_t depth = 0;
+  bool in_string = false, escaped = false;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (in_string) {
+      if (escaped) escaped = false;
+      else if (c == '\\') escaped = true;
+      else if (c == '"') in_string = false;
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      if (++depth > kMaxNesting)
+        throw json::parse_error::create(101, i + 1, "nested deeper than " + std::to_string(kMaxNesting) + " levels", nullptr);
+    } else if ((c == ']' || c == '}') && depth > 0) {
+      --depth;
+    }
+  }
+}
+
 }  // namespace
 
 json parse_rejecting_duplicates(std::string_view text, std::string& duplicate) {
+  check_nesting(text);
   std::vector<std::set<std::string>> open_objects;
   duplicate.clear();
   json::parser_callback_t callback = [&](int, json::parse_event_t event, json& parsed) {

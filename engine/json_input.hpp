@@ -13,7 +13,8 @@ namespace ktune::json_input {
 using json = nlohmann::ordered_json;
 
 // Parses `text`; `duplicate` receives the first key that appears twice in one object (empty if
-// none). Throws json::parse_error for malformed text, like json::parse.
+// none). Throws json::parse_error for malformed text, like json::parse, and for text nested
+// deeper than 64 levels.
 json parse_rejecting_duplicates(std::string_view text, std::string& duplicate);
 
 // "not valid JSON at line 3, column 5: <reason>" for a parse error of `text`.

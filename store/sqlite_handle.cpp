@@ -28,7 +28,8 @@ Errc classify(int rc) {
 
 bool sqlite_ok(int rc) noexcept { return rc == SQLITE_OK || rc == SQLITE_ROW || rc == SQLITE_DONE; }
 
-Error sqlite_error(sqlite3* db, int rc, const char* call, const char* file, int line) {
+namespace {
+Error sqlite_error_text(sqlite3* db, int rc, const char* call, const char* file, int line) {
   std::string message = "SQLite: ";
   message += (db != nullptr && sqlite3_errcode(db) == rc) ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
   message += " (";
@@ -39,6 +40,17 @@ Error sqlite_error(sqlite3* db, int rc, const char* call, const char* file, int 
   message += std::to_string(line);
   message += ')';
   return make_error(classify(rc), std::move(message));
+}
+}  // namespace
+
+Error sqlite_error(sqlite3* db, int rc, const char* call, const char* file, int line) {
+  Error error = sqlite_error_text(db, rc, call, file, line);
+  // Name the file: "database or disk is full" alone does not say which disk, and the message
+  // reaches users through the engine and the CLI ("tuning finished but the store could not be
+  // written: ...").
+  const char* name = db != nullptr ? sqlite3_db_filename(db, "main") : nullptr;
+  if (name != nullptr && *name != '\0') error.message = "store '" + std::string(name) + "': " + error.message;
+  return error;
 }
 
 // ---- Database ----
@@ -64,7 +76,7 @@ Result<Database> Database::open(const std::string& path, bool create, bool read_
   const int rc = sqlite3_open_v2(path.c_str(), &raw, flags, nullptr);
   Database db(raw);  // owns the handle even when open failed, as SQLite requires a close then
   if (rc != SQLITE_OK) {
-    Error error = sqlite_error(raw, rc, "sqlite3_open_v2", __FILE__, __LINE__);
+    Error error = sqlite_error_text(raw, rc, "sqlite3_open_v2", __FILE__, __LINE__);
     error.message = "cannot open store '" + path + "': " + error.message;
     return error;
   }

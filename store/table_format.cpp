@@ -196,6 +196,9 @@ Result<LookupTable> table_from_json(std::string_view text) {
     root = Json::parse(text.begin(), text.end());
   } catch (const nlohmann::json::parse_error& e) {
     return make_error(Errc::corrupt, std::string("not valid JSON (truncated?): ") + e.what());
+  } catch (const nlohmann::json::exception& e) {
+    // A number beyond a double's range (1e400) is out_of_range, not parse_error: still bad input.
+    return make_error(Errc::corrupt, std::string("not a valid lookup table: ") + e.what());
   }
   if (!root.is_object()) return make_error(Errc::corrupt, "a lookup table must be a JSON object");
   Fields top(root, "lookup table");

@@ -1,6 +1,10 @@
 // The GPU runner on a real GPU: timings of a kernel of known cost, and every failure class
 // handled by killing and respawning the runner while the caller goes on. Skips without a driver.
 #include <gtest/gtest.h>
+#include <signal.h>
+
+#include <chrono>
+#include <thread>
 
 #include "engine/bench/gpu_runner.hpp"
 #include "engine/cuda/driver_api.hpp"
@@ -207,6 +211,35 @@ TEST_F(GpuRunnerTest, AShortKernelIsNotPrunedForTheFirstLaunchOfItsModule) {
   options.best_median_ns = reference.stats.median_ns;
   auto m = measure_one(short_copy(compiled), options);
   EXPECT_EQ(m.status, MeasureStatus::ok) << m.message << " (best so far " << reference.stats.median_ns << " ns)";
+}
+
+// Issue #7: the runner killed from outside in the middle of a measurement (OOM killer, an
+// operator) — the configurations in flight come back as `crash`, the caller goes on, and the next
+// request respawns the runner with the problem restored.
+TEST_F(GpuRunnerTest, ARunnerKilledMidMeasurementIsRespawnedAndTheCallerGoesOn) {
+  MeasureOptions slow;  // thousands of samples per configuration: the batch runs for seconds
+  slow.rule.min_samples = 4000;
+  slow.rule.max_samples = 4000;
+  slow.rule.budget_seconds = 30;
+  const int pid = runner_->hello().pid;
+  ASSERT_GT(pid, 0);
+  std::thread killer([pid] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(800));
+    ::kill(pid, SIGKILL);
+  });
+  const auto started = std::chrono::steady_clock::now();
+  auto r = runner_->measure({job(0), job(0, 512), job(0, 1024)}, slow);
+  killer.join();
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(20));
+  ASSERT_EQ(r->size(), 3u);
+  for (const auto& m : *r) {
+    EXPECT_EQ(m.status, MeasureStatus::crash) << m.message;
+    EXPECT_NE(m.message.find("signal"), std::string::npos) << m.message;
+  }
+  expect_copy_still_works();
+  EXPECT_EQ(runner_->restarts(), 1u);
+  EXPECT_NE(runner_->hello().pid, pid);
 }
 
 TEST_F(GpuRunnerTest, InterleavedMeasurementOfSeveralConfigurations) {

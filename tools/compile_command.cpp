@@ -144,6 +144,11 @@ void run_compile(const CompileOptions& o) {
     }
     if (failed.size() > o.show_failures)
       std::printf("  ... and %zu more (--show-failures N lists more)\n", failed.size() - o.show_failures);
+    // "failed to compile" would send the user looking for a mistake in the kernel; when the
+    // compiler itself died on every failed configuration, say that.
+    if (by_status.size() == 1 && by_status.begin()->first == workers::compile_status_name(workers::CompileStatus::crash))
+      throw CliFailure(std::to_string(failed.size()) + " of " + std::to_string(count) +
+                       " configurations crashed the compiler, e.g. " + headline(results[failed.front()]->log));
     throw CliFailure(std::to_string(failed.size()) + " of " + std::to_string(count) + " configurations failed to compile");
   }
 }

@@ -158,21 +158,39 @@ struct ImportArgs {
   std::string db, file, on_conflict = "keep-faster";
 };
 
+// A table is read whole and then parsed (several times its size in memory). A real one is far
+// smaller than this (~600 bytes an entry); a bigger file, or an endless one such as /dev/zero, is
+// refused before it can exhaust memory: by its size when it has one, else after this many bytes.
+constexpr std::uintmax_t kMaxTableBytes = 256u << 20;
+
+std::string read_table_text(const std::string& file) {
+  const std::string too_big = "larger than 256 MiB; not a lookup table (export fewer kernels per file: --kernel, --device)";
+  std::ifstream opened;
+  std::istream* in = &std::cin;
+  if (file != "-") {
+    std::error_code ec;
+    if (std::filesystem::is_regular_file(file, ec) && std::filesystem::file_size(file, ec) > kMaxTableBytes && !ec)
+      throw CliFailure(file + ": " + too_big + "; nothing was imported");
+    opened.open(file, std::ios::binary);
+    if (!opened) throw CliFailure("cannot read '" + file + "'");
+    in = &opened;
+  }
+  std::string text;
+  std::vector<char> chunk(1u << 20);
+  while (*in) {
+    in->read(chunk.data(), static_cast<std::streamsize>(chunk.size()));
+    const auto got = static_cast<std::size_t>(in->gcount());
+    if (text.size() + got > kMaxTableBytes) throw CliFailure(file + ": " + too_big + "; nothing was imported");
+    text.append(chunk.data(), got);
+  }
+  if (in->bad()) throw CliFailure("cannot read '" + file + "'");
+  return text;
+}
+
 void run_import(const ImportArgs& args) {
   const auto policy = store::parse_conflict_policy(args.on_conflict);
   if (!policy) throw CliFailure("--on-conflict must be keep-faster, keep-newer, replace or fail");
-  std::string text;
-  if (args.file == "-") {
-    std::ostringstream buffer;
-    buffer << std::cin.rdbuf();
-    text = buffer.str();
-  } else {
-    std::ifstream in(args.file, std::ios::binary);
-    if (!in) throw CliFailure("cannot read '" + args.file + "'");
-    std::ostringstream buffer;
-    buffer << in.rdbuf();
-    text = buffer.str();
-  }
+  const std::string text = read_table_text(args.file);
   auto table = store::table_from_json(text);
   if (!table) throw CliFailure(args.file + ": " + table.error().message + "; nothing was imported");
   auto store = store::Store::open(default_store_path(args.db)).value_or_throw();

@@ -48,6 +48,20 @@ bool executable(const fs::path& path) {
 
 }  // namespace
 
+bool worker_memory_limit_supported() noexcept {
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+  return false;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer) || __has_feature(memory_sanitizer)
+  return false;
+#else
+  return true;
+#endif
+#else
+  return true;
+#endif
+}
+
 std::size_t default_worker_count() {
   const unsigned hw = std::thread::hardware_concurrency();
   return std::clamp<std::size_t>(hw == 0 ? 1 : hw, 1, 32);
@@ -278,7 +292,7 @@ class CompilePool::Impl {
     SpawnOptions spawn;
     spawn.program = worker_;
     spawn.args = {"--parent-pid", std::to_string(::getpid())};
-    if (options_.memory_limit_bytes != UINT64_MAX) {
+    if (options_.memory_limit_bytes != UINT64_MAX && worker_memory_limit_supported()) {
       spawn.args.push_back("--memory-limit-bytes");
       spawn.args.push_back(std::to_string(options_.memory_limit_bytes));
     }

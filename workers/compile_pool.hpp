@@ -26,6 +26,7 @@ struct CompilePoolOptions {
   std::chrono::milliseconds job_timeout{60'000};
   std::chrono::milliseconds startup_timeout{30'000};  // spawn to hello
   // Per worker (RLIMIT_DATA). 0: physical memory / workers, at least 2 GiB. UINT64_MAX: none.
+  // Ignored where worker_memory_limit_supported() is false (sanitizer builds).
   std::uint64_t memory_limit_bytes = 0;
   // A worker idle this long exits and is started again on demand; 0 keeps workers forever.
   std::chrono::milliseconds idle_timeout{0};
@@ -51,6 +52,12 @@ struct CompilePoolStats {
 Result<std::filesystem::path> locate_worker(const std::filesystem::path& explicit_path = {});
 
 std::size_t default_worker_count();
+
+// False in AddressSanitizer, ThreadSanitizer and MemorySanitizer builds: their runtimes reserve
+// terabytes of shadow memory as private mappings at start-up, which RLIMIT_DATA counts, so a
+// worker under any limit could not map another page ("ERROR: Failed to mmap"). There workers run
+// without a memory limit.
+bool worker_memory_limit_supported() noexcept;
 
 class CompilePool {
  public:

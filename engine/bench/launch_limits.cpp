@@ -1,5 +1,7 @@
 #include "engine/bench/launch_limits.hpp"
 
+#include <limits>
+
 namespace ktune::bench {
 
 namespace {
@@ -44,7 +46,10 @@ Status check_launch(const DeviceLimits& device, const KernelAttributes& kernel, 
                    " registers exceed the device's " + std::to_string(device.max_registers_per_block) +
                    " registers per block");
   if (shape.dynamic_shared_bytes < 0) return invalid("dynamic shared memory is negative");
-  const std::int64_t shared = kernel.static_shared_bytes + shape.dynamic_shared_bytes;
+  // The dynamic size comes from a spec's expression and can be any 64-bit value: saturate the sum.
+  std::int64_t shared = 0;
+  if (__builtin_add_overflow(std::int64_t{kernel.static_shared_bytes}, shape.dynamic_shared_bytes, &shared))
+    shared = std::numeric_limits<std::int64_t>::max();
   if (shared > device.max_shared_memory_per_block_optin)
     return invalid("shared memory of " + std::to_string(shared) + " bytes (" + std::to_string(kernel.static_shared_bytes) +
                    " static + " + std::to_string(shape.dynamic_shared_bytes) + " dynamic) exceeds the device's " +
@@ -53,7 +58,8 @@ Status check_launch(const DeviceLimits& device, const KernelAttributes& kernel, 
 }
 
 bool needs_shared_memory_opt_in(const DeviceLimits& device, const KernelAttributes& kernel, const LaunchShape& shape) {
-  return kernel.static_shared_bytes + shape.dynamic_shared_bytes > device.max_shared_memory_per_block;
+  // Written as a difference: the sum could overflow for a dynamic size near the 64-bit limit.
+  return shape.dynamic_shared_bytes > std::int64_t{device.max_shared_memory_per_block} - kernel.static_shared_bytes;
 }
 
 }  // namespace ktune::bench

@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cstring>
+#include <utility>
 
 namespace ktune::bench {
 
@@ -41,6 +42,21 @@ Result<Unpacked> unpack(std::string_view payload) {
   return out;
 }
 
+// nlohmann's get<int>() converts whatever number it finds: 1e300 read as an int is undefined
+// behaviour, and -1 read as a size wraps. Every integer of a message is read through this, which
+// refuses both the way a wrong type is refused (`guarded` turns it into an error).
+template <class T>
+T integer(const json& v) {
+  if (v.is_number_unsigned()) {
+    if (const auto x = v.get<std::uint64_t>(); std::in_range<T>(x)) return static_cast<T>(x);
+  } else if (v.is_number_integer()) {
+    if (const auto x = v.get<std::int64_t>(); std::in_range<T>(x)) return static_cast<T>(x);
+  } else {
+    throw json::type_error::create(302, std::string("expected an integer, got ") + v.type_name(), nullptr);
+  }
+  throw json::out_of_range::create(406, "integer " + v.dump() + " is out of range", nullptr);
+}
+
 json stats_json(const SampleStats& s) {
   return {{"median_ns", s.median_ns}, {"min_ns", s.min_ns}, {"mean_ns", s.mean_ns},
           {"stddev_ns", s.stddev_ns}, {"noise", s.noise},   {"samples", s.samples}};
@@ -53,7 +69,7 @@ SampleStats stats_from(const json& j) {
   s.mean_ns = j.at("mean_ns").get<double>();
   s.stddev_ns = j.at("stddev_ns").get<double>();
   s.noise = j.at("noise").get<double>();
-  s.samples = j.at("samples").get<std::size_t>();
+  s.samples = integer<std::size_t>(j.at("samples"));
   return s;
 }
 
@@ -115,36 +131,36 @@ Result<RunnerHello> decode_hello(std::string_view payload) {
   if (!u) return u.error();
   return guarded("runner hello", [&]() -> Result<RunnerHello> {
     const json& j = u->header;
-    if (j.at("version").get<int>() != kRunnerProtocolVersion)
+    if (integer<int>(j.at("version")) != kRunnerProtocolVersion)
       return make_error(Errc::corrupt, "ktune-runner speaks protocol " + j.at("version").dump() + ", expected " +
                                            std::to_string(kRunnerProtocolVersion) + " (mismatched binaries?)");
     RunnerHello h;
     h.ok = j.at("ok").get<bool>();
     h.error = j.at("error").get<std::string>();
     h.cupti = j.at("cupti").get<bool>();
-    h.pid = j.at("pid").get<int>();
+    h.pid = integer<int>(j.at("pid"));
     const json& d = j.at("device");
     auto& out = h.device;
-    out.ordinal = d.at("ordinal").get<int>();
+    out.ordinal = integer<int>(d.at("ordinal"));
     out.name = d.at("name").get<std::string>();
     out.pci_bus_id = d.at("pci_bus_id").get<std::string>();
-    out.cc_major = d.at("cc").at(0).get<int>();
-    out.cc_minor = d.at("cc").at(1).get<int>();
+    out.cc_major = integer<int>(d.at("cc").at(0));
+    out.cc_minor = integer<int>(d.at("cc").at(1));
     out.arch = d.at("arch").get<std::string>();
-    out.multiprocessors = d.at("sms").get<int>();
-    out.total_memory = d.at("memory").get<std::size_t>();
-    out.l2_cache_bytes = d.at("l2").get<int>();
-    out.max_shared_memory_per_block = d.at("smem_block").get<int>();
-    out.max_shared_memory_per_block_optin = d.at("smem_optin").get<int>();
-    out.max_shared_memory_per_sm = d.at("smem_sm").get<int>();
-    out.max_registers_per_block = d.at("regs_block").get<int>();
-    out.max_threads_per_block = d.at("threads_block").get<int>();
-    out.max_threads_per_sm = d.at("threads_sm").get<int>();
+    out.multiprocessors = integer<int>(d.at("sms"));
+    out.total_memory = integer<std::size_t>(d.at("memory"));
+    out.l2_cache_bytes = integer<int>(d.at("l2"));
+    out.max_shared_memory_per_block = integer<int>(d.at("smem_block"));
+    out.max_shared_memory_per_block_optin = integer<int>(d.at("smem_optin"));
+    out.max_shared_memory_per_sm = integer<int>(d.at("smem_sm"));
+    out.max_registers_per_block = integer<int>(d.at("regs_block"));
+    out.max_threads_per_block = integer<int>(d.at("threads_block"));
+    out.max_threads_per_sm = integer<int>(d.at("threads_sm"));
     for (std::size_t i = 0; i < 3; ++i) {
-      out.max_block_dim[i] = d.at("block_dim").at(i).get<int>();
-      out.max_grid_dim[i] = d.at("grid_dim").at(i).get<int>();
+      out.max_block_dim[i] = integer<int>(d.at("block_dim").at(i));
+      out.max_grid_dim[i] = integer<int>(d.at("grid_dim").at(i));
     }
-    out.clock_khz = d.at("clock_khz").get<int>();
+    out.clock_khz = integer<int>(d.at("clock_khz"));
     return h;
   });
 }
@@ -199,7 +215,7 @@ Result<RunnerRequest> decode_request(std::string_view payload) {
     const std::string op = j.at("op").get<std::string>();
     if (op == "quit") return r;
     auto element_type = [](const json& v) {
-      int t = v.get<int>();
+      int t = integer<int>(v);
       if (t < 0 || t > static_cast<int>(ElementType::f64)) throw json::other_error::create(501, "bad element type", nullptr);
       return static_cast<ElementType>(t);
     };
@@ -209,24 +225,28 @@ Result<RunnerRequest> decode_request(std::string_view payload) {
         BufferPlan plan;
         plan.name = b.at("name").get<std::string>();
         plan.type = element_type(b.at("type"));
-        plan.count = b.at("count").get<std::uint64_t>();
-        plan.bytes = b.at("bytes").get<std::uint64_t>();
-        if (plan.bytes != plan.count * element_size(plan.type) || plan.bytes > kMaxProblemBytes)
+        plan.count = integer<std::uint64_t>(b.at("count"));
+        plan.bytes = integer<std::uint64_t>(b.at("bytes"));
+        // The product can wrap (2^62 halfs are 0 bytes mod 2^64), so it is checked, not compared.
+        std::uint64_t bytes = 0;
+        if (__builtin_mul_overflow(plan.count, element_size(plan.type), &bytes) || bytes != plan.bytes)
           return make_error(Errc::corrupt, "buffer " + plan.name + ": byte size does not match its count");
+        if (plan.bytes > kMaxProblemBytes || r.problem.total_bytes + plan.bytes > kMaxProblemBytes)
+          return make_error(Errc::corrupt, "buffer " + plan.name + ": the problem would exceed 1 TiB");
         const json& init = b.at("init");
-        int kind = init.at(0).get<int>();
+        int kind = integer<int>(init.at(0));
         if (kind < 0 || kind > static_cast<int>(BufferInit::Kind::iota)) return make_error(Errc::corrupt, "bad init kind");
         plan.init.kind = static_cast<BufferInit::Kind>(kind);
         plan.init.low = init.at(1).get<double>();
         plan.init.high = init.at(2).get<double>();
         plan.init.value = init.at(3).get<double>();
-        plan.init.seed = init.at(4).get<std::uint64_t>();
+        plan.init.seed = integer<std::uint64_t>(init.at(4));
         plan.output = b.at("output").get<bool>();
         r.problem.buffers.push_back(plan);
         r.problem.total_bytes += plan.bytes;
       }
       for (const auto& a : j.at("args")) {
-        ArgSlot slot{a.at(0).get<bool>(), a.at(1).get<std::size_t>()};
+        ArgSlot slot{a.at(0).get<bool>(), integer<std::size_t>(a.at(1))};
         if (slot.is_buffer && slot.index >= r.problem.buffers.size()) return make_error(Errc::corrupt, "argument names a missing buffer");
         r.problem.args.push_back(slot);
       }
@@ -235,17 +255,17 @@ Result<RunnerRequest> decode_request(std::string_view payload) {
     if (op != "measure") return make_error(Errc::corrupt, "unknown runner operation '" + op + "'");
     r.op = RunnerOp::measure;
     const json& o = j.at("options");
-    r.options.rule.min_samples = o.at("min_samples").get<std::size_t>();
-    r.options.rule.max_samples = o.at("max_samples").get<std::size_t>();
+    r.options.rule.min_samples = integer<std::size_t>(o.at("min_samples"));
+    r.options.rule.max_samples = integer<std::size_t>(o.at("max_samples"));
     r.options.rule.max_noise = o.at("max_noise").get<double>();
     r.options.rule.budget_seconds = o.at("budget_seconds").get<double>();
-    r.options.rule.prune_after = o.at("prune_after").get<std::size_t>();
+    r.options.rule.prune_after = integer<std::size_t>(o.at("prune_after"));
     r.options.rule.prune_factor = o.at("prune_factor").get<double>();
     r.options.flush_l2 = o.at("flush_l2").get<bool>();
     if (!o.at("best_median_ns").is_null()) r.options.best_median_ns = o.at("best_median_ns").get<double>();
     r.options.kernel_timeout_seconds = o.at("kernel_timeout_seconds").get<double>();
     r.options.warmup_seconds = o.at("warmup_seconds").get<double>();
-    int verify = o.at("verify").get<int>();
+    int verify = integer<int>(o.at("verify"));
     if (verify < 0 || verify > static_cast<int>(VerifyMode::compare)) return make_error(Errc::corrupt, "bad verify mode");
     r.options.verify = static_cast<VerifyMode>(verify);
     r.options.rtol = o.at("rtol").get<double>();
@@ -256,19 +276,19 @@ Result<RunnerRequest> decode_request(std::string_view payload) {
       KernelJob job;
       job.label = jj.at("label").get<std::string>();
       job.lowered_name = jj.at("lowered_name").get<std::string>();
-      const auto bytes = jj.at("cubin_bytes").get<std::size_t>();
+      const auto bytes = integer<std::size_t>(jj.at("cubin_bytes"));
       if (bytes > rest.size()) return make_error(Errc::corrupt, "cubin of " + job.label + " runs past the message");
       job.cubin.assign(rest.substr(0, bytes));
       rest.remove_prefix(bytes);
       for (std::size_t i = 0; i < 3; ++i) {
-        job.launch.shape.grid[i] = jj.at("grid").at(i).get<std::int64_t>();
-        job.launch.shape.block[i] = jj.at("block").at(i).get<std::int64_t>();
+        job.launch.shape.grid[i] = integer<std::int64_t>(jj.at("grid").at(i));
+        job.launch.shape.block[i] = integer<std::int64_t>(jj.at("block").at(i));
       }
-      job.launch.shape.dynamic_shared_bytes = jj.at("shared").get<std::int64_t>();
+      job.launch.shape.dynamic_shared_bytes = integer<std::int64_t>(jj.at("shared"));
       for (const auto& s : jj.at("scalars")) {
         ScalarArg arg;
         arg.type = element_type(s.at(0));
-        arg.integer = s.at(1).get<std::int64_t>();
+        arg.integer = integer<std::int64_t>(s.at(1));
         arg.floating = s.at(2).get<double>();
         arg.is_floating = s.at(3).get<bool>();
         job.launch.scalars.push_back(arg);
@@ -307,11 +327,11 @@ Result<RunnerResponse> decode_response(std::string_view payload) {
       k.message = m.at("message").get<std::string>();
       k.stats = stats_from(m.at("stats"));
       k.timer = m.at("timer").get<std::string>();
-      k.registers = m.at("registers").get<int>();
-      k.static_shared_bytes = m.at("static_shared").get<int>();
-      k.local_bytes = m.at("local").get<int>();
-      k.sm_clock_mhz = m.at("clock_mhz").get<unsigned>();
-      k.dropped_samples = m.at("dropped").get<std::size_t>();
+      k.registers = integer<int>(m.at("registers"));
+      k.static_shared_bytes = integer<int>(m.at("static_shared"));
+      k.local_bytes = integer<int>(m.at("local"));
+      k.sm_clock_mhz = integer<unsigned>(m.at("clock_mhz"));
+      k.dropped_samples = integer<std::size_t>(m.at("dropped"));
       k.max_abs_error = m.at("max_abs_error").get<double>();
       k.max_rel_error = m.at("max_rel_error").get<double>();
       k.wall_seconds = m.at("wall").get<double>();

@@ -1,0 +1,201 @@
+// Writes the binary seeds of the wire and runner-protocol fuzz targets with the real encoders:
+//   fuzz_make_seeds tests/fuzz/corpus
+// writes corpus/wire/seed-*.bin (whole frames) and corpus/runner_protocol/seed-*.bin (payloads).
+// Run it again after a protocol change, and commit what changed (docs/fuzzing.md).
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <limits>
+#include <string>
+
+#include "engine/bench/runner_protocol.hpp"
+#include "workers/wire.hpp"
+
+namespace {
+
+namespace wire = ktune::workers;
+namespace bench = ktune::bench;
+
+// A runner payload in the fuzz target's second form: the JSON header, a NUL, the attachments.
+std::string text_form(const std::string& payload) {
+  std::size_t size = 0;
+  for (std::size_t i = 0; i < 4; ++i) size |= static_cast<std::size_t>(static_cast<unsigned char>(payload[i])) << (8 * i);
+  const std::string rest = payload.substr(4 + size);
+  return payload.substr(4, size) + (rest.empty() ? "" : std::string(1, '\0') + rest);
+}
+
+bool write(const std::filesystem::path& path, const std::string& bytes) {
+  std::filesystem::create_directories(path.parent_path());
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  if (!out) std::fprintf(stderr, "cannot write %s\n", path.c_str());
+  return static_cast<bool>(out);
+}
+
+wire::CompileJob job() {
+  wire::CompileJob j;
+  j.source = "extern \"C\" __global__ void scale(float* x, float a, int n) { int i = threadIdx.x; if (i < n) x[i] *= a; }";
+  j.source_name = "scale.cu";
+  j.name_expressions = {"scale", "sgemm<64, 64>"};
+  j.options = {"-std=c++17", "-I/tmp/include"};
+  j.defines = {"-DBM=64", "TN=4"};
+  j.arch = "sm_90a";
+  j.use_nvrtc_cache = false;
+  return j;
+}
+
+wire::CompileResult result(wire::CompileStatus status) {
+  wire::CompileResult r;
+  r.status = status;
+  if (status == wire::CompileStatus::ok) r.cubin = std::string("\x7f" "ELF\x02\x01\x01\x00\x00\x00", 10) + std::string(22, '\0');
+  r.lowered_names = {"scale", "_Z5sgemmILi64ELi64EEvPKfS1_Pfiii"};
+  r.log = status == wire::CompileStatus::ok ? "" : "kernel.cu(3): error: identifier \"BM\" is undefined\n";
+  r.compile_seconds = 0.125;
+  return r;
+}
+
+bench::RunnerHello hello() {
+  bench::RunnerHello h;
+  h.ok = true;
+  h.cupti = true;
+  h.pid = 4242;
+  auto& d = h.device;
+  d.name = "NVIDIA H100 80GB HBM3";
+  d.pci_bus_id = "0000:19:00.0";
+  d.cc_major = 9;
+  d.arch = "sm_90";
+  d.multiprocessors = 132;
+  d.total_memory = 85'045'231'616;
+  d.l2_cache_bytes = 52'428'800;
+  d.max_shared_memory_per_block = 49152;
+  d.max_shared_memory_per_block_optin = 232448;
+  d.max_shared_memory_per_sm = 233472;
+  d.max_registers_per_block = 65536;
+  d.max_threads_per_block = 1024;
+  d.max_threads_per_sm = 2048;
+  d.max_block_dim[0] = d.max_block_dim[1] = 1024;
+  d.max_block_dim[2] = 64;
+  d.max_grid_dim[0] = 2147483647;
+  d.max_grid_dim[1] = d.max_grid_dim[2] = 65535;
+  d.clock_khz = 1'980'000;
+  return h;
+}
+
+bench::RunnerRequest problem_request() {
+  bench::RunnerRequest r;
+  r.op = bench::RunnerOp::problem;
+  bench::BufferPlan a{"A", ktune::ElementType::f32, 1024, 4096, {}, false};
+  a.init.kind = ktune::BufferInit::Kind::random;
+  a.init.seed = 0x6b74756e65;
+  bench::BufferPlan c{"C", ktune::ElementType::f16, 512, 1024, {}, true};
+  r.problem.buffers = {a, c};
+  r.problem.args = {{true, 0}, {true, 1}, {false, 0}};
+  r.problem.total_bytes = 5120;
+  return r;
+}
+
+bench::RunnerRequest measure_request() {
+  bench::RunnerRequest r;
+  r.op = bench::RunnerOp::measure;
+  r.options.best_median_ns = 12345.5;
+  r.options.verify = bench::VerifyMode::compare;
+  bench::KernelJob job;
+  job.label = "BM=64 BN=64";
+  job.cubin = "\x7f" "ELF cubin bytes";
+  job.lowered_name = "sgemm";
+  job.launch.shape.grid = {16, 16, 1};
+  job.launch.shape.block = {256, 1, 1};
+  job.launch.shape.dynamic_shared_bytes = 8192;
+  bench::ScalarArg n;
+  n.integer = 1024;
+  bench::ScalarArg alpha;
+  alpha.type = ktune::ElementType::f32;
+  alpha.floating = 2.5;
+  alpha.is_floating = true;
+  job.launch.scalars = {n, alpha};
+  r.jobs = {job, job};
+  r.jobs[1].label = "BM=128 BN=32";
+  r.jobs[1].cubin = "second";
+  return r;
+}
+
+bench::RunnerResponse response() {
+  bench::RunnerResponse r;
+  r.ok = true;
+  bench::KernelMeasurement ok;
+  ok.stats = {10500.0, 10000.0, 10600.0, 120.0, 0.011, 50};
+  ok.timer = "cupti";
+  ok.registers = 64;
+  ok.static_shared_bytes = 16384;
+  ok.sm_clock_mhz = 1980;
+  ok.wall_seconds = 0.05;
+  bench::KernelMeasurement wrong = ok;
+  wrong.status = bench::MeasureStatus::wrong_result;
+  wrong.message = "C[17]: 1.5 vs 1.25";
+  wrong.max_abs_error = 0.25;
+  wrong.max_rel_error = 0.2;
+  r.results = {ok, wrong};
+  return r;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc != 2) {
+    std::fprintf(stderr, "usage: %s CORPUS_FOLDER (tests/fuzz/corpus)\n", argv[0]);
+    return 2;
+  }
+  const std::filesystem::path root = argv[1];
+  const auto w = root / "wire";
+  const auto r = root / "runner_protocol";
+  bool ok = true;
+
+  wire::Hello h;
+  h.pid = 31337;
+  h.nvrtc_version = "13.0";
+  ok &= write(w / "seed-hello.bin", wire::encode_frame(wire::MessageType::hello, wire::encode_hello(h)));
+  h.test_faults = true;
+  ok &= write(w / "seed-hello-test-faults.bin", wire::encode_frame(wire::MessageType::hello, wire::encode_hello(h)));
+  ok &= write(w / "seed-job.bin", wire::encode_frame(wire::MessageType::compile_request, wire::encode_job(job())));
+  ok &= write(w / "seed-job-empty.bin", wire::encode_frame(wire::MessageType::compile_request, wire::encode_job({})));
+  ok &= write(w / "seed-result-ok.bin",
+              wire::encode_frame(wire::MessageType::compile_result, wire::encode_result(result(wire::CompileStatus::ok))));
+  ok &= write(w / "seed-result-compile-error.bin",
+              wire::encode_frame(wire::MessageType::compile_result,
+                                 wire::encode_result(result(wire::CompileStatus::compile_error))));
+  ok &= write(w / "seed-cache-entry.bin",
+              wire::encode_frame(wire::MessageType::cache_entry,
+                                 wire::encode_cache_entry({"0123456789abcdef0123456789abcdef", result(wire::CompileStatus::ok)})));
+  // The runner's frames share the header; their payloads are the runner target's business.
+  ok &= write(w / "seed-runner-quit-frame.bin",
+              wire::encode_frame(wire::MessageType::runner_request, bench::encode_request({})));
+  // Headers whose length field is past the cap (by one, and 4 GiB): refused without allocating.
+  std::string huge = wire::encode_frame(wire::MessageType::cache_entry, "");
+  huge[8] = '\x01';
+  huge[11] = '\x10';
+  ok &= write(w / "seed-length-cap-plus-one.bin", huge);
+  huge[8] = huge[9] = huge[10] = huge[11] = '\xff';
+  ok &= write(w / "seed-length-4gib.bin", huge);
+
+  ok &= write(r / "seed-hello.bin", bench::encode_hello(hello()));
+  bench::RunnerHello no_gpu;
+  no_gpu.error = "no CUDA driver (libcuda.so.1 not found)";
+  ok &= write(r / "seed-hello-no-gpu.bin", bench::encode_hello(no_gpu));
+  ok &= write(r / "seed-request-quit.bin", bench::encode_request({}));
+  ok &= write(r / "seed-request-problem.bin", bench::encode_request(problem_request()));
+  ok &= write(r / "seed-request-measure.bin", bench::encode_request(measure_request()));
+  ok &= write(r / "seed-response.bin", bench::encode_response(response()));
+  bench::RunnerResponse poisoned;
+  poisoned.error = "CUDA_ERROR_ILLEGAL_ADDRESS: the context is lost";
+  poisoned.poisoned = true;
+  ok &= write(r / "seed-response-poisoned.bin", bench::encode_response(poisoned));
+  for (const auto& entry : std::filesystem::directory_iterator(r)) {
+    const auto path = entry.path();
+    if (path.extension() != ".bin" || path.filename().string().rfind("seed-", 0) != 0) continue;
+    std::ifstream in(path, std::ios::binary);
+    const std::string payload{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+    if (payload.size() >= 4) ok &= write(r / (path.stem().string() + ".txt"), text_form(payload));
+  }
+  return ok ? 0 : 1;
+}
