@@ -14,8 +14,9 @@
 #include <sstream>
 #include <thread>
 
-#include "workers/child_process.hpp"
+#include "tests/helpers/process_children.hpp"
 #include "tests/helpers/scale_job.hpp"
+#include "workers/child_process.hpp"
 #include "workers/compile_pool.hpp"
 #include "workers/frame_io.hpp"
 
@@ -52,20 +53,7 @@ bool process_exists(int pid) {
 // Children of this process that are zombies (exited, not reaped).
 int zombie_children() {
   int zombies = 0;
-  const std::string self = std::to_string(::getpid());
-  for (auto& e : fs::directory_iterator("/proc")) {
-    const std::string name = e.path().filename();
-    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
-    std::ifstream stat(e.path() / "stat");
-    std::string line;
-    if (!std::getline(stat, line)) continue;
-    const auto close = line.rfind(')');
-    if (close == std::string::npos) continue;
-    std::istringstream rest(line.substr(close + 2));
-    std::string state, ppid;
-    rest >> state >> ppid;
-    if (ppid == self && state == "Z") ++zombies;
-  }
+  for (const auto& child : ktune::testing::children_of(::getpid())) zombies += child.state == 'Z' ? 1 : 0;
   return zombies;
 }
 

@@ -15,7 +15,10 @@
 #include <fstream>
 #include <sstream>
 
+#include "tests/helpers/process_children.hpp"
+#include "tests/helpers/run_ktune.hpp"
 #include "tests/helpers/scale_job.hpp"
+#include "tests/helpers/scratch_dir.hpp"
 #include "workers/compile_pool.hpp"
 
 using namespace ktune::workers;
@@ -33,35 +36,10 @@ std::size_t open_descriptors() {
 }
 
 // Children of this process that are still there, zombies included.
-std::size_t child_processes() {
-  std::size_t n = 0;
-  const std::string me = std::to_string(::getpid());
-  for (const auto& entry : fs::directory_iterator("/proc")) {
-    std::ifstream stat(entry.path() / "stat");
-    std::string line;
-    if (!std::getline(stat, line)) continue;
-    // pid (comm) state ppid ...: comm may hold spaces, so read after the last ')'.
-    const auto close = line.rfind(')');
-    if (close == std::string::npos) continue;
-    std::istringstream rest(line.substr(close + 2));
-    std::string state, ppid;
-    rest >> state >> ppid;
-    if (ppid == me) ++n;
-  }
-  return n;
-}
+std::size_t child_processes() { return ktune::testing::children_of(::getpid()).size(); }
 
-struct ScratchDir {
-  ScratchDir() {
-    std::string pattern = (fs::temp_directory_path() / "ktune-crash-storm-XXXXXX").string();
-    if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    path = pattern;
-  }
-  ~ScratchDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  fs::path path;
+struct ScratchDir : ktune::testing::ScratchDir {
+  ScratchDir() : ktune::testing::ScratchDir("ktune-crash-storm") {}
 };
 
 TEST(CrashStorm, EveryJobCrashesEndsAsCrashAfterOneRetryAndThePoolStaysUsable) {
@@ -129,21 +107,8 @@ TEST(CrashStorm, GoodJobsAmongCrashingOnesAreUnaffected) {
   }
 }
 
-struct CliRun {
-  int status = -1;
-  std::string output;
-};
-
-CliRun run_shell(const std::string& command) {
-  CliRun run;
-  FILE* pipe = ::popen((command + " 2>&1").c_str(), "r");
-  if (pipe == nullptr) return run;
-  std::array<char, 4096> buffer{};
-  while (std::size_t n = std::fread(buffer.data(), 1, buffer.size(), pipe)) run.output.append(buffer.data(), n);
-  const int raw = ::pclose(pipe);
-  run.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
-  return run;
-}
+using ktune::testing::CliRun;
+using ktune::testing::run_shell;
 
 TEST(CrashStorm, KtuneCompileSaysEveryConfigurationCrashedTheCompiler) {
   ScratchDir dir;

@@ -20,6 +20,7 @@
 
 #include "engine/cuda/driver_api.hpp"
 #include "engine/spec.hpp"
+#include "tests/helpers/scratch_dir.hpp"
 #include "tuner/search_space.hpp"
 
 extern char** environ;
@@ -37,18 +38,8 @@ std::string read_text(const fs::path& path) {
   return out.str();
 }
 
-struct ScratchDir {
-  ScratchDir() {
-    std::string pattern = (fs::temp_directory_path() / "ktune-gpu-sweep-resume-XXXXXX").string();
-    if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    path = pattern;
-  }
-  ~ScratchDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  fs::path operator/(const std::string& name) const { return path / name; }
-  fs::path path;
+struct ScratchDir : ktune::testing::ScratchDir {
+  ScratchDir() : ktune::testing::ScratchDir("ktune-gpu-sweep-resume") {}
 };
 
 // Starts `ktune ARGS...` with stdout and stderr in files; XDG_CACHE_HOME points into the scratch

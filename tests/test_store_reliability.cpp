@@ -16,18 +16,7 @@ namespace ktune::store {
 namespace {
 
 using testing::ScratchDir;
-
-std::string integrity_check(const std::filesystem::path& path) {
-  sqlite3* db = nullptr;
-  sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE, nullptr);
-  sqlite3_stmt* stmt = nullptr;
-  std::string out;
-  if (sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1, &stmt, nullptr) == SQLITE_OK)
-    while (sqlite3_step(stmt) == SQLITE_ROW) out += reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0));
-  sqlite3_finalize(stmt);
-  sqlite3_close(db);
-  return out;
-}
+using testing::integrity_check;
 
 // (writer, batch, index) of every measurement in the store, read back through the Store API.
 std::set<std::tuple<std::int64_t, std::int64_t, std::int64_t>> recorded(Store& store, int writers) {

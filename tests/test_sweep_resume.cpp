@@ -17,10 +17,8 @@
 #include <sstream>
 #include <thread>
 
-#include "engine/replay_evaluator.hpp"
-#include "engine/tuning_session.hpp"
+#include "tests/helpers/replayed_sgemm.hpp"
 #include "tests/helpers/store_test_support.hpp"
-#include "tuner/strategy.hpp"
 
 namespace {
 
@@ -111,32 +109,19 @@ struct Uninterrupted {
 };
 
 Uninterrupted uninterrupted(const ScratchDir& dir, const std::string& strategy_name) {
-  const KernelSpec spec =
-      KernelSpec::from_file(std::string(KTUNE_SOURCE_DIR) + "/examples/sgemm.json").value_or_throw();
-  const TuningQuestion question{
-      &spec, {{"M", 2048}, {"N", 2048}, {"K", 2048}}, {"NVIDIA H100 80GB HBM3", "sm_90"}, {"13.0"}};
-  store::StoreOptions read_only;
-  read_only.read_only = true;
-  auto recorded =
-      store::Store::open(std::string(KTUNE_SOURCE_DIR) + "/tests/data/h100-sgemm.db", read_only).value_or_throw();
-  auto evaluator = ReplayEvaluator::from_store(recorded, question.tuning_record().tuning_key).value_or_throw();
-  const SearchSpace space = SearchSpace::build(spec.space, &question.sizes).value_or_throw();
+  ktune::testing::ReplayedSgemm session;
   auto db = store::Store::open(dir / "uninterrupted.db").value_or_throw();
-  auto strategy = strategy_name == "exhaustive" ? make_exhaustive(space)
-                                                : make_coordinate_descent(space, {.start = spec.default_config});
+  auto strategy = session.strategy(strategy_name);
   Uninterrupted out;
   TuneHooks hooks;
   hooks.on_evaluation = [&](const Evaluation& e) { out.evaluated.insert(format_named(e.measurement.config)); };
-  out.report = run_tuning(question, space, *strategy, *evaluator, &db, {}, hooks).value_or_throw();
+  out.report = run_tuning(session.question, session.space, *strategy, *session.evaluator, &db, {}, hooks).value_or_throw();
   return out;
 }
 
 std::string tuning_key() {
-  static const KernelSpec spec =
-      KernelSpec::from_file(std::string(KTUNE_SOURCE_DIR) + "/examples/sgemm.json").value_or_throw();
-  const TuningQuestion question{
-      &spec, {{"M", 2048}, {"N", 2048}, {"K", 2048}}, {"NVIDIA H100 80GB HBM3", "sm_90"}, {"13.0"}};
-  return question.tuning_record().tuning_key;
+  static const ktune::testing::ReplayedSgemm session;
+  return session.question.tuning_record().tuning_key;
 }
 
 // Configurations of the stored measurements, as the child logs them.

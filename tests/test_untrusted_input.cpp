@@ -23,6 +23,8 @@
 #include "engine/spec.hpp"
 #include "store/store.hpp"
 #include "store/table_format.hpp"
+#include "tests/helpers/run_ktune.hpp"
+#include "tests/helpers/scratch_dir.hpp"
 #include "tuner/search_space.hpp"
 
 namespace {
@@ -30,18 +32,8 @@ namespace {
 using namespace ktune;
 namespace fs = std::filesystem;
 
-struct ScratchDir {
-  ScratchDir() {
-    std::string pattern = (fs::temp_directory_path() / "ktune-untrusted-XXXXXX").string();
-    if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    path = fs::canonical(pattern);
-  }
-  ~ScratchDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  fs::path operator/(const std::string& name) const { return path / name; }
-  fs::path path;
+struct ScratchDir : ktune::testing::ScratchDir {
+  ScratchDir() : ktune::testing::ScratchDir("ktune-untrusted") {}
 };
 
 std::string read_text(const fs::path& path) {
@@ -51,22 +43,9 @@ std::string read_text(const fs::path& path) {
   return out.str();
 }
 
-struct Shell {
-  int status = -1;
-  std::string output;  // stdout and stderr together
-};
-
+using Shell = ktune::testing::CliRun;
 // Runs a command line through /bin/sh (the test builds it; the CLI never sees a shell).
-Shell sh(const std::string& command) {
-  Shell run;
-  FILE* pipe = ::popen(("( " + command + " ) 2>&1").c_str(), "r");
-  if (pipe == nullptr) return run;
-  std::array<char, 4096> buffer{};
-  while (std::size_t n = std::fread(buffer.data(), 1, buffer.size(), pipe)) run.output.append(buffer.data(), n);
-  const int raw = ::pclose(pipe);
-  run.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
-  return run;
-}
+inline Shell sh(const std::string& command) { return ktune::testing::run_shell(command); }
 
 std::string quoted(const std::string& text) {  // for sh: single quotes, with ' spelled '\''
   std::string out = "'";

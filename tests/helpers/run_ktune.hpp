@@ -14,10 +14,10 @@ struct CliRun {
   std::string output;  // stdout and stderr together
 };
 
-inline CliRun run_ktune(const std::string& args) {
-  const std::string command = std::string(KTUNE_CLI) + " " + args + " 2>&1";
+// A shell command line (pipes, redirections, `ulimit`, variables all allowed), run to the end.
+inline CliRun run_shell(const std::string& command) {
   CliRun run;
-  FILE* pipe = popen(command.c_str(), "r");
+  FILE* pipe = popen(("( " + command + " ) 2>&1").c_str(), "r");
   if (!pipe) return run;
   std::array<char, 4096> buffer{};
   while (std::size_t n = std::fread(buffer.data(), 1, buffer.size(), pipe)) run.output.append(buffer.data(), n);
@@ -25,6 +25,8 @@ inline CliRun run_ktune(const std::string& args) {
   run.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
   return run;
 }
+
+inline CliRun run_ktune(const std::string& args) { return run_shell(std::string(KTUNE_CLI) + " " + args); }
 
 inline bool has_gpu_driver() { return run_ktune("doctor").output.find("ok    GPU 0") != std::string::npos; }
 

@@ -20,9 +20,7 @@
 #include <string>
 #include <thread>
 
-#include "engine/replay_evaluator.hpp"
-#include "engine/tuning_session.hpp"
-#include "tuner/strategy.hpp"
+#include "tests/helpers/replayed_sgemm.hpp"
 
 int main(int argc, char** argv) {
   if (argc != 5 && argc != 6) {
@@ -40,24 +38,9 @@ int main(int argc, char** argv) {
     return 1;
   }
   try {
-    const KernelSpec spec =
-        KernelSpec::from_file(std::string(KTUNE_SOURCE_DIR) + "/examples/sgemm.json").value_or_throw();
-    const TuningQuestion question{
-        &spec, {{"M", 2048}, {"N", 2048}, {"K", 2048}}, {"NVIDIA H100 80GB HBM3", "sm_90"}, {"13.0"}};
-    store::StoreOptions read_only;
-    read_only.read_only = true;
-    auto recorded =
-        store::Store::open(std::string(KTUNE_SOURCE_DIR) + "/tests/data/h100-sgemm.db", read_only).value_or_throw();
-    auto evaluator = ReplayEvaluator::from_store(recorded, question.tuning_record().tuning_key).value_or_throw();
-    const SearchSpace space = SearchSpace::build(spec.space, &question.sizes).value_or_throw();
+    ktune::testing::ReplayedSgemm session;
     auto store = store::Store::open(store_path).value_or_throw();
-    std::unique_ptr<Strategy> strategy;
-    if (strategy_name == "exhaustive")
-      strategy = make_exhaustive(space);
-    else if (strategy_name == "coordesc")
-      strategy = make_coordinate_descent(space, {.start = spec.default_config});
-    else
-      throw std::runtime_error("unknown strategy " + strategy_name);
+    std::unique_ptr<Strategy> strategy = session.strategy(strategy_name);
 
     long seen = 0;
     TuneHooks hooks;
@@ -67,7 +50,7 @@ int main(int argc, char** argv) {
       if (::write(log_fd, line.data(), line.size()) != static_cast<ssize_t>(line.size())) std::abort();
       if (++seen == kill_after) ::raise(SIGKILL);
     };
-    auto report = run_tuning(question, space, *strategy, *evaluator, &store, {}, hooks);
+    auto report = run_tuning(session.question, session.space, *strategy, *session.evaluator, &store, {}, hooks);
     if (!report) {
       std::fprintf(stderr, "tuning_child: %s\n", report.error().message.c_str());
       return 1;

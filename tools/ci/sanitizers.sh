@@ -30,6 +30,12 @@ for r in "${runs[@]}"; do [[ $r == asan || $r == tsan ]] || fail "unknown run '$
 #     before ktune; ASan reserves ~20 TiB of shadow address space at start-up, so nothing starts.
 asan_exclude='^(UntrustedInput\.AnEndlessOrHugeTableFileIsRefusedBeforeItExhaustsMemory)$'
 
+# ThreadSanitizer skips these (reason given).
+#   CApi.RepeatedCreateAndDestroyLeaksNothing: 1000 engine lifetimes one after the other, a leak and
+#     descriptor check with no concurrency in it; under TSan on one CPU it outran its 60 s in CI
+#     (2026-11-22). The ASan run (LeakSanitizer) and the plain run cover what it checks.
+tsan_exclude='^(CApi\.RepeatedCreateAndDestroyLeaksNothing)$'
+
 # ThreadSanitizer runs these test executables (the concurrent parts); the -R regex below selects
 # their GoogleTest suites, and only they (and the runner the engine tests start) are built in the
 # TSan tree.
@@ -84,7 +90,7 @@ run_one() {
     local targets=() t
     for t in "${tsan_targets[@]}"; do [[ $t != test_* || -f $root/tests/$t.cpp ]] && targets+=("$t"); done
     cmake --build "$build" -j "$jobs" --target "${targets[@]}" || { outcome[$name]="build failed"; return 1; }
-    ctest_args=(-R "$tsan_regex")
+    ctest_args=(-R "$tsan_regex" -E "$tsan_exclude")
     # oneTBB's scheduler (libtbb.so.12, not built with TSan) hands work to its threads through
     # synchronisation TSan cannot see, so every value passed into or out of a parallel_for body
     # reads as a race, and suppressing those would hide every access made inside a body anyway.
@@ -144,4 +150,5 @@ for r in "${runs[@]}"; do
     "${build_seconds[$r]:--}" "${test_seconds[$r]:--}"
 done
 echo "  not run under ASan (cannot work there; see the top of this script): ${asan_exclude//\\/}"
+echo "  not run under TSan (see the top of this script): ${tsan_exclude//\\/}"
 exit $overall
