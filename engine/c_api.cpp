@@ -298,14 +298,21 @@ ktune_status ktune_spec_size_name(const ktune_spec* spec, size_t index, const ch
 
 // ---- lookup and tuning ----
 
+// What ktune_lookup and ktune_tune take alike, checked: the sizes of the question, or why not
+// (a NULL engine, spec or out is "FUNCTION: spec is NULL", as null_argument words it).
+ktune::Result<ktune::Sizes> question_sizes(const char* fn, const ktune_engine* engine, const ktune_spec* spec,
+                                           const char* const* size_names, const int64_t* size_values, size_t n_sizes,
+                                           ktune_answer* const* out) {
+  const char* missing = !engine ? "engine" : !spec ? "spec" : !out ? "out" : nullptr;
+  if (missing) return ktune::make_error(ktune::Errc::invalid_argument, std::string(fn) + ": " + missing + " is NULL");
+  return sizes_from(fn, spec->spec, size_names, size_values, n_sizes);
+}
+
 ktune_status ktune_lookup(ktune_engine* engine, const ktune_spec* spec, const char* const* size_names,
                           const int64_t* size_values, size_t n_sizes, const char* device_name, const char* arch,
                           ktune_answer** out) {
   return guarded(__func__, [&](const char* fn) {
-    if (!engine) return null_argument(fn, "engine");
-    if (!spec) return null_argument(fn, "spec");
-    if (!out) return null_argument(fn, "out");
-    auto sizes = sizes_from(fn, spec->spec, size_names, size_values, n_sizes);
+    auto sizes = question_sizes(fn, engine, spec, size_names, size_values, n_sizes, out);
     if (!sizes) return fail(sizes.error());
 
     ktune::DeviceSignature device{device_name ? device_name : "", arch ? arch : ""};
@@ -346,10 +353,7 @@ ktune_status ktune_tune(ktune_engine* engine, const ktune_spec* spec, const char
                         const int64_t* size_values, size_t n_sizes, const ktune_tune_options* options,
                         ktune_answer** out) {
   return guarded(__func__, [&](const char* fn) {
-    if (!engine) return null_argument(fn, "engine");
-    if (!spec) return null_argument(fn, "spec");
-    if (!out) return null_argument(fn, "out");
-    auto sizes = sizes_from(fn, spec->spec, size_names, size_values, n_sizes);
+    auto sizes = question_sizes(fn, engine, spec, size_names, size_values, n_sizes, out);
     if (!sizes) return fail(sizes.error());
 
     ktune_tune_options given{};  // all zero: the defaults (ktune_tune_options_init)

@@ -18,6 +18,7 @@
 #include "store/store_path.hpp"
 #include "store/table_format.hpp"
 #include "tools/commands.hpp"
+#include "tools/tuning_output.hpp"
 
 namespace ktune::cli {
 
@@ -31,15 +32,6 @@ store::Store open_existing(const std::string& db_option) {
   if (!std::filesystem::exists(path))
     throw CliFailure("no store at '" + path.string() + "' (nothing has been tuned or imported there yet)");
   return store::Store::open(path).value_or_throw();
-}
-
-std::string human_time(double ns) {
-  char buffer[32];
-  if (ns >= 1e9) std::snprintf(buffer, sizeof buffer, "%.3g s", ns / 1e9);
-  else if (ns >= 1e6) std::snprintf(buffer, sizeof buffer, "%.3g ms", ns / 1e6);
-  else if (ns >= 1e3) std::snprintf(buffer, sizeof buffer, "%.3g us", ns / 1e3);
-  else std::snprintf(buffer, sizeof buffer, "%.3g ns", ns);
-  return buffer;
 }
 
 void print_table(const std::vector<std::vector<std::string>>& rows) {
@@ -118,7 +110,7 @@ void run_show(const ShowArgs& args) {
       speedup = buffer;
     }
     rows.push_back({names[e.tuning.kernel_key], format_named(e.tuning.sizes), e.tuning.device, e.tuning.arch,
-                    e.tuning.toolchain, human_time(e.time_ns), e.default_time_ns ? human_time(*e.default_time_ns) : "-",
+                    e.tuning.toolchain, format_time(e.time_ns), e.default_time_ns ? format_time(*e.default_time_ns) : "-",
                     speedup, format_named(e.config), store::format_utc(e.tuned_at).substr(0, 10)});
   }
   print_table(rows);

@@ -10,6 +10,8 @@ import time
 import numpy as np
 import torch
 
+from ktune_spec import Expr
+
 _DTYPES = {"float": torch.float32, "half": torch.float16, "__half": torch.float16, "__nv_bfloat16": torch.bfloat16,
            "double": torch.float64, "int": torch.int32}
 
@@ -62,7 +64,6 @@ def make_arguments(spec, sizes, seed=1):
     args = []
     for arg in spec.args:
         if "count" in arg:
-            from ktune_spec import Expr
             count = Expr(arg["count"]).eval(sizes) if isinstance(arg["count"], str) else int(arg["count"])
             dtype = _element_type(arg["type"])
             init = arg.get("init", "zero")
@@ -76,7 +77,6 @@ def make_arguments(spec, sizes, seed=1):
         else:
             value = arg["value"]
             if arg["type"] in ("int", "unsigned", "long long", "int64_t"):
-                from ktune_spec import Expr
                 value = Expr(value).eval(sizes) if isinstance(value, str) else int(value)
                 args.append(np.int32(value) if arg["type"] in ("int", "unsigned") else np.int64(value))
             else:
