@@ -14,7 +14,7 @@
 #include <utility>
 
 #include "engine/engine.hpp"
-#include "engine/spec.hpp"
+#include "engine/model/spec.hpp"
 #include "engine/version.hpp"
 
 struct ktune_engine {

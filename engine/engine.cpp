@@ -8,10 +8,10 @@
 #include <thread>
 
 #include "engine/bench/gpu_runner.hpp"
-#include "engine/compile_plan.hpp"
+#include "engine/model/compile_plan.hpp"
 #include "engine/gpu_evaluator.hpp"
-#include "engine/toolchain.hpp"
-#include "engine/tuning_question.hpp"
+#include "engine/model/toolchain.hpp"
+#include "engine/model/tuning_question.hpp"
 #include "store/store.hpp"
 #include "store/store_path.hpp"
 #include "tuner/strategy.hpp"

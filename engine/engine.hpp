@@ -14,8 +14,8 @@
 #include <string>
 
 #include "engine/bench/statistics.hpp"
-#include "engine/key.hpp"
-#include "engine/spec.hpp"
+#include "engine/model/key.hpp"
+#include "engine/model/spec.hpp"
 #include "engine/tuning_session.hpp"
 #include "store/lookup.hpp"
 

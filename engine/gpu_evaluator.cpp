@@ -5,7 +5,7 @@
 #include <chrono>
 #include <ctime>
 
-#include "engine/compile_plan.hpp"
+#include "engine/model/compile_plan.hpp"
 #include "engine/version.hpp"
 
 namespace ktune {

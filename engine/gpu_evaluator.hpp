@@ -8,7 +8,7 @@
 
 #include "engine/bench/gpu_runner.hpp"
 #include "engine/evaluator.hpp"
-#include "engine/spec.hpp"
+#include "engine/model/spec.hpp"
 #include "workers/compile_pool.hpp"
 
 namespace ktune {

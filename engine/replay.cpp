@@ -1,6 +1,6 @@
 #include "engine/replay.hpp"
 
-#include "engine/tuning_question.hpp"
+#include "engine/model/tuning_question.hpp"
 #include "tuner/strategy.hpp"
 
 namespace ktune {

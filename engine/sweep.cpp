@@ -10,7 +10,7 @@
 #include <set>
 #include <sstream>
 
-#include "engine/json_input.hpp"
+#include "engine/model/json_input.hpp"
 #include "tuner/strategy.hpp"
 
 namespace ktune {

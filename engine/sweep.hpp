@@ -12,7 +12,7 @@
 
 #include "engine/common/named_values.hpp"
 #include "engine/common/result.hpp"
-#include "engine/spec.hpp"
+#include "engine/model/spec.hpp"
 
 namespace ktune {
 

@@ -9,7 +9,7 @@
 #include <string>
 
 #include "engine/evaluator.hpp"
-#include "engine/tuning_question.hpp"
+#include "engine/model/tuning_question.hpp"
 #include "store/store.hpp"
 #include "tuner/strategy.hpp"
 

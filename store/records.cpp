@@ -11,16 +11,6 @@
 namespace ktune::store {
 
 namespace {
-constexpr std::array<std::pair<MeasurementStatus, std::string_view>, 8> kStatusNames{{
-    {MeasurementStatus::ok, "ok"},
-    {MeasurementStatus::compile_error, "compile_error"},
-    {MeasurementStatus::invalid_config, "invalid_config"},
-    {MeasurementStatus::launch_error, "launch_error"},
-    {MeasurementStatus::wrong_result, "wrong_result"},
-    {MeasurementStatus::timeout, "timeout"},
-    {MeasurementStatus::crash, "crash"},
-    {MeasurementStatus::pruned, "pruned"},
-}};
 
 Error invalid(std::string message) { return make_error(Errc::invalid_argument, std::move(message)); }
 
@@ -45,18 +35,6 @@ bool positive_finite(double x) { return std::isfinite(x) && x > 0; }
 bool non_negative_finite(double x) { return std::isfinite(x) && x >= 0; }
 }  // namespace
 
-std::string_view to_string(MeasurementStatus status) noexcept {
-  for (const auto& [value, name] : kStatusNames)
-    if (value == status) return name;
-  return "unknown";
-}
-
-std::optional<MeasurementStatus> parse_measurement_status(std::string_view text) noexcept {
-  for (const auto& [value, name] : kStatusNames)
-    if (name == text) return value;
-  return std::nullopt;
-}
-
 bool is_key(std::string_view text) noexcept {
   if (text.size() != 32) return false;
   for (char c : text)
@@ -68,7 +46,7 @@ Status validate(const KernelRecord& kernel) {
   if (!is_key(kernel.kernel_key)) return invalid("kernel key '" + kernel.kernel_key + "' is not 32 lowercase hex digits");
   if (kernel.name.empty()) return invalid("kernel " + kernel.kernel_key + " has an empty name");
   if (kernel.kernel_json.empty()) return invalid("kernel " + kernel.kernel_key + " has an empty kernel_json");
-  // The engine's kernel key is the hash of exactly this text (engine/key.hpp), so a table whose
+  // The engine's kernel key is the hash of exactly this text (engine/model/key.hpp), so a table whose
   // kernel was edited, or whose key was, is caught here, by the store itself.
   if (const std::string actual = xxh3_128(kernel.kernel_json).hex(); actual != kernel.kernel_key)
     return invalid("kernel_key " + kernel.kernel_key + " does not match its kernel_json (which hashes to " + actual +

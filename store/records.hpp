@@ -10,23 +10,16 @@
 #include <string_view>
 #include <vector>
 
+#include "engine/common/measurement_status.hpp"
 #include "engine/common/named_values.hpp"
 #include "engine/common/result.hpp"
 
 namespace ktune::store {
 
-enum class MeasurementStatus : std::uint8_t {
-  ok,
-  compile_error,
-  invalid_config,
-  launch_error,
-  wrong_result,
-  timeout,
-  crash,
-  pruned,
-};
-std::string_view to_string(MeasurementStatus status) noexcept;
-std::optional<MeasurementStatus> parse_measurement_status(std::string_view text) noexcept;
+// The status vocabulary is the engine's (engine/common/measurement_status.hpp); the store keeps it by name.
+using ktune::MeasurementStatus;
+using ktune::parse_measurement_status;
+using ktune::to_string;
 
 struct KernelRecord {
   std::string kernel_key;   // 32 lowercase hex digits

@@ -11,8 +11,8 @@
 #include <string>
 #include <vector>
 
-#include "engine/compile_plan.hpp"
-#include "engine/spec.hpp"
+#include "engine/model/compile_plan.hpp"
+#include "engine/model/spec.hpp"
 #include "tuner/search_space.hpp"
 #include "workers/nvrtc_compiler.hpp"
 

@@ -7,8 +7,8 @@
 
 #include "engine/cuda/driver_api.hpp"
 #include "engine/engine.hpp"
-#include "engine/toolchain.hpp"
-#include "engine/tuning_question.hpp"
+#include "engine/model/toolchain.hpp"
+#include "engine/model/tuning_question.hpp"
 #include "store/store.hpp"
 
 namespace {

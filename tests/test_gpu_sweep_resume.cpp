@@ -19,7 +19,7 @@
 #include <thread>
 
 #include "engine/cuda/driver_api.hpp"
-#include "engine/spec.hpp"
+#include "engine/model/spec.hpp"
 #include "tests/helpers/scratch_dir.hpp"
 #include "tuner/search_space.hpp"
 

@@ -9,7 +9,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "engine/tuning_question.hpp"
+#include "engine/model/tuning_question.hpp"
 #include "store/store.hpp"
 #include "store/table_format.hpp"
 

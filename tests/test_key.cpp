@@ -7,7 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
-#include "engine/key.hpp"
+#include "engine/model/key.hpp"
 
 namespace {
 

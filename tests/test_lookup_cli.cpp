@@ -8,8 +8,8 @@
 #include <filesystem>
 #include <fstream>
 
-#include "engine/toolchain.hpp"
-#include "engine/tuning_question.hpp"
+#include "engine/model/toolchain.hpp"
+#include "engine/model/tuning_question.hpp"
 #include "store/store.hpp"
 
 namespace {

@@ -3,7 +3,7 @@
 
 #include <filesystem>
 
-#include "engine/spec.hpp"
+#include "engine/model/spec.hpp"
 #include "tuner/search_space.hpp"
 
 namespace {

@@ -5,7 +5,7 @@
 #include <filesystem>
 #include <set>
 
-#include "engine/spec.hpp"
+#include "engine/model/spec.hpp"
 #include "tuner/search_space.hpp"
 
 namespace {

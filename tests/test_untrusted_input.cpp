@@ -20,7 +20,7 @@
 
 #include "engine/bench/problem.hpp"
 #include "engine/common/hash.hpp"
-#include "engine/spec.hpp"
+#include "engine/model/spec.hpp"
 #include "store/store.hpp"
 #include "store/table_format.hpp"
 #include "tests/helpers/run_ktune.hpp"

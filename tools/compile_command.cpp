@@ -9,7 +9,7 @@
 #include <map>
 #include <mutex>
 
-#include "engine/compile_plan.hpp"
+#include "engine/model/compile_plan.hpp"
 #include "engine/cuda/driver_api.hpp"
 #include "store/store_path.hpp"
 #include "tools/commands.hpp"

@@ -9,7 +9,7 @@
 
 #include "engine/cuda/cupti_api.hpp"
 #include "engine/cuda/driver_api.hpp"
-#include "engine/toolchain.hpp"
+#include "engine/model/toolchain.hpp"
 #include "engine/version.hpp"
 #include "store/store_path.hpp"
 #include "tools/commands.hpp"

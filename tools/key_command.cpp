@@ -1,7 +1,7 @@
 // `ktune key SPEC --size M=..,N=..` — the keys ktune files a tuning result under.
 #include <cstdio>
 
-#include "engine/toolchain.hpp"
+#include "engine/model/toolchain.hpp"
 #include "tools/commands.hpp"
 #include "tools/spec_loading.hpp"
 

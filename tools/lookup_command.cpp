@@ -4,8 +4,8 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
-#include "engine/toolchain.hpp"
-#include "engine/tuning_question.hpp"
+#include "engine/model/toolchain.hpp"
+#include "engine/model/tuning_question.hpp"
 #include "store/store.hpp"
 #include "store/table_format.hpp"
 #include "store/store_path.hpp"

@@ -4,7 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/replay.hpp"
-#include "engine/toolchain.hpp"
+#include "engine/model/toolchain.hpp"
 #include "store/store.hpp"
 #include "tools/commands.hpp"
 #include "tools/spec_loading.hpp"

@@ -3,8 +3,8 @@
 #include <optional>
 #include <string>
 
-#include "engine/key.hpp"
-#include "engine/spec.hpp"
+#include "engine/model/key.hpp"
+#include "engine/model/spec.hpp"
 
 namespace ktune::cli {
 

@@ -6,7 +6,7 @@
 #include <cstdint>
 #include <span>
 
-#include "engine/spec.hpp"
+#include "engine/model/spec.hpp"
 
 namespace ktune::bench {
 

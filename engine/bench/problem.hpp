@@ -8,7 +8,7 @@
 
 #include "engine/bench/launch_limits.hpp"
 #include "engine/common/result.hpp"
-#include "engine/spec.hpp"
+#include "engine/model/spec.hpp"
 
 namespace ktune::bench {
 

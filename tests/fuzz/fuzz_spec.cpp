@@ -1,4 +1,4 @@
-// Fuzz target: the kernel spec parser (engine/spec.hpp, docs/spec.md), then what the runner does
+// Fuzz target: the kernel spec parser (engine/model/spec.hpp, docs/spec.md), then what the runner does
 // with a spec that parses: the problem (buffer sizes from expressions), the launch plan and its
 // check against an H100's limits. The input is the spec's JSON text; relative source files
 // resolve against tests/specs/invalid, so the seeds' "../valid_base.cu" is found.
@@ -16,7 +16,7 @@
 
 #include "engine/bench/launch_limits.hpp"
 #include "engine/bench/problem.hpp"
-#include "engine/spec.hpp"
+#include "engine/model/spec.hpp"
 #include "tests/fuzz/fuzz_check.hpp"
 
 using namespace ktune;

@@ -1,5 +1,5 @@
 // KernelSpec methods that do not parse: element types, slot layout, defines and name expressions.
-#include "engine/spec.hpp"
+#include "engine/model/spec.hpp"
 
 #include <algorithm>
 

@@ -1,4 +1,4 @@
-#include "engine/tuning_question.hpp"
+#include "engine/model/tuning_question.hpp"
 
 namespace ktune {
 

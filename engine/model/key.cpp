@@ -1,6 +1,6 @@
 // Canonical forms and keys (docs/keys.md). The forms are JSON documents dumped with sorted keys
 // and no whitespace, so they are unambiguous (strings are escaped) and stable.
-#include "engine/key.hpp"
+#include "engine/model/key.hpp"
 
 #include <nlohmann/json.hpp>
 

@@ -3,7 +3,7 @@
 // NVRTC inputs (source, name expression, defines, options, architecture).
 #include <string>
 
-#include "engine/spec.hpp"
+#include "engine/model/spec.hpp"
 #include "workers/compile_job.hpp"
 
 namespace ktune {

@@ -2,8 +2,8 @@
 // One question ktune answers — this kernel, at these sizes, on this device, with this toolchain —
 // and the store records that describe it. Every path that reads or writes the store (lookup,
 // tune, compile, import checks) builds its keys here, so they can never disagree.
-#include "engine/key.hpp"
-#include "engine/spec.hpp"
+#include "engine/model/key.hpp"
+#include "engine/model/spec.hpp"
 #include "store/lookup.hpp"
 #include "store/records.hpp"
 

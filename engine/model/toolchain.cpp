@@ -1,4 +1,4 @@
-#include "engine/toolchain.hpp"
+#include "engine/model/toolchain.hpp"
 
 #include <nvrtc.h>
 

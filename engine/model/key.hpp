@@ -14,7 +14,7 @@
 
 #include "engine/common/hash.hpp"
 #include "engine/common/named_values.hpp"
-#include "engine/spec.hpp"
+#include "engine/model/spec.hpp"
 
 namespace ktune {
 

@@ -3,7 +3,7 @@
 #include <string>
 #include <vector>
 
-#include "engine/key.hpp"
+#include "engine/model/key.hpp"
 
 namespace ktune {
 

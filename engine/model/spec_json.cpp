@@ -7,8 +7,8 @@
 #include <set>
 #include <sstream>
 
-#include "engine/json_input.hpp"
-#include "engine/spec.hpp"
+#include "engine/model/json_input.hpp"
+#include "engine/model/spec.hpp"
 #include "tuner/search_space.hpp"
 
 namespace ktune {

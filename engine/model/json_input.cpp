@@ -1,4 +1,4 @@
-#include "engine/json_input.hpp"
+#include "engine/model/json_input.hpp"
 
 #include <algorithm>
 #include <set>

@@ -1,4 +1,4 @@
-#include "engine/compile_plan.hpp"
+#include "engine/model/compile_plan.hpp"
 
 #include <cctype>
 #include <cstdlib>
