@@ -11,10 +11,13 @@
 #include "engine/model/compile_plan.hpp"
 #include "engine/gpu_evaluator.hpp"
 #include "engine/model/toolchain.hpp"
+#include "engine/in_flight_requests.hpp"
+#include "engine/measurement_ledger.hpp"
 #include "engine/model/tuning_question.hpp"
+#include "engine/tuning_session.hpp"
 #include "store/store.hpp"
 #include "store/store_path.hpp"
-#include "tuner/strategy.hpp"
+#include "tuner/strategy_factory.hpp"
 #include "workers/compile_pool.hpp"
 #include "workers/cubin_cache.hpp"
 
@@ -28,9 +31,9 @@ struct Engine::State {
   std::unique_ptr<workers::CompilePool> pool;
   std::unique_ptr<bench::GpuRunner> runner;
   std::mutex mutex;  // one tuning at a time per engine: the GPU is one resource
-  std::mutex in_flight_mutex;
-  std::map<std::string, std::shared_future<Result<TuneOutcome>>> in_flight;  // by request identity
-  std::optional<DeviceSignature> device;      // known once the runner has started (in_flight_mutex)
+  InFlightRequests in_flight;
+  std::mutex device_mutex;
+  std::optional<DeviceSignature> device;      // known once the runner has started (device_mutex)
 
   // Every piece of GPU work runs on this one long-lived thread. The runner must be spawned from a
   // thread that outlives it (a child's parent-death signal fires when the spawning *thread* ends,
@@ -104,58 +107,52 @@ struct Engine::State {
     auto started = bench::GpuRunner::start(runner_options);
     if (!started) return started.error();
     runner = std::move(*started);
-    std::lock_guard lock(in_flight_mutex);
+    std::lock_guard lock(device_mutex);
     device = DeviceSignature{runner->hello().device.name, runner->hello().device.arch};
     return Ok{};
   }
 };
 
+namespace {
+// What a tuning's settings ask of the compile ∥ benchmark pipeline.
+GpuEvaluatorOptions evaluator_options_for(const std::string& arch, const TuneSettings& settings) {
+  GpuEvaluatorOptions options;
+  options.arch = arch;
+  options.measure.rule = settings.rule;
+  options.measure.flush_l2 = settings.flush_l2;
+  options.measure.use_cupti = settings.use_cupti;
+  options.queue_capacity = std::max<std::size_t>(64, 4 * workers::default_worker_count());
+  return options;
+}
+}  // namespace
+
 Engine::Engine(std::unique_ptr<State> state) : state_(std::move(state)) {}
 
 Engine::~Engine() {
   // Background tunings hold references to this engine: let them finish first.
-  std::vector<std::shared_future<Result<TuneOutcome>>> pending;
-  {
-    std::lock_guard lock(state_->in_flight_mutex);
-    for (auto& [key, f] : state_->in_flight) pending.push_back(f);
-  }
-  for (auto& f : pending) f.wait();
+  for (auto& f : state_->in_flight.pending()) f.wait();
 }
 
-namespace {
-// Two requests are the same when they would run the same tuning.
-std::string request_identity(const KernelSpec& spec, const Sizes& sizes, const TuneOptions& o) {
-  std::string ordered;  // spec order, however the caller wrote them
-  for (const auto& name : spec.space.size_names) ordered += name + "=" + std::to_string(find_value(sizes, name).value_or(-1)) + " ";
-  std::string id = kernel_key(spec).hex() + "|" + ordered + "|" + o.strategy + "|" + std::to_string(o.limits.max_evaluations) +
-                   "|" + std::to_string(o.limits.max_seconds) + "|" + std::to_string(o.random_count) + "|" +
-                   std::to_string(o.random_starts) + "|" + (o.refine ? "r" : "") + (o.force ? "f" : "") + (o.flush_l2 ? "c" : "w") +
-                   (o.use_cupti ? "" : "e") + "|" + std::to_string(o.seed) + "|" + o.arch;
-  return id;
-}
-}  // namespace
 
 std::shared_future<Result<TuneOutcome>> Engine::tune_async(const KernelSpec& spec, const Sizes& sizes, const TuneOptions& options) {
-  const std::string id = request_identity(spec, sizes, options);
-  std::lock_guard lock(state_->in_flight_mutex);
-  if (auto it = state_->in_flight.find(id); it != state_->in_flight.end()) return it->second;
-  auto promise = std::make_shared<std::promise<Result<TuneOutcome>>>();
-  std::shared_future<Result<TuneOutcome>> future = promise->get_future().share();
-  state_->in_flight.emplace(id, future);
-  state_->on_gpu_thread([this, promise, id, spec_copy = spec, sizes, options]() mutable {
+  TuneRequest request{kernel_key(spec).hex(), {}, options};
+  // Spec order, however the caller wrote them; a request with bad sizes is its own (it fails at once).
+  if (auto ordered = spec.ordered_sizes(sizes)) request.sizes = std::move(*ordered);
+  else request.sizes = sizes;
+  auto joined = state_->in_flight.join(request, options.hooks);
+  if (!joined.promise) return joined.future;
+  TuneOptions run_options = options;
+  run_options.hooks = joined.hooks;  // every waiter's hooks, including ones that join later
+  state_->on_gpu_thread([this, promise = joined.promise, request, spec_copy = spec, sizes, run_options]() mutable {
     Result<TuneOutcome> result = make_error(Errc::internal, "tuning did not run");
     try {
-      result = tune_now(spec_copy, sizes, options);
+      result = tune_now(spec_copy, sizes, run_options);
     } catch (const std::exception& e) {
       result = make_error(Errc::internal, std::string("tuning failed: ") + e.what());
     }
-    {
-      std::lock_guard done(state_->in_flight_mutex);
-      state_->in_flight.erase(id);
-    }
-    promise->set_value(std::move(result));
+    state_->in_flight.finish(request, *promise, std::move(result));
   });
-  return future;
+  return joined.future;
 }
 
 Result<TuneOutcome> Engine::tune(const KernelSpec& spec, const Sizes& sizes, const TuneOptions& options) {
@@ -208,7 +205,7 @@ TunedConfig Engine::get(const KernelSpec& spec, const Sizes& sizes, const TuneOp
   // The store alone answers at once; the GPU's name is only known once the runner has started.
   std::optional<DeviceSignature> device;
   {
-    std::lock_guard lock(state_->in_flight_mutex);
+    std::lock_guard lock(state_->device_mutex);
     device = state_->device;
   }
   if (device) {
@@ -252,13 +249,12 @@ Result<store::LookupAnswer> Engine::lookup(const KernelSpec& spec, const Sizes& 
 }
 
 Result<TuneOutcome> Engine::tune_now(const KernelSpec& spec, const Sizes& given_sizes, const TuneOptions& options) {
-  if (auto ok = spec.check_sizes(given_sizes); !ok) return ok.error();
-  Sizes sizes;  // spec order, so keys do not depend on how the caller wrote them
-  for (const auto& name : spec.space.size_names) sizes.emplace_back(name, *find_value(given_sizes, name));
-  auto strategy_name = canonical_strategy_name(options.strategy);
-  if (!strategy_name)
-    return make_error(Errc::invalid_argument, "unknown strategy '" + options.strategy + "' (exhaustive, random, coordesc)");
-  auto space = SearchSpace::build(spec.space, &sizes);
+  auto sizes = spec.ordered_sizes(given_sizes);  // spec order, so keys do not depend on how the caller wrote them
+  if (!sizes) return sizes.error();
+  auto kind = parse_strategy_kind(options.strategy);
+  if (!kind)
+    return make_error(Errc::invalid_argument, "unknown strategy '" + options.strategy + "' (" + std::string(strategy_names()) + ")");
+  auto space = SearchSpace::build(spec.space, &*sizes);
   if (!space) return space.error();
 
   std::lock_guard lock(state_->mutex);
@@ -266,7 +262,7 @@ Result<TuneOutcome> Engine::tune_now(const KernelSpec& spec, const Sizes& given_
   const auto& hello = state_->runner->hello();
   TuneOutcome outcome;
   outcome.device = DeviceSignature{hello.device.name, hello.device.arch};
-  TuningQuestion question{&spec, sizes, outcome.device, current_toolchain()};
+  TuningQuestion question{&spec, *sizes, outcome.device, current_toolchain()};
 
   auto known = state_->store->lookup(question.lookup_request());
   if (!known) return known.error();
@@ -284,33 +280,21 @@ Result<TuneOutcome> Engine::tune_now(const KernelSpec& spec, const Sizes& given_
   outcome.arch = *arch;
   if (auto ok = state_->ensure_pool(); !ok) return ok.error();
 
-  std::unique_ptr<Strategy> strategy;
-  if (*strategy_name == "exhaustive") {
-    strategy = make_exhaustive(*space);
-  } else if (*strategy_name == "random") {
-    strategy = make_random(*space, options.random_count, options.seed);
-  } else {
-    // Start from the best known point: the table's answer for nearby sizes or another device of
-    // this architecture (or the exact one, when refining), else the spec's default.
-    CoordinateDescentOptions cd;
-    cd.start = spec.default_config;
-    if (known->entry && space->is_valid(known->entry->config)) cd.start = known->entry->config;
-    cd.random_starts = options.random_starts;
-    cd.seed = options.seed;
-    strategy = make_coordinate_descent(*space, cd);
-  }
+  // A local search starts from the best known point: the table's answer for nearby sizes or another
+  // device of this architecture (or the exact one, when refining), else the spec's default.
+  StrategyOptions strategy_options;
+  if (known->entry) strategy_options.start_candidates.push_back(known->entry->config);
+  strategy_options.start_candidates.push_back(spec.default_config);
+  strategy_options.random_count = options.random_count;
+  strategy_options.random_starts = options.random_starts;
+  strategy_options.seed = options.seed;
+  auto strategy = make_strategy(*kind, *space, strategy_options);
 
-  GpuEvaluatorOptions evaluator_options;
-  evaluator_options.arch = *arch;
-  evaluator_options.measure.rule = options.rule;
-  evaluator_options.measure.flush_l2 = options.flush_l2;
-  evaluator_options.measure.use_cupti = options.use_cupti;
-  evaluator_options.queue_capacity = std::max<std::size_t>(64, 4 * workers::default_worker_count());
-  auto evaluator = GpuEvaluator::create(spec, sizes, *state_->pool, *state_->runner, evaluator_options);
+  auto evaluator = GpuEvaluator::create(spec, *sizes, *state_->pool, *state_->runner, evaluator_options_for(*arch, options));
   if (!evaluator) return evaluator.error();
-
-  auto report = run_tuning(question, *space, *strategy, **evaluator, &*state_->store, options.limits, options.hooks,
-                           (*evaluator)->reference_evaluation());
+  auto ledger = MeasurementLedger::open(question, &*state_->store);
+  if (!ledger) return ledger.error();
+  auto report = TuningSession(question, *space, *strategy, **evaluator, *ledger, options.limits, options.hooks).run();
   if (!report) return report.error();
   outcome.report = std::move(*report);
   return outcome;
@@ -322,10 +306,9 @@ Result<Evaluation> Engine::measure(const KernelSpec& spec, const Sizes& sizes, c
 
 Result<Evaluation> Engine::measure_now(const KernelSpec& spec, const Sizes& given_sizes, const Config& config,
                                        const TuneOptions& options) {
-  if (auto ok = spec.check_sizes(given_sizes); !ok) return ok.error();
-  Sizes sizes;
-  for (const auto& name : spec.space.size_names) sizes.emplace_back(name, *find_value(given_sizes, name));
-  auto space = SearchSpace::build(spec.space, &sizes);
+  auto sizes = spec.ordered_sizes(given_sizes);
+  if (!sizes) return sizes.error();
+  auto space = SearchSpace::build(spec.space, &*sizes);
   if (!space) return space.error();
   if (auto why = space->why_invalid(config)) return make_error(Errc::invalid_argument, format_named(config) + ": " + *why);
 
@@ -335,12 +318,7 @@ Result<Evaluation> Engine::measure_now(const KernelSpec& spec, const Sizes& give
   auto arch = choose_arch(options.arch, hello.device.arch, spec);
   if (!arch) return arch.error();
   if (auto ok = state_->ensure_pool(); !ok) return ok.error();
-  GpuEvaluatorOptions evaluator_options;
-  evaluator_options.arch = *arch;
-  evaluator_options.measure.rule = options.rule;
-  evaluator_options.measure.flush_l2 = options.flush_l2;
-  evaluator_options.measure.use_cupti = options.use_cupti;
-  auto evaluator = GpuEvaluator::create(spec, sizes, *state_->pool, *state_->runner, evaluator_options);
+  auto evaluator = GpuEvaluator::create(spec, *sizes, *state_->pool, *state_->runner, evaluator_options_for(*arch, options));
   if (!evaluator) return evaluator.error();
 
   std::optional<Evaluation> result;
@@ -348,9 +326,11 @@ Result<Evaluation> Engine::measure_now(const KernelSpec& spec, const Sizes& give
     result = reference;
   else
     (*evaluator)->evaluate({config}, std::nullopt, [&](Evaluation e) { result = std::move(e); });
-  TuningQuestion question{&spec, sizes, DeviceSignature{hello.device.name, hello.device.arch}, current_toolchain()};
-  if (auto ok = state_->store->put_kernel(question.kernel_record()); !ok) return ok.error();
-  if (auto ok = state_->store->record_measurements({question.tuning_record(), {result->measurement}}); !ok) return ok.error();
+  TuningQuestion question{&spec, *sizes, DeviceSignature{hello.device.name, hello.device.arch}, current_toolchain()};
+  auto ledger = MeasurementLedger::open(question, &*state_->store);
+  if (!ledger) return ledger.error();
+  ledger->record(result->measurement);
+  if (ledger->unsaved()) return make_error(Errc::io, *ledger->last_write_error());
   return std::move(*result);
 }
 

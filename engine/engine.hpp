@@ -13,10 +13,9 @@
 #include <optional>
 #include <string>
 
-#include "engine/bench/statistics.hpp"
 #include "engine/model/key.hpp"
 #include "engine/model/spec.hpp"
-#include "engine/tuning_session.hpp"
+#include "engine/tune_options.hpp"
 #include "store/lookup.hpp"
 
 namespace ktune {
@@ -30,20 +29,6 @@ struct EngineOptions {
   bool use_nvrtc_cache = true;
 };
 
-struct TuneOptions {
-  std::string strategy = "coordesc";  // exhaustive | random | coordesc
-  TuneLimits limits;
-  std::size_t random_count = 64;   // configurations tried by `random`
-  std::size_t random_starts = 0;   // coordesc: random configurations tried besides the start point
-  bool refine = false;             // coordesc from the lookup table's answer (e.g. an imported table)
-  bool force = false;              // tune even when the lookup table has an exact answer
-  bool flush_l2 = true;            // cold-cache samples
-  bool use_cupti = true;           // false: CUDA events (for comparing the timers)
-  bench::StopRule rule;
-  std::uint64_t seed = 1;
-  std::string arch;                // compile for this instead of the GPU's
-  TuneHooks hooks;
-};
 
 struct TuneOutcome {
   TuneReport report;

@@ -6,19 +6,10 @@
 #include <vector>
 
 #include "engine/common/named_values.hpp"
-#include "store/records.hpp"
+#include "engine/evaluation.hpp"
 
 namespace ktune {
 
-struct Evaluation {
-  store::Measurement measurement;  // config, status, timing, resources, compile time, message
-  double gpu_seconds = 0;          // time the GPU runner spent on it (load, verify, warm-up, samples)
-  bool from_store = false;         // answered from earlier measurements, nothing was run
-  std::optional<double> time_ns() const {
-    if (measurement.status != store::MeasurementStatus::ok || !measurement.timing) return std::nullopt;
-    return measurement.timing->median_ns;
-  }
-};
 
 class Evaluator {
  public:
@@ -29,6 +20,9 @@ class Evaluator {
                         const std::function<void(Evaluation)>& on_result) = 0;
   // Measures the finalists side by side (A B C A B C ...); empty where that means nothing (replay).
   virtual std::vector<Evaluation> remeasure(const std::vector<Config>& finalists) = 0;
+  // Evaluations the evaluator made on its own while it was set up (the GPU pipeline measures the
+  // verification reference first). A tuning session records them like any other, once.
+  virtual std::vector<Evaluation> setup_evaluations() const { return {}; }
 };
 
 }  // namespace ktune

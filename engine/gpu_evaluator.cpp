@@ -6,61 +6,10 @@
 #include <ctime>
 
 #include "engine/model/compile_plan.hpp"
-#include "engine/version.hpp"
+#include "engine/measurement_record.hpp"
 
 namespace ktune {
 
-namespace {
-
-using store::MeasurementStatus;
-
-MeasurementStatus from_runner(bench::MeasureStatus status) {
-  switch (status) {
-    case bench::MeasureStatus::ok: return MeasurementStatus::ok;
-    case bench::MeasureStatus::invalid_config: return MeasurementStatus::invalid_config;
-    case bench::MeasureStatus::launch_error: return MeasurementStatus::launch_error;
-    case bench::MeasureStatus::wrong_result: return MeasurementStatus::wrong_result;
-    case bench::MeasureStatus::timeout: return MeasurementStatus::timeout;
-    case bench::MeasureStatus::crash: return MeasurementStatus::crash;
-    case bench::MeasureStatus::pruned: return MeasurementStatus::pruned;
-  }
-  return MeasurementStatus::crash;
-}
-
-MeasurementStatus from_compiler(workers::CompileStatus status) {
-  switch (status) {
-    case workers::CompileStatus::timeout: return MeasurementStatus::timeout;
-    case workers::CompileStatus::crash:
-    case workers::CompileStatus::out_of_memory: return MeasurementStatus::crash;
-    default: return MeasurementStatus::compile_error;
-  }
-}
-
-Evaluation failed(const Config& config, MeasurementStatus status, std::string message) {
-  Evaluation e;
-  e.measurement.config = config;
-  e.measurement.status = status;
-  e.measurement.message = std::move(message);
-  e.measurement.measured_at = static_cast<std::int64_t>(std::time(nullptr));
-  e.measurement.ktune_version = version_string();
-  return e;
-}
-
-// The first line of a compile log that mentions an error: what a user needs to see.
-std::string log_headline(const std::string& log) {
-  std::size_t start = 0;
-  std::string first;
-  while (start < log.size()) {
-    const std::size_t end = std::min(log.find('\n', start), log.size());
-    std::string line = log.substr(start, end - start);
-    if (first.empty() && !line.empty()) first = line;
-    if (line.find("error") != std::string::npos) return line;
-    start = end + 1;
-  }
-  return first.empty() ? "compile failed" : first;
-}
-
-}  // namespace
 
 GpuEvaluator::GpuEvaluator(const KernelSpec& spec, Sizes sizes, workers::CompilePool& pool, bench::GpuRunner& runner,
                            GpuEvaluatorOptions options)
@@ -85,7 +34,7 @@ Result<std::unique_ptr<GpuEvaluator>> GpuEvaluator::create(const KernelSpec& spe
   workers::CompileResult compiled = pool.submit(make_compile_job(spec, reference, evaluator->options_.arch)).get();
   if (!compiled.ok())
     return make_error(Errc::invalid_spec, "the reference configuration " + format_named(reference) + " does not compile: " +
-                                              log_headline(compiled.log));
+                                              compile_failure_evaluation(reference, compiled).measurement.message);
   Evaluation e = evaluator->measure_compiled(reference, compiled, *plan, std::nullopt, bench::VerifyMode::set_reference);
   if (e.measurement.status != MeasurementStatus::ok)
     return make_error(Errc::invalid_spec, "the reference configuration " + format_named(reference) + " failed (" +
@@ -107,18 +56,8 @@ Evaluation GpuEvaluator::measure_compiled(const Config& config, const workers::C
   compiled_.insert_or_assign(config, std::make_pair(compiled, plan));
 
   auto results = runner_.measure({job}, options);
-  if (!results) return failed(config, MeasurementStatus::crash, results.error().message);
-  const bench::KernelMeasurement& m = results->front();
-  Evaluation e = failed(config, from_runner(m.status), m.message);
-  if (m.status == bench::MeasureStatus::ok || m.status == bench::MeasureStatus::pruned)
-    e.measurement.timing = store::TimingStats{m.stats.median_ns, m.stats.min_ns, m.stats.mean_ns, m.stats.stddev_ns,
-                                              static_cast<std::int64_t>(m.stats.samples), m.timer};
-  if (m.registers) e.measurement.registers = m.registers;
-  if (m.registers || m.static_shared_bytes)
-    e.measurement.shared_bytes = m.static_shared_bytes + plan.shape.dynamic_shared_bytes;
-  e.measurement.compile_seconds = compiled.compile_seconds;
-  e.gpu_seconds = m.wall_seconds;
-  return e;
+  if (!results) return failed_evaluation(config, MeasurementStatus::crash, results.error().message);
+  return runner_evaluation(config, results->front(), plan, compiled.compile_seconds);
 }
 
 void GpuEvaluator::evaluate(const std::vector<Config>& batch, std::optional<double> best_ns,
@@ -140,7 +79,7 @@ void GpuEvaluator::evaluate(const std::vector<Config>& batch, std::optional<doub
       const std::size_t i = next++;
       auto plan = bench::plan_launch(spec_, batch[i], sizes_);
       if (!plan) {
-        on_result(failed(batch[i], MeasurementStatus::invalid_config, plan.error().message));
+        on_result(failed_evaluation(batch[i], MeasurementStatus::invalid_config, plan.error().message));
         continue;
       }
       plans[i] = std::move(*plan);
@@ -158,15 +97,18 @@ void GpuEvaluator::evaluate(const std::vector<Config>& batch, std::optional<doub
     fill_window();
     const Config& config = batch[item.index];
     if (!item.result.ok()) {
-      Evaluation e = failed(config, from_compiler(item.result.status), log_headline(item.result.log));
-      e.measurement.compile_seconds = item.result.compile_seconds;
-      on_result(std::move(e));
+      on_result(compile_failure_evaluation(config, item.result));
       continue;
     }
     Evaluation e = measure_compiled(config, item.result, *plans[item.index], best, options_.measure.verify);
     if (auto t = e.time_ns(); t && (!best || *t < *best)) best = t;
     on_result(std::move(e));
   }
+}
+
+std::vector<Evaluation> GpuEvaluator::setup_evaluations() const {
+  if (!reference_) return {};
+  return {*reference_};
 }
 
 std::vector<Evaluation> GpuEvaluator::remeasure(const std::vector<Config>& finalists) {
@@ -190,15 +132,8 @@ std::vector<Evaluation> GpuEvaluator::remeasure(const std::vector<Config>& final
   options.best_median_ns.reset();
   auto results = runner_.measure(jobs, options);
   if (!results) return out;
-  for (std::size_t i = 0; i < results->size(); ++i) {
-    const auto& m = (*results)[i];
-    Evaluation e = failed(configs[i], from_runner(m.status), m.message);
-    if (m.status == bench::MeasureStatus::ok)
-      e.measurement.timing = store::TimingStats{m.stats.median_ns, m.stats.min_ns, m.stats.mean_ns, m.stats.stddev_ns,
-                                                static_cast<std::int64_t>(m.stats.samples), m.timer};
-    e.gpu_seconds = m.wall_seconds;
-    out.push_back(std::move(e));
-  }
+  for (std::size_t i = 0; i < results->size(); ++i)
+    out.push_back(runner_evaluation(configs[i], (*results)[i], jobs[i].launch, std::nullopt));
   return out;
 }
 

@@ -29,6 +29,8 @@ class GpuEvaluator final : public Evaluator {
   void evaluate(const std::vector<Config>& batch, std::optional<double> best_ns,
                 const std::function<void(Evaluation)>& on_result) override;
   std::vector<Evaluation> remeasure(const std::vector<Config>& finalists) override;
+  // The reference's own measurement, which a tuning session records like any other.
+  std::vector<Evaluation> setup_evaluations() const override;
 
   // The reference's own measurement (a real evaluation of that configuration), if it was taken.
   const std::optional<Evaluation>& reference_evaluation() const noexcept { return reference_; }

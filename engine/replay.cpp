@@ -1,36 +1,36 @@
 #include "engine/replay.hpp"
 
 #include "engine/model/tuning_question.hpp"
-#include "tuner/strategy.hpp"
+#include "engine/measurement_ledger.hpp"
+#include "engine/tuning_session.hpp"
+#include "tuner/strategy_factory.hpp"
 
 namespace ktune {
 
 Result<ReplayReport> replay(const KernelSpec& spec, const Sizes& given_sizes, const DeviceSignature& device, const Toolchain& toolchain,
                             store::Store& recorded, const TuneOptions& options) {
-  if (auto ok = spec.check_sizes(given_sizes); !ok) return ok.error();
-  Sizes sizes;
-  for (const auto& name : spec.space.size_names) sizes.emplace_back(name, *find_value(given_sizes, name));
-  auto space = SearchSpace::build(spec.space, &sizes);
+  auto sizes = spec.ordered_sizes(given_sizes);
+  if (!sizes) return sizes.error();
+  auto space = SearchSpace::build(spec.space, &*sizes);
   if (!space) return space.error();
-  TuningQuestion question{&spec, sizes, device, toolchain};
+  TuningQuestion question{&spec, *sizes, device, toolchain};
   auto evaluator = ReplayEvaluator::from_store(recorded, question.tuning_record().tuning_key);
   if (!evaluator) return evaluator.error();
   auto best = (*evaluator)->best_recorded();
   if (!best) return make_error(Errc::not_found, "the recording has no successful measurement");
 
-  auto name = canonical_strategy_name(options.strategy);
-  if (!name) return make_error(Errc::invalid_argument, "unknown strategy '" + options.strategy + "'");
-  std::unique_ptr<Strategy> strategy;
-  if (*name == "exhaustive") strategy = make_exhaustive(*space);
-  else if (*name == "random") strategy = make_random(*space, options.random_count, options.seed);
-  else {
-    CoordinateDescentOptions cd;
-    cd.start = spec.default_config;
-    cd.random_starts = options.random_starts;
-    cd.seed = options.seed;
-    strategy = make_coordinate_descent(*space, cd);
-  }
-  auto run = run_tuning(question, *space, *strategy, **evaluator, nullptr, options.limits, options.hooks, std::nullopt, false);
+  // The same choice as the engine's (tuner/strategy_factory.hpp); a recording has no lookup table,
+  // so a local search starts from the spec's default.
+  StrategyOptions strategy_options;
+  strategy_options.start_candidates = {spec.default_config};
+  strategy_options.random_count = options.random_count;
+  strategy_options.random_starts = options.random_starts;
+  strategy_options.seed = options.seed;
+  auto strategy = make_strategy(options.strategy, *space, strategy_options);
+  if (!strategy) return strategy.error();
+  auto ledger = MeasurementLedger::open(question, nullptr);  // a replay writes nothing
+  if (!ledger) return ledger.error();
+  auto run = TuningSession(question, *space, **strategy, **evaluator, *ledger, options.limits, options.hooks).run();
   if (!run) return run.error();
   ReplayReport report;
   report.run = std::move(*run);

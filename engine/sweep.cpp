@@ -11,7 +11,7 @@
 #include <sstream>
 
 #include "engine/model/json_input.hpp"
-#include "tuner/strategy.hpp"
+#include "tuner/strategy_factory.hpp"
 
 namespace ktune {
 
@@ -67,10 +67,10 @@ class SweepReader {
   }
 
   static std::string read_strategy(const json& value, const std::string& path) {
-    if (!value.is_string()) fail(path, "must be a string (exhaustive, random or coordesc), got " + type_name(value));
-    auto name = canonical_strategy_name(value.get<std::string>());
-    if (!name) fail(path, "unknown strategy \"" + value.get<std::string>() + "\" (exhaustive, random or coordesc)");
-    return *name;
+    if (!value.is_string()) fail(path, "must be a string (" + std::string(strategy_names()) + "), got " + type_name(value));
+    auto kind = parse_strategy_kind(value.get<std::string>());
+    if (!kind) fail(path, "unknown strategy \"" + value.get<std::string>() + "\" (" + std::string(strategy_names()) + ")");
+    return std::string(strategy_kind_name(*kind));
   }
 
   static std::size_t read_budget(const json& value, const std::string& path) {

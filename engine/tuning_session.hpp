@@ -1,59 +1,58 @@
 #pragma once
-// One tuning run: a strategy proposes batches, configurations already measured for this question
-// are answered from the store (they cost nothing and are never run twice), the rest go to the
-// evaluator, every result is persisted as it arrives, the finalists are re-measured side by side,
-// and the winner is written to the lookup table.
-#include <functional>
+// One tuning run: a strategy proposes batches, configurations the ledger already knows are answered
+// from it (they cost nothing and are never run twice), the rest go to the evaluator, every result is
+// committed as it arrives, the finalists are re-measured side by side, and the winner is written to
+// the lookup table.
+//
+//   TuningSession session(question, space, *strategy, evaluator, ledger, options.limits, hooks);
+//   Result<TuneReport> report = session.run();
+#include <chrono>
 #include <map>
+#include <set>
 #include <optional>
-#include <string>
 
 #include "engine/evaluator.hpp"
+#include "engine/measurement_ledger.hpp"
 #include "engine/model/tuning_question.hpp"
-#include "store/store.hpp"
+#include "engine/tune_options.hpp"
 #include "tuner/strategy.hpp"
 
 namespace ktune {
 
-struct TuneLimits {
-  std::size_t max_evaluations = 0;  // new evaluations (store answers are free); 0 = no limit
-  double max_seconds = 0;           // 0 = no limit
-  std::size_t finalists = 3;        // re-measured side by side before a winner is declared
-};
+class TuningSession {
+ public:
+  TuningSession(const TuningQuestion& question, const SearchSpace& space, Strategy& strategy, Evaluator& evaluator,
+                MeasurementLedger& ledger, TuneLimits limits, TuneHooks hooks = {});
+  Result<TuneReport> run();
 
-struct TuneProgress {
-  std::size_t evaluated = 0;  // this run, store answers included
-  std::size_t planned = 0;    // configurations proposed so far
-  std::size_t valid = 0;      // size of the valid space
-  std::optional<double> best_ns;
-  Config best;
-  double elapsed_seconds = 0;
-  double gpu_seconds = 0;
-};
+ private:
+  using Clock = std::chrono::steady_clock;
+  double elapsed() const;
+  // A new evaluation: counted, remembered, committed, then announced (in that order).
+  void record_new(Evaluation evaluation);
+  // Keeps the best time and the default's time up to date.
+  void consider(const Config& config, std::optional<double> time_ns);
+  // The batch less what the ledger answers (those are reported to the strategy at once).
+  std::vector<Config> answer_known(std::vector<Config> batch);
+  // Trims `to_run` to what the evaluation budget leaves; true when the budget is spent.
+  bool apply_budget(std::vector<Config>& to_run) const;
+  // Re-measures the fastest few of this session side by side, so a drift in clocks during the
+  // search cannot pick the winner.
+  void remeasure_finalists();
+  Status persist_winner();
 
-struct TuneReport {
-  std::string strategy;
-  Config best;
-  double best_ns = 0;
-  std::optional<double> default_ns;
-  std::size_t evaluated = 0;       // configurations run in this session
-  std::size_t from_store = 0;      // answered from earlier measurements
-  std::map<std::string, std::size_t> by_status;  // "ok", "compile_error", ...
-  double wall_seconds = 0;
-  double compile_seconds = 0;  // summed NVRTC time in the workers
-  double gpu_seconds = 0;      // summed runner time
-  double gpu_busy_fraction() const { return wall_seconds > 0 ? gpu_seconds / wall_seconds : 0; }
-  bool remeasured = false;     // finalists were measured side by side
+  const TuningQuestion& question_;
+  const SearchSpace& space_;
+  Strategy& strategy_;
+  Evaluator& evaluator_;
+  MeasurementLedger& ledger_;
+  TuneLimits limits_;
+  TuneHooks hooks_;
+  Clock::time_point start_;
+  TuneReport report_;
+  TuneProgress progress_;
+  std::map<Config, double> measured_now_;  // ok results of this session, for the finalists
+  std::set<Config> evaluated_now_;         // everything this session evaluated, failures included
 };
-
-struct TuneHooks {
-  std::function<void(const TuneProgress&)> on_progress;
-  std::function<void(const Evaluation&)> on_evaluation;
-};
-
-// `persist` false (replay) reads the store but writes nothing.
-Result<TuneReport> run_tuning(const TuningQuestion& question, const SearchSpace& space, Strategy& strategy, Evaluator& evaluator,
-                              store::Store* store, const TuneLimits& limits, const TuneHooks& hooks = {},
-                              const std::optional<Evaluation>& preexisting = std::nullopt, bool persist = true);
 
 }  // namespace ktune

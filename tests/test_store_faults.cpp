@@ -254,7 +254,8 @@ TEST_F(StoreFaults, ATuningSessionOnAFullDiskSaysSoAndKeepsWhatItCommitted) {
     hooks.on_evaluation = [&](const Evaluation&) {
       if (++seen == 40) vfs->arm({.write_bytes_left = 0});
     };
-    auto report = run_tuning(question, space, *strategy, *evaluator, &store, {}, hooks);
+    auto ledger = MeasurementLedger::open(question, &store).value_or_throw();
+    auto report = TuningSession(question, space, *strategy, *evaluator, ledger, {}, hooks).run();
     vfs->disarm();
     ASSERT_FALSE(report.ok());
     EXPECT_EQ(report.error().code, Errc::io);
@@ -273,7 +274,8 @@ TEST_F(StoreFaults, ATuningSessionOnAFullDiskSaysSoAndKeepsWhatItCommitted) {
     EXPECT_FALSE(store.best(key).value_or_throw().has_value());
     // The rerun, with room again, starts from the 40.
     auto strategy = make_exhaustive(space);
-    auto report = run_tuning(question, space, *strategy, *evaluator, &store, {});
+    auto ledger = MeasurementLedger::open(question, &store).value_or_throw();
+    auto report = TuningSession(question, space, *strategy, *evaluator, ledger, {}).run();
     ASSERT_TRUE(report.ok()) << report.error().message;
     EXPECT_EQ(report->from_store, 40u);
     EXPECT_EQ(report->evaluated, 188u);
@@ -301,7 +303,8 @@ TEST_F(StoreFaults, ADiskThatFillsUpAndFreesUpDuringASessionLosesNothing) {
       if (seen == 10) vfs->arm({.write_bytes_left = 0});
       if (seen == 30) vfs->disarm();  // someone freed space
     };
-    auto report = run_tuning(question, space, *strategy, *evaluator, &store, {}, hooks);
+    auto ledger = MeasurementLedger::open(question, &store).value_or_throw();
+    auto report = TuningSession(question, space, *strategy, *evaluator, ledger, {}, hooks).run();
     ASSERT_TRUE(report.ok()) << report.error().message;
     EXPECT_EQ(report->evaluated, 228u);
   }

@@ -115,7 +115,8 @@ Uninterrupted uninterrupted(const ScratchDir& dir, const std::string& strategy_n
   Uninterrupted out;
   TuneHooks hooks;
   hooks.on_evaluation = [&](const Evaluation& e) { out.evaluated.insert(format_named(e.measurement.config)); };
-  out.report = run_tuning(session.question, session.space, *strategy, *session.evaluator, &db, {}, hooks).value_or_throw();
+  auto ledger = MeasurementLedger::open(session.question, &db).value_or_throw();
+  out.report = TuningSession(session.question, session.space, *strategy, *session.evaluator, ledger, {}, hooks).run().value_or_throw();
   return out;
 }
 

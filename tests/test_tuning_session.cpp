@@ -29,7 +29,8 @@ struct TuningSession : ::testing::Test {
   void TearDown() override { std::filesystem::remove_all(dir); }
 
   TuneReport tune(Strategy& strategy, TuneLimits limits = {}) {
-    auto report = run_tuning(question, *space, strategy, *evaluator, &*db, limits);
+    auto ledger = MeasurementLedger::open(question, &*db).value_or_throw();
+    auto report = ktune::TuningSession(question, *space, strategy, *evaluator, ledger, limits).run();
     EXPECT_TRUE(report.ok()) << report.error().message;
     return report.ok() ? *report : TuneReport{};
   }

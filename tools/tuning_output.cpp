@@ -53,22 +53,22 @@ void ProgressPrinter::update(const TuneProgress& p, bool known_total) {
   if (terminal_) {
     if (now - last_draw_ < std::chrono::milliseconds(100)) return;  // a terminal needs no more than 10 frames/s
     last_draw_ = now;
-    const std::size_t total = known_total ? p.valid : std::max(p.planned, p.evaluated);
+    const std::size_t total = known_total ? p.valid : std::max(p.planned, p.done());
     const int width = 20;
-    const int filled = total ? static_cast<int>(width * static_cast<double>(p.evaluated) / static_cast<double>(total)) : 0;
+    const int filled = total ? static_cast<int>(width * static_cast<double>(p.done()) / static_cast<double>(total)) : 0;
     std::string bar(static_cast<std::size_t>(std::min(filled, width)), '#');
     bar.resize(width, '-');
     std::string eta;
-    if (known_total && p.evaluated > 0 && p.evaluated < total) {
-      const double rate = static_cast<double>(p.evaluated) / p.elapsed_seconds;
-      eta = "  ETA " + std::to_string(static_cast<int>(static_cast<double>(total - p.evaluated) / rate + 0.5)) + "s";
+    if (known_total && p.done() > 0 && p.done() < total) {
+      const double rate = static_cast<double>(p.done()) / p.elapsed_seconds;
+      eta = "  ETA " + std::to_string(static_cast<int>(static_cast<double>(total - p.done()) / rate + 0.5)) + "s";
     }
-    std::fprintf(stderr, "\r[%s] %4zu/%zu configs  GPU busy %3.0f%%  best %s%s   ", bar.c_str(), p.evaluated, total, busy,
+    std::fprintf(stderr, "\r[%s] %4zu/%zu configs  GPU busy %3.0f%%  best %s%s   ", bar.c_str(), p.done(), total, busy,
                  best.c_str(), eta.c_str());
     drew_ = true;
-  } else if (p.evaluated >= last_plain_ + 25 || p.evaluated == p.valid) {
-    last_plain_ = p.evaluated;
-    std::fprintf(stderr, "  %zu evaluated (of %zu valid), best %s, GPU busy %.0f%%, %.1f s\n", p.evaluated, p.valid, best.c_str(),
+  } else if (p.done() >= last_plain_ + 25 || p.done() == p.valid) {
+    last_plain_ = p.done();
+    std::fprintf(stderr, "  %zu evaluated (of %zu valid), best %s, GPU busy %.0f%%, %.1f s\n", p.done(), p.valid, best.c_str(),
                  busy, p.elapsed_seconds);
   }
 }

@@ -146,10 +146,5 @@ std::unique_ptr<Strategy> make_coordinate_descent(const SearchSpace& space, Coor
   return std::make_unique<CoordinateDescent>(space, std::move(options));
 }
 
-std::optional<std::string> canonical_strategy_name(const std::string& name) {
-  if (name == "exhaustive" || name == "random" || name == "coordesc") return name;
-  if (name == "coordinate_descent" || name == "coordinate-descent") return std::string("coordesc");
-  return std::nullopt;
-}
 
 }  // namespace ktune

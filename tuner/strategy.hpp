@@ -46,7 +46,7 @@ std::unique_ptr<Strategy> make_exhaustive(const SearchSpace& space);
 std::unique_ptr<Strategy> make_random(const SearchSpace& space, std::size_t count, std::uint64_t seed);
 std::unique_ptr<Strategy> make_coordinate_descent(const SearchSpace& space, CoordinateDescentOptions options);
 
-// "exhaustive", "random", "coordesc" (also "coordinate_descent").
+// "exhaustive", "random", "coordesc" (also "coordinate_descent"); tuner/strategy_factory.cpp.
 std::optional<std::string> canonical_strategy_name(const std::string& name);
 
 }  // namespace ktune

@@ -18,6 +18,7 @@ struct SampleStats {
 SampleStats summarize(std::span<const double> samples_ns);
 
 struct StopRule {
+  friend bool operator==(const StopRule&, const StopRule&) = default;
   std::size_t min_samples = 10;
   std::size_t max_samples = 1000;
   double max_noise = 0.01;        // relative stddev

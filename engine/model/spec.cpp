@@ -48,12 +48,22 @@ Status KernelSpec::check_sizes(const Sizes& sizes) const {
       return make_error(Errc::invalid_argument,
                         "unknown size " + size + " for kernel " + name + " (its sizes are " + all_names() + ")");
     if (value < 0) return make_error(Errc::invalid_argument, "size " + size + " is negative (" + std::to_string(value) + ")");
+    if (std::count_if(sizes.begin(), sizes.end(), [&](const auto& other) { return other.first == size; }) > 1)
+      return make_error(Errc::invalid_argument, "size " + size + " is given more than once");
   }
   for (const auto& size : space.size_names)
     if (!find_value(sizes, size))
       return make_error(Errc::invalid_argument,
                         "missing size " + size + " for kernel " + name + " (give all of " + all_names() + ")");
   return Ok{};
+}
+
+Result<Sizes> KernelSpec::ordered_sizes(const Sizes& sizes) const {
+  if (auto ok = check_sizes(sizes); !ok) return ok.error();
+  Sizes ordered;
+  ordered.reserve(space.size_names.size());
+  for (const auto& size : space.size_names) ordered.emplace_back(size, *find_value(sizes, size));
+  return ordered;
 }
 
 Result<std::vector<std::int64_t>> KernelSpec::slots(const Config& config, const Sizes& sizes) const {

@@ -1,4 +1,4 @@
-// A tuning session in its own process, for tests/test_sweep_resume.cpp: run_tuning with the
+// A tuning session in its own process, for tests/test_sweep_resume.cpp: a TuningSession with the
 // replay evaluator (real H100 measurements of examples/sgemm.json at M=N=K=2048, recorded in
 // tests/data/h100-sgemm.db) writing a real store, so the test can SIGKILL it half-way and rerun it.
 //
@@ -50,7 +50,8 @@ int main(int argc, char** argv) {
       if (::write(log_fd, line.data(), line.size()) != static_cast<ssize_t>(line.size())) std::abort();
       if (++seen == kill_after) ::raise(SIGKILL);
     };
-    auto report = run_tuning(session.question, session.space, *strategy, *session.evaluator, &store, {}, hooks);
+    auto ledger = MeasurementLedger::open(session.question, &store).value_or_throw();
+    auto report = TuningSession(session.question, session.space, *strategy, *session.evaluator, ledger, {}, hooks).run();
     if (!report) {
       std::fprintf(stderr, "tuning_child: %s\n", report.error().message.c_str());
       return 1;

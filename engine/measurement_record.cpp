@@ -1,0 +1,84 @@
+#include "engine/measurement_record.hpp"
+
+#include <ctime>
+
+#include "engine/version.hpp"
+
+namespace ktune {
+
+namespace {
+
+MeasurementStatus from_compiler(workers::CompileStatus status) {
+  switch (status) {
+    case workers::CompileStatus::timeout: return MeasurementStatus::timeout;
+    case workers::CompileStatus::crash:
+    case workers::CompileStatus::out_of_memory: return MeasurementStatus::crash;
+    default: return MeasurementStatus::compile_error;
+  }
+}
+
+MeasurementStatus from_runner(bench::MeasureStatus status) {
+  switch (status) {
+    case bench::MeasureStatus::ok: return MeasurementStatus::ok;
+    case bench::MeasureStatus::invalid_config: return MeasurementStatus::invalid_config;
+    case bench::MeasureStatus::launch_error: return MeasurementStatus::launch_error;
+    case bench::MeasureStatus::wrong_result: return MeasurementStatus::wrong_result;
+    case bench::MeasureStatus::timeout: return MeasurementStatus::timeout;
+    case bench::MeasureStatus::crash: return MeasurementStatus::crash;
+    case bench::MeasureStatus::pruned: return MeasurementStatus::pruned;
+  }
+  return MeasurementStatus::crash;
+}
+
+// The first line of a compile log that mentions an error: what a user needs to see.
+std::string log_headline(const std::string& log) {
+  std::size_t start = 0;
+  std::string first;
+  while (start < log.size()) {
+    const std::size_t end = std::min(log.find('\n', start), log.size());
+    std::string line = log.substr(start, end - start);
+    if (first.empty() && !line.empty()) first = line;
+    if (line.find("error") != std::string::npos) return line;
+    start = end + 1;
+  }
+  return first.empty() ? "compile failed" : first;
+}
+
+}  // namespace
+
+Evaluation failed_evaluation(const Config& config, MeasurementStatus status, std::string message) {
+  Evaluation e;
+  e.measurement.config = config;
+  e.measurement.status = status;
+  e.measurement.message = std::move(message);
+  e.measurement.measured_at = static_cast<std::int64_t>(std::time(nullptr));
+  e.measurement.ktune_version = version_string();
+  return e;
+}
+
+Evaluation compile_failure_evaluation(const Config& config, const workers::CompileResult& compiled) {
+  Evaluation e = failed_evaluation(config, from_compiler(compiled.status), log_headline(compiled.log));
+  e.measurement.compile_seconds = compiled.compile_seconds;
+  return e;
+}
+
+Evaluation runner_evaluation(const Config& config, const bench::KernelMeasurement& m, const bench::LaunchPlan& plan,
+                             std::optional<double> compile_seconds) {
+  Evaluation e = failed_evaluation(config, from_runner(m.status), m.message);
+  if (e.measurement.status == MeasurementStatus::ok || e.measurement.status == MeasurementStatus::pruned)
+    e.measurement.timing = store::TimingStats{m.stats.median_ns, m.stats.min_ns, m.stats.mean_ns, m.stats.stddev_ns,
+                                              static_cast<std::int64_t>(m.stats.samples), m.timer};
+  if (m.registers) e.measurement.registers = m.registers;
+  if (m.registers || m.static_shared_bytes) e.measurement.shared_bytes = m.static_shared_bytes + plan.shape.dynamic_shared_bytes;
+  e.measurement.compile_seconds = compile_seconds;
+  e.diagnostics.sm_clock_mhz = m.sm_clock_mhz;
+  e.diagnostics.dropped_samples = m.dropped_samples;
+  e.diagnostics.noise = m.stats.noise;
+  e.diagnostics.max_abs_error = m.max_abs_error;
+  e.diagnostics.max_rel_error = m.max_rel_error;
+  e.diagnostics.local_bytes = m.local_bytes;
+  e.gpu_seconds = m.wall_seconds;
+  return e;
+}
+
+}  // namespace ktune

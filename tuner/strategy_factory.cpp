@@ -1,0 +1,51 @@
+#include "tuner/strategy_factory.hpp"
+
+namespace ktune {
+
+std::optional<StrategyKind> parse_strategy_kind(std::string_view name) noexcept {
+  if (name == "exhaustive") return StrategyKind::exhaustive;
+  if (name == "random") return StrategyKind::random;
+  if (name == "coordesc" || name == "coordinate_descent" || name == "coordinate-descent") return StrategyKind::coordinate_descent;
+  return std::nullopt;
+}
+
+std::string_view strategy_kind_name(StrategyKind kind) noexcept {
+  switch (kind) {
+    case StrategyKind::exhaustive: return "exhaustive";
+    case StrategyKind::random: return "random";
+    case StrategyKind::coordinate_descent: return "coordesc";
+  }
+  return "coordesc";
+}
+
+std::string_view strategy_names() noexcept { return "exhaustive, random or coordesc"; }
+
+std::optional<std::string> canonical_strategy_name(const std::string& name) {
+  if (auto kind = parse_strategy_kind(name)) return std::string(strategy_kind_name(*kind));
+  return std::nullopt;
+}
+
+std::unique_ptr<Strategy> make_strategy(StrategyKind kind, const SearchSpace& space, const StrategyOptions& options) {
+  switch (kind) {
+    case StrategyKind::exhaustive: return make_exhaustive(space);
+    case StrategyKind::random: return make_random(space, options.random_count, options.seed);
+    case StrategyKind::coordinate_descent: break;
+  }
+  CoordinateDescentOptions cd;
+  for (const auto& candidate : options.start_candidates)
+    if (space.is_valid(candidate)) {
+      cd.start = candidate;
+      break;
+    }
+  cd.random_starts = options.random_starts;
+  cd.seed = options.seed;
+  return make_coordinate_descent(space, cd);
+}
+
+Result<std::unique_ptr<Strategy>> make_strategy(std::string_view name, const SearchSpace& space, const StrategyOptions& options) {
+  auto kind = parse_strategy_kind(name);
+  if (!kind) return make_error(Errc::invalid_argument, "unknown strategy '" + std::string(name) + "' (" + std::string(strategy_names()) + ")");
+  return make_strategy(*kind, space, options);
+}
+
+}  // namespace ktune

@@ -1,0 +1,37 @@
+#pragma once
+// The one place a strategy is chosen by name: the engine, replay, sweeps and the CLI all call
+// make_strategy, so they cannot disagree on names or on where a search starts.
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "engine/common/result.hpp"
+#include "tuner/strategy.hpp"
+
+namespace ktune {
+
+enum class StrategyKind : std::uint8_t { exhaustive, random, coordinate_descent };
+
+// "exhaustive", "random", "coordesc" (also "coordinate_descent", "coordinate-descent").
+std::optional<StrategyKind> parse_strategy_kind(std::string_view name) noexcept;
+std::string_view strategy_kind_name(StrategyKind kind) noexcept;  // the canonical name
+// The list users see in messages: "exhaustive, random or coordesc".
+std::string_view strategy_names() noexcept;
+
+struct StrategyOptions {
+  // Where a local search starts, best first: the first one that is valid in the space wins (the
+  // engine passes the lookup table's nearest answer, then the spec's default). Exhaustive and
+  // random ignore it.
+  std::vector<Config> start_candidates;
+  std::size_t random_count = 64;  // random: configurations tried
+  std::size_t random_starts = 0;  // coordesc: random configurations tried besides the start point
+  std::uint64_t seed = 1;
+};
+
+// Errc::invalid_argument naming the known strategies for an unknown name.
+Result<std::unique_ptr<Strategy>> make_strategy(std::string_view name, const SearchSpace& space, const StrategyOptions& options);
+std::unique_ptr<Strategy> make_strategy(StrategyKind kind, const SearchSpace& space, const StrategyOptions& options);
+
+}  // namespace ktune
