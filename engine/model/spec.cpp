@@ -56,6 +56,18 @@ Status KernelSpec::check_sizes(const Sizes& sizes) const {
   return Ok{};
 }
 
+Result<Sizes> KernelSpec::ordered_sizes(const Sizes& sizes) const {
+  for (std::size_t i = 0; i < sizes.size(); ++i)
+    for (std::size_t j = 0; j < i; ++j)
+      if (sizes[j].first == sizes[i].first)
+        return make_error(Errc::invalid_argument, "size " + sizes[i].first + " is given twice");
+  if (auto ok = check_sizes(sizes); !ok) return ok.error();
+  Sizes ordered;
+  ordered.reserve(space.size_names.size());
+  for (const auto& size : space.size_names) ordered.emplace_back(size, *find_value(sizes, size));
+  return ordered;
+}
+
 Result<std::vector<std::int64_t>> KernelSpec::slots(const Config& config, const Sizes& sizes) const {
   if (auto ok = check_sizes(sizes); !ok) return ok.error();
   std::vector<std::int64_t> out(static_cast<std::size_t>(space.slot_count()), 0);
