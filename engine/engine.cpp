@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "engine/bench/gpu_runner.hpp"
+#include "engine/compile_service.hpp"
 #include "engine/model/compile_plan.hpp"
 #include "engine/gpu_evaluator.hpp"
 #include "engine/model/toolchain.hpp"
@@ -15,17 +16,15 @@
 #include "store/store.hpp"
 #include "store/store_path.hpp"
 #include "tuner/strategy.hpp"
-#include "workers/compile_pool.hpp"
-#include "workers/cubin_cache.hpp"
 
 namespace ktune {
 
 struct Engine::State {
   EngineOptions options;
   std::filesystem::path store_path;
-  std::optional<store::Store> store;
-  std::unique_ptr<workers::CubinCache> cache;
-  std::unique_ptr<workers::CompilePool> pool;
+  std::shared_ptr<store::Store> store;
+  std::optional<LookupTable> table;  // the read side, over the same store
+  std::unique_ptr<CompileService> compile;
   std::unique_ptr<bench::GpuRunner> runner;
   std::mutex mutex;  // one tuning at a time per engine: the GPU is one resource
   std::mutex in_flight_mutex;
@@ -80,20 +79,15 @@ struct Engine::State {
   }
 
   Status ensure_pool() {
-    if (pool) return Ok{};
-    workers::CompilePoolOptions pool_options;
-    pool_options.workers = options.workers;
-    if (options.use_cubin_cache) {
-      auto dir = options.cubin_cache_dir.empty() ? default_cache_dir() / "cubins" : options.cubin_cache_dir;
-      auto opened = workers::CubinCache::open({dir});
-      if (!opened) return opened.error();
-      cache = std::move(*opened);
-      pool_options.cache = cache.get();
-    }
-    auto created = workers::CompilePool::create(pool_options);
+    if (compile) return Ok{};
+    CompileServiceOptions compile_options;
+    compile_options.workers = options.workers;
+    compile_options.use_cubin_cache = options.use_cubin_cache;
+    compile_options.cubin_cache_dir = options.cubin_cache_dir;
+    auto created = CompileService::create(compile_options);
     if (!created) return created.error();
-    pool = std::move(*created);
-    pool->warm();  // workers start while the runner initialises the GPU
+    compile = std::move(*created);
+    compile->warm();  // workers start while the runner initialises the GPU
     return Ok{};
   }
 
@@ -125,9 +119,9 @@ Engine::~Engine() {
 namespace {
 // Two requests are the same when they would run the same tuning.
 std::string request_identity(const KernelSpec& spec, const Sizes& sizes, const TuneOptions& o) {
-  std::string ordered;  // spec order, however the caller wrote them
-  for (const auto& name : spec.space.size_names) ordered += name + "=" + std::to_string(find_value(sizes, name).value_or(-1)) + " ";
-  std::string id = kernel_key(spec).hex() + "|" + ordered + "|" + o.strategy + "|" + std::to_string(o.limits.max_evaluations) +
+  // Spec order, however the caller wrote them; sizes that do not fit the spec fail in tune_now.
+  auto ordered = spec.ordered_sizes(sizes);
+  std::string id = kernel_key(spec).hex() + "|" + (ordered ? format_named(*ordered) : format_named(sizes)) + "|" + o.strategy + "|" + std::to_string(o.limits.max_evaluations) +
                    "|" + std::to_string(o.limits.max_seconds) + "|" + std::to_string(o.random_count) + "|" +
                    std::to_string(o.random_starts) + "|" + (o.refine ? "r" : "") + (o.force ? "f" : "") + (o.flush_l2 ? "c" : "w") +
                    (o.use_cupti ? "" : "e") + "|" + std::to_string(o.seed) + "|" + o.arch;
@@ -226,7 +220,8 @@ Result<std::unique_ptr<Engine>> Engine::create(EngineOptions options) {
   state->store_path = default_store_path(options.store_path.string());
   auto opened = store::Store::open(state->store_path);
   if (!opened) return opened.error();
-  state->store.emplace(std::move(*opened));
+  state->store = std::make_shared<store::Store>(std::move(*opened));
+  state->table.emplace(state->store);
   state->options = std::move(options);
   state->start_gpu_thread();
   return std::unique_ptr<Engine>(new Engine(std::move(state)));
@@ -245,16 +240,14 @@ Result<DeviceSignature> Engine::device() {
       .get();
 }
 
-Result<store::LookupAnswer> Engine::lookup(const KernelSpec& spec, const Sizes& sizes, const DeviceSignature& device) {
-  if (auto ok = spec.check_sizes(sizes); !ok) return ok.error();
-  TuningQuestion question{&spec, sizes, device, current_toolchain()};
-  return state_->store->lookup(question.lookup_request());
+Result<LookupAnswer> Engine::lookup(const KernelSpec& spec, const Sizes& sizes, const DeviceSignature& device) {
+  return state_->table->lookup(spec, sizes, device);
 }
 
 Result<TuneOutcome> Engine::tune_now(const KernelSpec& spec, const Sizes& given_sizes, const TuneOptions& options) {
-  if (auto ok = spec.check_sizes(given_sizes); !ok) return ok.error();
-  Sizes sizes;  // spec order, so keys do not depend on how the caller wrote them
-  for (const auto& name : spec.space.size_names) sizes.emplace_back(name, *find_value(given_sizes, name));
+  auto ordered = spec.ordered_sizes(given_sizes);
+  if (!ordered) return ordered.error();
+  const Sizes& sizes = *ordered;
   auto strategy_name = canonical_strategy_name(options.strategy);
   if (!strategy_name)
     return make_error(Errc::invalid_argument, "unknown strategy '" + options.strategy + "' (exhaustive, random, coordesc)");
@@ -305,8 +298,8 @@ Result<TuneOutcome> Engine::tune_now(const KernelSpec& spec, const Sizes& given_
   evaluator_options.measure.rule = options.rule;
   evaluator_options.measure.flush_l2 = options.flush_l2;
   evaluator_options.measure.use_cupti = options.use_cupti;
-  evaluator_options.queue_capacity = std::max<std::size_t>(64, 4 * workers::default_worker_count());
-  auto evaluator = GpuEvaluator::create(spec, sizes, *state_->pool, *state_->runner, evaluator_options);
+  evaluator_options.queue_capacity = std::max<std::size_t>(64, 4 * CompileService::default_worker_count());
+  auto evaluator = GpuEvaluator::create(spec, sizes, state_->compile->pool(), *state_->runner, evaluator_options);
   if (!evaluator) return evaluator.error();
 
   auto report = run_tuning(question, *space, *strategy, **evaluator, &*state_->store, options.limits, options.hooks,
@@ -322,9 +315,9 @@ Result<Evaluation> Engine::measure(const KernelSpec& spec, const Sizes& sizes, c
 
 Result<Evaluation> Engine::measure_now(const KernelSpec& spec, const Sizes& given_sizes, const Config& config,
                                        const TuneOptions& options) {
-  if (auto ok = spec.check_sizes(given_sizes); !ok) return ok.error();
-  Sizes sizes;
-  for (const auto& name : spec.space.size_names) sizes.emplace_back(name, *find_value(given_sizes, name));
+  auto ordered = spec.ordered_sizes(given_sizes);
+  if (!ordered) return ordered.error();
+  const Sizes& sizes = *ordered;
   auto space = SearchSpace::build(spec.space, &sizes);
   if (!space) return space.error();
   if (auto why = space->why_invalid(config)) return make_error(Errc::invalid_argument, format_named(config) + ": " + *why);
@@ -340,7 +333,7 @@ Result<Evaluation> Engine::measure_now(const KernelSpec& spec, const Sizes& give
   evaluator_options.measure.rule = options.rule;
   evaluator_options.measure.flush_l2 = options.flush_l2;
   evaluator_options.measure.use_cupti = options.use_cupti;
-  auto evaluator = GpuEvaluator::create(spec, sizes, *state_->pool, *state_->runner, evaluator_options);
+  auto evaluator = GpuEvaluator::create(spec, sizes, state_->compile->pool(), *state_->runner, evaluator_options);
   if (!evaluator) return evaluator.error();
 
   std::optional<Evaluation> result;

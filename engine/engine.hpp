@@ -14,6 +14,7 @@
 #include <string>
 
 #include "engine/bench/statistics.hpp"
+#include "engine/lookup_table.hpp"
 #include "engine/model/key.hpp"
 #include "engine/model/spec.hpp"
 #include "engine/tuning_session.hpp"
@@ -81,7 +82,7 @@ class Engine {
   Result<DeviceSignature> device();
 
   // Never tunes. The answer says which rule matched (exact, nearest size, same arch, none).
-  Result<store::LookupAnswer> lookup(const KernelSpec& spec, const Sizes& sizes, const DeviceSignature& device);
+  Result<LookupAnswer> lookup(const KernelSpec& spec, const Sizes& sizes, const DeviceSignature& device);
 
   // Blocks until tuned (or answered from the lookup table, unless options.force/refine).
   // Thread-safe; requests run one at a time (the GPU is one resource), and a request identical to

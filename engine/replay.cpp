@@ -7,9 +7,9 @@ namespace ktune {
 
 Result<ReplayReport> replay(const KernelSpec& spec, const Sizes& given_sizes, const DeviceSignature& device, const Toolchain& toolchain,
                             store::Store& recorded, const TuneOptions& options) {
-  if (auto ok = spec.check_sizes(given_sizes); !ok) return ok.error();
-  Sizes sizes;
-  for (const auto& name : spec.space.size_names) sizes.emplace_back(name, *find_value(given_sizes, name));
+  auto ordered = spec.ordered_sizes(given_sizes);
+  if (!ordered) return ordered.error();
+  const Sizes& sizes = *ordered;
   auto space = SearchSpace::build(spec.space, &sizes);
   if (!space) return space.error();
   TuningQuestion question{&spec, sizes, device, toolchain};
@@ -38,6 +38,15 @@ Result<ReplayReport> replay(const KernelSpec& spec, const Sizes& given_sizes, co
   report.recorded_best = best->first;
   report.recorded_best_ns = best->second;
   return report;
+}
+
+Result<ReplayReport> replay(const KernelSpec& spec, const Sizes& sizes, const DeviceSignature& device, const Toolchain& toolchain,
+                            const std::filesystem::path& recording, const TuneOptions& options) {
+  store::StoreOptions read_only;
+  read_only.read_only = true;
+  auto recorded = store::Store::open(recording, read_only);
+  if (!recorded) return recorded.error();
+  return replay(spec, sizes, device, toolchain, *recorded, options);
 }
 
 }  // namespace ktune
