@@ -131,15 +131,9 @@ ktune::Result<ktune::Sizes> sizes_from(const char* function, const ktune::Kernel
   for (size_t i = 0; i < count; ++i) {
     if (names[i] == nullptr)
       return ktune::make_error(ktune::Errc::invalid_argument, where + "size_names[" + std::to_string(i) + "] is NULL");
-    std::string name = names[i];
-    if (ktune::find_value(given, name))
-      return ktune::make_error(ktune::Errc::invalid_argument, where + "size " + name + " is given twice");
-    given.emplace_back(std::move(name), values[i]);
+    given.emplace_back(names[i], values[i]);
   }
-  if (auto ok = spec.check_sizes(given); !ok) return ok.error();
-  ktune::Sizes ordered;
-  for (const auto& name : spec.space.size_names) ordered.emplace_back(name, *ktune::find_value(given, name));
-  return ordered;
+  return spec.ordered_sizes(given);
 }
 
 // This machine's GPU, asked once per engine.

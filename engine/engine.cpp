@@ -8,8 +8,10 @@
 #include <thread>
 
 #include "engine/bench/gpu_runner.hpp"
+#include "engine/compile_service.hpp"
 #include "engine/model/compile_plan.hpp"
 #include "engine/gpu_evaluator.hpp"
+#include "engine/replay_evaluator.hpp"
 #include "engine/model/toolchain.hpp"
 #include "engine/in_flight_requests.hpp"
 #include "engine/measurement_ledger.hpp"
@@ -18,18 +20,30 @@
 #include "store/store.hpp"
 #include "store/store_path.hpp"
 #include "tuner/strategy_factory.hpp"
-#include "workers/compile_pool.hpp"
-#include "workers/cubin_cache.hpp"
 
 namespace ktune {
+
+namespace {
+// What a tuning's settings ask of the compile ∥ benchmark pipeline.
+GpuEvaluatorOptions evaluator_options_for(const std::string& arch, const TuneSettings& settings) {
+  GpuEvaluatorOptions options;
+  options.arch = arch;
+  options.measure.rule = settings.rule;
+  options.measure.flush_l2 = settings.flush_l2;
+  options.measure.use_cupti = settings.use_cupti;
+  options.queue_capacity = std::max<std::size_t>(64, 4 * CompileService::default_worker_count());
+  return options;
+}
+}  // namespace
 
 struct Engine::State {
   EngineOptions options;
   std::filesystem::path store_path;
-  std::optional<store::Store> store;
-  std::unique_ptr<workers::CubinCache> cache;
-  std::unique_ptr<workers::CompilePool> pool;
+  std::shared_ptr<store::Store> store;
+  std::optional<LookupTable> table;  // the read side, over the same store
+  std::unique_ptr<CompileService> compile;
   std::unique_ptr<bench::GpuRunner> runner;
+  std::optional<store::Store> recording;  // options.replay: measurements come from here
   std::mutex mutex;  // one tuning at a time per engine: the GPU is one resource
   InFlightRequests in_flight;
   std::mutex device_mutex;
@@ -83,21 +97,42 @@ struct Engine::State {
   }
 
   Status ensure_pool() {
-    if (pool) return Ok{};
-    workers::CompilePoolOptions pool_options;
-    pool_options.workers = options.workers;
-    if (options.use_cubin_cache) {
-      auto dir = options.cubin_cache_dir.empty() ? default_cache_dir() / "cubins" : options.cubin_cache_dir;
-      auto opened = workers::CubinCache::open({dir});
-      if (!opened) return opened.error();
-      cache = std::move(*opened);
-      pool_options.cache = cache.get();
-    }
-    auto created = workers::CompilePool::create(pool_options);
+    if (compile) return Ok{};
+    CompileServiceOptions compile_options;
+    compile_options.workers = options.workers;
+    compile_options.use_cubin_cache = options.use_cubin_cache;
+    compile_options.cubin_cache_dir = options.cubin_cache_dir;
+    auto created = CompileService::create(compile_options);
     if (!created) return created.error();
-    pool = std::move(*created);
-    pool->warm();  // workers start while the runner initialises the GPU
+    compile = std::move(*created);
+    compile->warm();  // workers start while the runner initialises the GPU
     return Ok{};
+  }
+
+  // The device this engine measures on: the GPU (starts the runner) or the recording's.
+  Result<DeviceSignature> ensure_device() {
+    if (options.replay) return options.replay->device;
+    if (auto ok = ensure_runner(); !ok) return ok.error();
+    return DeviceSignature{runner->hello().device.name, runner->hello().device.arch};
+  }
+  Toolchain toolchain() const { return options.replay ? options.replay->toolchain : current_toolchain(); }
+
+  // The compile ∥ benchmark pipeline on the GPU, or the recording. `arch` is set to what it compiles for.
+  Result<std::unique_ptr<Evaluator>> make_evaluator(const KernelSpec& spec, const TuningQuestion& question,
+                                                    const TuneSettings& settings, std::string& arch) {
+    if (recording) {
+      arch = question.device.arch;
+      auto replay = ReplayEvaluator::from_store(*recording, question.tuning_record().tuning_key);
+      if (!replay) return replay.error();
+      return std::unique_ptr<Evaluator>(std::move(*replay));
+    }
+    auto chosen = choose_arch(settings.arch, question.device.arch, spec);
+    if (!chosen) return chosen.error();
+    arch = *chosen;
+    if (auto ok = ensure_pool(); !ok) return ok.error();
+    auto gpu = GpuEvaluator::create(spec, question.sizes, compile->pool(), *runner, evaluator_options_for(arch, settings));
+    if (!gpu) return gpu.error();
+    return std::unique_ptr<Evaluator>(std::move(*gpu));
   }
 
   Status ensure_runner() {
@@ -113,18 +148,6 @@ struct Engine::State {
   }
 };
 
-namespace {
-// What a tuning's settings ask of the compile ∥ benchmark pipeline.
-GpuEvaluatorOptions evaluator_options_for(const std::string& arch, const TuneSettings& settings) {
-  GpuEvaluatorOptions options;
-  options.arch = arch;
-  options.measure.rule = settings.rule;
-  options.measure.flush_l2 = settings.flush_l2;
-  options.measure.use_cupti = settings.use_cupti;
-  options.queue_capacity = std::max<std::size_t>(64, 4 * workers::default_worker_count());
-  return options;
-}
-}  // namespace
 
 Engine::Engine(std::unique_ptr<State> state) : state_(std::move(state)) {}
 
@@ -223,7 +246,16 @@ Result<std::unique_ptr<Engine>> Engine::create(EngineOptions options) {
   state->store_path = default_store_path(options.store_path.string());
   auto opened = store::Store::open(state->store_path);
   if (!opened) return opened.error();
-  state->store.emplace(std::move(*opened));
+  state->store = std::make_shared<store::Store>(std::move(*opened));
+  state->table.emplace(state->store);
+  if (options.replay) {
+    store::StoreOptions read_only;
+    read_only.read_only = true;
+    auto recording = store::Store::open(options.replay->store, read_only);
+    if (!recording) return recording.error();
+    state->recording.emplace(std::move(*recording));
+    state->device = options.replay->device;  // known at once: get() answers from the table on it
+  }
   state->options = std::move(options);
   state->start_gpu_thread();
   return std::unique_ptr<Engine>(new Engine(std::move(state)));
@@ -235,17 +267,13 @@ Result<DeviceSignature> Engine::device() {
   return state_
       ->on_gpu_thread([this]() -> Result<DeviceSignature> {
         std::lock_guard lock(state_->mutex);
-        if (auto ok = state_->ensure_runner(); !ok) return ok.error();
-        const auto& d = state_->runner->hello().device;
-        return DeviceSignature{d.name, d.arch};
+        return state_->ensure_device();
       })
       .get();
 }
 
-Result<store::LookupAnswer> Engine::lookup(const KernelSpec& spec, const Sizes& sizes, const DeviceSignature& device) {
-  if (auto ok = spec.check_sizes(sizes); !ok) return ok.error();
-  TuningQuestion question{&spec, sizes, device, current_toolchain()};
-  return state_->store->lookup(question.lookup_request());
+Result<LookupAnswer> Engine::lookup(const KernelSpec& spec, const Sizes& sizes, const DeviceSignature& device) {
+  return state_->table->lookup(spec, sizes, device);
 }
 
 Result<TuneOutcome> Engine::tune_now(const KernelSpec& spec, const Sizes& given_sizes, const TuneOptions& options) {
@@ -258,11 +286,11 @@ Result<TuneOutcome> Engine::tune_now(const KernelSpec& spec, const Sizes& given_
   if (!space) return space.error();
 
   std::lock_guard lock(state_->mutex);
-  if (auto ok = state_->ensure_runner(); !ok) return ok.error();
-  const auto& hello = state_->runner->hello();
+  auto device = state_->ensure_device();
+  if (!device) return device.error();
   TuneOutcome outcome;
-  outcome.device = DeviceSignature{hello.device.name, hello.device.arch};
-  TuningQuestion question{&spec, *sizes, outcome.device, current_toolchain()};
+  outcome.device = *device;
+  TuningQuestion question{&spec, *sizes, outcome.device, state_->toolchain()};
 
   auto known = state_->store->lookup(question.lookup_request());
   if (!known) return known.error();
@@ -275,10 +303,8 @@ Result<TuneOutcome> Engine::tune_now(const KernelSpec& spec, const Sizes& given_
     return outcome;
   }
 
-  auto arch = choose_arch(options.arch, hello.device.arch, spec);
-  if (!arch) return arch.error();
-  outcome.arch = *arch;
-  if (auto ok = state_->ensure_pool(); !ok) return ok.error();
+  auto evaluator = state_->make_evaluator(spec, question, options, outcome.arch);
+  if (!evaluator) return evaluator.error();
 
   // A local search starts from the best known point: the table's answer for nearby sizes or another
   // device of this architecture (or the exact one, when refining), else the spec's default.
@@ -290,8 +316,6 @@ Result<TuneOutcome> Engine::tune_now(const KernelSpec& spec, const Sizes& given_
   strategy_options.seed = options.seed;
   auto strategy = make_strategy(*kind, *space, strategy_options);
 
-  auto evaluator = GpuEvaluator::create(spec, *sizes, *state_->pool, *state_->runner, evaluator_options_for(*arch, options));
-  if (!evaluator) return evaluator.error();
   auto ledger = MeasurementLedger::open(question, &*state_->store);
   if (!ledger) return ledger.error();
   auto report = TuningSession(question, *space, *strategy, **evaluator, *ledger, options.limits, options.hooks).run();
@@ -313,20 +337,19 @@ Result<Evaluation> Engine::measure_now(const KernelSpec& spec, const Sizes& give
   if (auto why = space->why_invalid(config)) return make_error(Errc::invalid_argument, format_named(config) + ": " + *why);
 
   std::lock_guard lock(state_->mutex);
-  if (auto ok = state_->ensure_runner(); !ok) return ok.error();
-  const auto& hello = state_->runner->hello();
-  auto arch = choose_arch(options.arch, hello.device.arch, spec);
-  if (!arch) return arch.error();
-  if (auto ok = state_->ensure_pool(); !ok) return ok.error();
-  auto evaluator = GpuEvaluator::create(spec, *sizes, *state_->pool, *state_->runner, evaluator_options_for(*arch, options));
+  auto device = state_->ensure_device();
+  if (!device) return device.error();
+  TuningQuestion question{&spec, *sizes, *device, state_->toolchain()};
+  std::string arch;
+  auto evaluator = state_->make_evaluator(spec, question, options, arch);
   if (!evaluator) return evaluator.error();
 
+  // The reference was measured while the pipeline was set up: that is the answer when asked for.
   std::optional<Evaluation> result;
-  if (const auto& reference = (*evaluator)->reference_evaluation(); reference && reference->measurement.config == config)
-    result = reference;
-  else
-    (*evaluator)->evaluate({config}, std::nullopt, [&](Evaluation e) { result = std::move(e); });
-  TuningQuestion question{&spec, *sizes, DeviceSignature{hello.device.name, hello.device.arch}, current_toolchain()};
+  for (auto& e : (*evaluator)->setup_evaluations())
+    if (e.measurement.config == config) result = std::move(e);
+  if (!result) (*evaluator)->evaluate({config}, std::nullopt, [&](Evaluation e) { result = std::move(e); });
+  if (!result) return make_error(Errc::not_found, format_named(config) + " was not measured");
   auto ledger = MeasurementLedger::open(question, &*state_->store);
   if (!ledger) return ledger.error();
   ledger->record(result->measurement);

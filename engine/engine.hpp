@@ -13,6 +13,7 @@
 #include <optional>
 #include <string>
 
+#include "engine/lookup_table.hpp"
 #include "engine/model/key.hpp"
 #include "engine/model/spec.hpp"
 #include "engine/tune_options.hpp"
@@ -27,6 +28,16 @@ struct EngineOptions {
   std::filesystem::path cubin_cache_dir;  // empty: next to the store's default folder
   bool use_cubin_cache = true;
   bool use_nvrtc_cache = true;
+  // Measure by replaying a recording (a store holding earlier measurements of that device and
+  // toolchain) instead of running a GPU: nothing is compiled or launched. For strategy studies, dry
+  // runs of sweeps and tests of everything above the measurement; every decision (lookup, merging,
+  // resuming, persisting) is the real engine's.
+  struct Recording {
+    std::filesystem::path store;
+    DeviceSignature device;
+    Toolchain toolchain;
+  };
+  std::optional<Recording> replay;
 };
 
 
@@ -66,7 +77,7 @@ class Engine {
   Result<DeviceSignature> device();
 
   // Never tunes. The answer says which rule matched (exact, nearest size, same arch, none).
-  Result<store::LookupAnswer> lookup(const KernelSpec& spec, const Sizes& sizes, const DeviceSignature& device);
+  Result<LookupAnswer> lookup(const KernelSpec& spec, const Sizes& sizes, const DeviceSignature& device);
 
   // Blocks until tuned (or answered from the lookup table, unless options.force/refine).
   // Thread-safe; requests run one at a time (the GPU is one resource), and a request identical to

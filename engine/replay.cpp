@@ -40,4 +40,13 @@ Result<ReplayReport> replay(const KernelSpec& spec, const Sizes& given_sizes, co
   return report;
 }
 
+Result<ReplayReport> replay(const KernelSpec& spec, const Sizes& sizes, const DeviceSignature& device, const Toolchain& toolchain,
+                            const std::filesystem::path& recording, const TuneOptions& options) {
+  store::StoreOptions read_only;
+  read_only.read_only = true;
+  auto recorded = store::Store::open(recording, read_only);
+  if (!recorded) return recorded.error();
+  return replay(spec, sizes, device, toolchain, *recorded, options);
+}
+
 }  // namespace ktune

@@ -16,5 +16,8 @@ struct ReplayReport {
 
 Result<ReplayReport> replay(const KernelSpec& spec, const Sizes& sizes, const DeviceSignature& device, const Toolchain& toolchain,
                             store::Store& recorded, const TuneOptions& options);
+// The same from a recording on disk (a store file, opened read-only).
+Result<ReplayReport> replay(const KernelSpec& spec, const Sizes& sizes, const DeviceSignature& device, const Toolchain& toolchain,
+                            const std::filesystem::path& recording, const TuneOptions& options);
 
 }  // namespace ktune

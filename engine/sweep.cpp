@@ -20,12 +20,10 @@ namespace {
 using json = json_input::json;
 using json_input::type_name;
 
-constexpr std::size_t kMaxSweepBytes = 4u << 20;  // sweeps are small; anything bigger is a mistake
+// Sweeps are small; anything bigger is a mistake.
+constexpr json_input::DocumentKind kSweepDocument{"sweep file", "sweep", Errc::invalid_argument};
 
-struct SweepFailure {
-  std::string path;
-  std::string message;
-};
+using SweepFailure = json_input::FieldError;
 
 class SweepReader {
  public:
@@ -123,20 +121,16 @@ class SweepReader {
     Sizes given;
     for (const auto& [name, v] : value.items()) {
       const std::string field = join(path, name);
-      if (v.is_number_unsigned()) {
-        if (v.get<std::uint64_t>() > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()))
-          fail(field, "is too large");
-        given.emplace_back(name, static_cast<std::int64_t>(v.get<std::uint64_t>()));
-      } else if (v.is_number_integer()) {
-        given.emplace_back(name, v.get<std::int64_t>());
-      } else {
-        fail(field, "must be an integer, got " + type_name(v));
-      }
+      if (!v.is_number_integer()) fail(field, "must be an integer, got " + type_name(v));
+      auto number = json_input::as_int64(v);
+      if (!number) fail(field, "is too large");
+      given.emplace_back(name, *number);
     }
-    if (auto ok = spec.check_sizes(given); !ok) fail(path, ok.error().message);
-    Sizes ordered;  // the spec's order: keys and output do not depend on how the file wrote them
-    for (const auto& name : spec.space.size_names) ordered.emplace_back(name, *find_value(given, name));
-    return ordered;
+    // The spec's order: keys and output do not depend on how the file wrote them. (A size written
+    // twice cannot reach here: the JSON reader rejects duplicate keys.)
+    auto ordered = spec.ordered_sizes(given);
+    if (!ordered) fail(path, ordered.error().message);
+    return std::move(*ordered);
   }
 
   // Two spellings of one spec file ("sgemm.json", "./sgemm.json") are one kernel for duplicates.
@@ -159,33 +153,13 @@ std::size_t SweepPlan::run_count() const noexcept {
 }
 
 Result<SweepPlan> parse_sweep(std::string_view text, const std::filesystem::path& base_dir, const std::string& origin) {
-  auto error = [&](const std::string& message) { return make_error(Errc::invalid_argument, origin + ": " + message); };
-  if (text.size() > kMaxSweepBytes) return error("larger than 4 MiB; not a sweep file");
-  try {
-    std::string duplicate;
-    json root = json_input::parse_rejecting_duplicates(text, duplicate);
-    if (!duplicate.empty()) throw SweepFailure{duplicate, "duplicate key in the JSON (a later value would silently win)"};
-    return SweepReader(base_dir).read(root);
-  } catch (const SweepFailure& failure) {
-    return error(failure.path.empty() ? failure.message : failure.path + ": " + failure.message);
-  } catch (const json::parse_error& e) {
-    return error(json_input::describe_parse_error(text, e));
-  } catch (const json::exception& e) {
-    return error(std::string("malformed sweep: ") + e.what());
-  }
+  return json_input::read_document(text, kSweepDocument, origin, [&](const json& root) { return SweepReader(base_dir).read(root); });
 }
 
 Result<SweepPlan> load_sweep(const std::filesystem::path& path) {
-  std::error_code ec;
-  if (!std::filesystem::is_regular_file(path, ec)) return make_error(Errc::not_found, path.string() + ": no such sweep file");
-  auto size = std::filesystem::file_size(path, ec);
-  if (ec) return make_error(Errc::io, path.string() + ": " + ec.message());
-  if (size > kMaxSweepBytes) return make_error(Errc::invalid_argument, path.string() + ": larger than 4 MiB; not a sweep file");
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return make_error(Errc::io, path.string() + ": cannot open");
-  std::ostringstream text;
-  text << in.rdbuf();
-  auto plan = parse_sweep(text.str(), path.parent_path(), path.string());
+  auto text = json_input::read_document_file(path, kSweepDocument);
+  if (!text) return text.error();
+  auto plan = parse_sweep(*text, path.parent_path(), path.string());
   if (plan) plan->path = path;
   return plan;
 }

@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "engine/common/hash.hpp"
+#include "engine/common/identifier.hpp"
 #include "store/try.hpp"
 
 namespace ktune::store {
@@ -13,13 +14,6 @@ namespace ktune::store {
 namespace {
 
 Error invalid(std::string message) { return make_error(Errc::invalid_argument, std::move(message)); }
-
-bool is_identifier(std::string_view s) {
-  if (s.empty() || (!std::isalpha(static_cast<unsigned char>(s[0])) && s[0] != '_')) return false;
-  for (char c : s)
-    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_') return false;
-  return true;
-}
 
 Status validate_named(const NamedValues& values, std::string_view what) {
   for (std::size_t i = 0; i < values.size(); ++i) {

@@ -479,25 +479,10 @@ Result<LookupTable> Store::export_table(const ExportFilter& filter) {
 Result<ImportSummary> Store::import_table(const LookupTable& table, const ImportOptions& options) {
   // Everything that can be checked without the store, first: a programmatic table gets the same
   // checks as one parsed from a file.
-  std::set<std::string, std::less<>> kernel_keys, tuning_keys;
-  for (std::size_t i = 0; i < table.kernels.size(); ++i) {
-    const KernelRecord& k = table.kernels[i];
-    const std::string where = "kernels[" + std::to_string(i) + "] (" + k.name + ")";
-    if (auto ok = validate(k); !ok) return make_error(Errc::corrupt, where + ": " + ok.error().message);
-    if (!kernel_keys.insert(k.kernel_key).second) return make_error(Errc::corrupt, where + ": kernel_key appears twice");
-  }
+  if (auto ok = check_table(table); !ok) return ok.error();
   auto entry_name = [&](std::size_t i) {
     return "entries[" + std::to_string(i) + "] (tuning_key " + table.entries[i].tuning.tuning_key + ")";
   };
-  for (std::size_t i = 0; i < table.entries.size(); ++i) {
-    const BestRecord& e = table.entries[i];
-    if (auto ok = validate(e); !ok) return make_error(Errc::corrupt, entry_name(i) + ": " + ok.error().message);
-    if (!tuning_keys.insert(e.tuning.tuning_key).second)
-      return make_error(Errc::corrupt, entry_name(i) + ": tuning_key appears twice");
-    if (!kernel_keys.contains(e.tuning.kernel_key))
-      return make_error(Errc::corrupt, entry_name(i) + ": kernel_key " + e.tuning.kernel_key +
-                                           " is not among the table's kernels");
-  }
 
   std::lock_guard lock(impl_->mutex);
   // The write lock is taken before the checks against the store, so nothing changes between

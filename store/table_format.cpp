@@ -10,6 +10,7 @@
 #include <set>
 #include <tuple>
 
+#include "engine/common/json_integer.hpp"
 #include "store/try.hpp"
 
 namespace ktune::store {
@@ -62,13 +63,9 @@ class Fields {
   }
 
   Result<std::int64_t> integer(const Json& v, const std::string& name) const {
-    if (v.is_number_unsigned()) {
-      if (v.get<std::uint64_t>() > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()))
-        return error("field '" + name + "' is out of range");
-      return static_cast<std::int64_t>(v.get<std::uint64_t>());
-    }
-    if (v.is_number_integer()) return v.get<std::int64_t>();
-    return error("field '" + name + "' must be an integer");
+    if (!v.is_number_integer()) return error("field '" + name + "' must be an integer");
+    if (auto value = json_int64(v)) return *value;
+    return error("field '" + name + "' is out of range");
   }
   Result<std::int64_t> integer(const char* name) const { return integer(object_.at(name), name); }
 
@@ -215,28 +212,38 @@ Result<LookupTable> table_from_json(std::string_view text) {
   if (!root["entries"].is_array()) return top.error("field 'entries' must be an array");
 
   LookupTable table;
-  std::set<std::string, std::less<>> kernel_keys;
   for (std::size_t i = 0; i < root["kernels"].size(); ++i) {
     auto kernel = parse_kernel(root["kernels"][i], i);
     if (!kernel) return kernel.error();
-    if (!kernel_keys.insert(kernel->kernel_key).second)
-      return make_error(Errc::corrupt, "kernels[" + std::to_string(i) + "] (" + kernel->name + "): kernel_key " +
-                                           kernel->kernel_key + " appears twice");
     table.kernels.push_back(std::move(*kernel));
   }
-  std::set<std::string, std::less<>> tuning_keys;
   for (std::size_t i = 0; i < root["entries"].size(); ++i) {
     auto entry = parse_entry(root["entries"][i], i);
     if (!entry) return entry.error();
-    const std::string where = "entries[" + std::to_string(i) + "] (tuning_key " + entry->tuning.tuning_key + ")";
-    if (!tuning_keys.insert(entry->tuning.tuning_key).second)
-      return make_error(Errc::corrupt, where + ": tuning_key appears twice");
-    if (!kernel_keys.contains(entry->tuning.kernel_key))
-      return make_error(Errc::corrupt, where + ": kernel_key " + entry->tuning.kernel_key +
-                                           " is not among the table's kernels");
     table.entries.push_back(std::move(*entry));
   }
+  if (auto ok = check_table(table); !ok) return ok.error();
   return table;
+}
+
+Status check_table(const LookupTable& table) {
+  std::set<std::string, std::less<>> kernel_keys, tuning_keys;
+  for (std::size_t i = 0; i < table.kernels.size(); ++i) {
+    const KernelRecord& k = table.kernels[i];
+    const std::string where = "kernels[" + std::to_string(i) + "] (" + k.name + ")";
+    if (auto ok = validate(k); !ok) return make_error(Errc::corrupt, where + ": " + ok.error().message);
+    if (!kernel_keys.insert(k.kernel_key).second)
+      return make_error(Errc::corrupt, where + ": kernel_key " + k.kernel_key + " appears twice");
+  }
+  for (std::size_t i = 0; i < table.entries.size(); ++i) {
+    const BestRecord& e = table.entries[i];
+    const std::string where = "entries[" + std::to_string(i) + "] (tuning_key " + e.tuning.tuning_key + ")";
+    if (auto ok = validate(e); !ok) return make_error(Errc::corrupt, where + ": " + ok.error().message);
+    if (!tuning_keys.insert(e.tuning.tuning_key).second) return make_error(Errc::corrupt, where + ": tuning_key appears twice");
+    if (!kernel_keys.contains(e.tuning.kernel_key))
+      return make_error(Errc::corrupt, where + ": kernel_key " + e.tuning.kernel_key + " is not among the table's kernels");
+  }
+  return Ok{};
 }
 
 std::string format_utc(std::int64_t unix_seconds) {

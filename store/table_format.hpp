@@ -27,6 +27,11 @@ struct LookupTable {
 // numeric order, tuning key).
 void sort_canonical(LookupTable& table);
 
+// What a table must be before it reaches a store, whether parsed from a file or built in code:
+// every record valid, no kernel key or tuning key twice, every entry's kernel among the table's
+// kernels. Errors name the record ("entries[3] (tuning_key ...): ...").
+Status check_table(const LookupTable& table);
+
 std::string table_to_json(const LookupTable& table);
 Result<LookupTable> table_from_json(std::string_view text);
 

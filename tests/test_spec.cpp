@@ -36,6 +36,24 @@ TEST(Spec, ExampleSgemmParses) {
   EXPECT_EQ(spec->name_expression_for(spec->default_config), "sgemm");
 }
 
+// Every caller (Engine, C API, CLI, sweep files, replay) orders sizes through this one function,
+// so a size written twice is refused everywhere, not only where a caller remembered to check.
+TEST(Spec, OrderedSizesFollowTheSpecAndRejectASizeGivenTwice) {
+  auto spec = ktune::KernelSpec::from_file(kRoot / "examples/sgemm.json").value_or_throw();
+  auto ordered = spec.ordered_sizes({{"K", 3}, {"M", 1}, {"N", 2}});
+  ASSERT_TRUE(ordered.ok()) << ordered.error().message;
+  EXPECT_EQ(*ordered, (ktune::Sizes{{"M", 1}, {"N", 2}, {"K", 3}}));
+
+  auto twice = spec.ordered_sizes({{"M", 1}, {"N", 2}, {"K", 3}, {"N", 4}});
+  ASSERT_FALSE(twice.ok());
+  EXPECT_EQ(twice.error().code, ktune::Errc::invalid_argument);
+  EXPECT_EQ(twice.error().message, "size N is given twice");
+
+  auto missing = spec.ordered_sizes({{"M", 1}, {"N", 2}});
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(missing.error().message.find("missing size K"), std::string::npos) << missing.error().message;
+}
+
 TEST(Spec, LaunchGeometryAndCountsEvaluate) {
   auto spec = ktune::KernelSpec::from_file(kRoot / "examples/sgemm.json").value_or_throw();
   auto slots = spec.slots({{"BM", 128}, {"BN", 64}, {"BK", 8}, {"TM", 8}, {"TN", 4}}, {{"M", 1000}, {"N", 4096}, {"K", 512}});

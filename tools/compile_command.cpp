@@ -9,14 +9,12 @@
 #include <map>
 #include <mutex>
 
-#include "engine/model/compile_plan.hpp"
+#include "engine/compile_service.hpp"
 #include "engine/cuda/driver_api.hpp"
-#include "store/store_path.hpp"
+#include "engine/model/compile_plan.hpp"
 #include "tools/commands.hpp"
 #include "tools/spec_loading.hpp"
 #include "tuner/search_space.hpp"
-#include "workers/compile_pool.hpp"
-#include "workers/cubin_cache.hpp"
 
 namespace ktune::cli {
 
@@ -65,32 +63,26 @@ void run_compile(const CompileOptions& o) {
   if (count == 0) throw CliFailure("no valid configuration in " + spec.name);
   const std::string arch = choose_arch(o.arch, spec);
 
-  std::unique_ptr<workers::CubinCache> cache;
-  if (!o.no_cache) {
-    const std::filesystem::path dir = o.cache_dir.empty() ? default_cache_dir() / "cubins" : std::filesystem::path(o.cache_dir);
-    auto opened = workers::CubinCache::open({dir});
-    if (!opened) throw KtuneError(opened.error());
-    cache = std::move(*opened);
-  }
-
-  workers::CompilePoolOptions pool_options;
-  pool_options.workers = o.workers;
-  pool_options.cache = cache.get();
-  pool_options.job_timeout = std::chrono::milliseconds(static_cast<std::int64_t>(o.timeout_s * 1000.0));
-  auto pool = workers::CompilePool::create(pool_options);
-  if (!pool) throw KtuneError(pool.error());
+  CompileServiceOptions service_options;
+  service_options.workers = o.workers;
+  service_options.use_cubin_cache = !o.no_cache;
+  service_options.cubin_cache_dir = o.cache_dir;
+  service_options.job_timeout = std::chrono::milliseconds(static_cast<std::int64_t>(o.timeout_s * 1000.0));
+  auto service = CompileService::create(service_options);
+  if (!service) throw KtuneError(service.error());
+  CompileService& compiler = **service;
 
   std::fprintf(stderr, "compiling %llu configurations of %s for %s with %zu workers (NVRTC %s)\n",
-               static_cast<unsigned long long>(count), spec.name.c_str(), arch.c_str(), (*pool)->size(),
-               (*pool)->nvrtc_version().c_str());
+               static_cast<unsigned long long>(count), spec.name.c_str(), arch.c_str(), compiler.workers(),
+               compiler.nvrtc_version().c_str());
   const auto start = std::chrono::steady_clock::now();
 
   std::mutex mutex;
   std::condition_variable done_cv;
-  std::vector<std::optional<workers::CompileResult>> results(count);
+  std::vector<std::optional<CompileOutcome>> results(count);
   std::uint64_t done = 0;
   for (std::uint64_t i = 0; i < count; ++i) {
-    (*pool)->submit(make_compile_job(spec, space->config_at(i), arch, !o.no_nvrtc_cache), [&, i](workers::CompileResult r) {
+    compiler.compile(spec, space->config_at(i), arch, !o.no_nvrtc_cache, [&, i](CompileOutcome r) {
       std::lock_guard lock(mutex);
       results[i] = std::move(r);
       ++done;
@@ -107,7 +99,7 @@ void run_compile(const CompileOptions& o) {
   }
   if (tty) std::fprintf(stderr, "\r");
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  (*pool)->shutdown();
+  compiler.shutdown();
 
   std::map<std::string, std::uint64_t> by_status;
   std::uint64_t compiled = 0, cached = 0;
@@ -115,11 +107,11 @@ void run_compile(const CompileOptions& o) {
   std::vector<std::uint64_t> failed;
   for (std::uint64_t i = 0; i < count; ++i) {
     const auto& r = *results[i];
-    if (r.ok()) {
+    if (r.ok) {
       ++compiled;
       if (r.from_cache) ++cached;
     } else {
-      ++by_status[workers::compile_status_name(r.status)];
+      ++by_status[r.status];
       failed.push_back(i);
     }
     worker_seconds += r.compile_seconds;
@@ -127,8 +119,8 @@ void run_compile(const CompileOptions& o) {
 
   std::printf("%s: %llu of %llu configurations compiled for %s in %.2f s (%.1f configs/s, %zu workers",
               spec.name.c_str(), static_cast<unsigned long long>(compiled), static_cast<unsigned long long>(count),
-              arch.c_str(), seconds, static_cast<double>(count) / std::max(seconds, 1e-9), (*pool)->size());
-  if (cache) std::printf(", %llu from the cubin cache", static_cast<unsigned long long>(cached));
+              arch.c_str(), seconds, static_cast<double>(count) / std::max(seconds, 1e-9), compiler.workers());
+  if (compiler.caches_cubins()) std::printf(", %llu from the cubin cache", static_cast<unsigned long long>(cached));
   std::printf(")\n");
   if (compiled > cached)
     std::printf("  NVRTC time %.2f s total, %.0f ms per compiled configuration\n", worker_seconds,
@@ -140,13 +132,13 @@ void run_compile(const CompileOptions& o) {
     for (std::size_t k = 0; k < failed.size() && k < o.show_failures; ++k) {
       const auto& r = *results[failed[k]];
       std::printf("  %s  %s: %s\n", format_named(space->config_at(failed[k])).c_str(),
-                  workers::compile_status_name(r.status), headline(r.log).c_str());
+                  r.status.c_str(), headline(r.log).c_str());
     }
     if (failed.size() > o.show_failures)
       std::printf("  ... and %zu more (--show-failures N lists more)\n", failed.size() - o.show_failures);
     // "failed to compile" would send the user looking for a mistake in the kernel; when the
     // compiler itself died on every failed configuration, say that.
-    if (by_status.size() == 1 && by_status.begin()->first == workers::compile_status_name(workers::CompileStatus::crash))
+    if (by_status.size() == 1 && results[failed.front()]->compiler_crashed())
       throw CliFailure(std::to_string(failed.size()) + " of " + std::to_string(count) +
                        " configurations crashed the compiler, e.g. " + headline(results[failed.front()]->log));
     throw CliFailure(std::to_string(failed.size()) + " of " + std::to_string(count) + " configurations failed to compile");

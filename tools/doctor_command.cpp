@@ -10,8 +10,8 @@
 #include "engine/cuda/cupti_api.hpp"
 #include "engine/cuda/driver_api.hpp"
 #include "engine/model/toolchain.hpp"
+#include "engine/store_file.hpp"  // default_store_path
 #include "engine/version.hpp"
-#include "store/store_path.hpp"
 #include "tools/commands.hpp"
 
 namespace ktune::cli {

@@ -4,11 +4,8 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
-#include "engine/model/toolchain.hpp"
-#include "engine/model/tuning_question.hpp"
-#include "store/store.hpp"
-#include "store/table_format.hpp"
-#include "store/store_path.hpp"
+#include "engine/lookup_table.hpp"
+#include "engine/store_file.hpp"
 #include "tools/commands.hpp"
 #include "tools/spec_loading.hpp"
 
@@ -22,45 +19,38 @@ struct LookupOptions {
 };
 
 std::string date_of(std::int64_t unix_seconds) {
-  std::string text = store::format_utc(unix_seconds);
+  std::string text = format_utc(unix_seconds);
   return text.substr(0, 10);
 }
 
 void run(const LookupOptions& o) {
   KernelSpec spec = load_spec(o.spec);
-  TuningQuestion question{&spec, parse_sizes(o.sizes, spec), resolve_device(o.device, o.arch), current_toolchain()};
-  const std::filesystem::path path = default_store_path(o.db);
-
-  store::LookupAnswer answer;
-  std::error_code ec;
-  if (std::filesystem::exists(path, ec)) {
-    store::StoreOptions options;
-    options.read_only = true;
-    auto db = store::Store::open(path, options).value_or_throw();
-    answer = db.lookup(question.lookup_request()).value_or_throw();
-  }
+  const Sizes sizes = parse_sizes(o.sizes, spec);
+  const DeviceSignature device = resolve_device(o.device, o.arch);
+  const auto table = LookupTable::open(default_store_path(o.db)).value_or_throw();
+  const LookupAnswer answer = table.lookup(spec, sizes, device).value_or_throw();
   const Config& config = answer.entry ? answer.entry->config : spec.default_config;
 
   std::string why;
   switch (answer.rule) {
-    case store::LookupRule::exact: why = "exact match"; break;
-    case store::LookupRule::nearest_size:
+    case LookupRule::exact: why = "exact match"; break;
+    case LookupRule::nearest_size:
       why = "nearest tuned size " + format_named(answer.entry->tuning.sizes) + ", distance " + std::to_string(answer.distance).substr(0, 4);
       break;
-    case store::LookupRule::same_arch: why = "same architecture, tuned on " + answer.entry->tuning.device; break;
-    case store::LookupRule::none: why = "the spec's default: nothing tuned for this kernel here"; break;
+    case LookupRule::same_arch: why = "same architecture, tuned on " + answer.entry->tuning.device; break;
+    case LookupRule::none: why = "the spec's default: nothing tuned for this kernel here"; break;
   }
   if (o.json) {
     nlohmann::ordered_json out;
     nlohmann::ordered_json c;
     for (const auto& [k, v] : config) c[k] = v;
     out["config"] = c;
-    out["rule"] = std::string(store::to_string(answer.rule));
+    out["rule"] = std::string(to_string(answer.rule));
     if (answer.entry) {
       out["time_ns"] = answer.entry->time_ns;
       out["tuned_on"] = answer.entry->tuning.device;
       out["tuned_sizes"] = format_named(answer.entry->tuning.sizes);
-      out["tuned_at"] = store::format_utc(answer.entry->tuned_at);
+      out["tuned_at"] = format_utc(answer.entry->tuned_at);
       out["distance"] = answer.distance;
     }
     std::printf("%s\n", out.dump(2).c_str());

@@ -5,7 +5,6 @@
 
 #include "engine/replay.hpp"
 #include "engine/model/toolchain.hpp"
-#include "store/store.hpp"
 #include "tools/commands.hpp"
 #include "tools/spec_loading.hpp"
 #include "tools/tuning_output.hpp"
@@ -24,16 +23,13 @@ void run(const ReplayOptions& o) {
   KernelSpec spec = load_spec(o.spec);
   Sizes sizes = parse_sizes(o.sizes, spec);
   if (o.device.empty() || o.arch.empty()) throw CliFailure("--device and --arch: name the GPU the recording was made on");
-  store::StoreOptions store_options;
-  store_options.read_only = true;
-  auto recorded = store::Store::open(o.from, store_options).value_or_throw();
   Toolchain toolchain = o.nvrtc.empty() ? current_toolchain() : Toolchain{o.nvrtc};
   TuneOptions options;
   options.strategy = o.strategy;
   options.random_starts = o.random_starts;
   options.random_count = o.random_count;
   options.seed = o.seed;
-  auto report = replay(spec, sizes, {o.device, o.arch}, toolchain, recorded, options).value_or_throw();
+  auto report = replay(spec, sizes, {o.device, o.arch}, toolchain, std::filesystem::path(o.from), options).value_or_throw();
   const double used = report.recorded ? 100.0 * static_cast<double>(report.run.evaluated) / static_cast<double>(report.recorded) : 0;
   if (o.json) {
     nlohmann::ordered_json out;

@@ -10,11 +10,9 @@ KernelSpec load_spec(const std::string& path) { return KernelSpec::from_file(pat
 Sizes parse_sizes(const std::string& text, const KernelSpec& spec) {
   auto sizes = parse_named(text);
   if (!sizes) throw CliFailure("--size: " + sizes.error().message);
-  if (auto ok = spec.check_sizes(*sizes); !ok) throw CliFailure("--size: " + ok.error().message);
-  // Keep the spec's order so keys and output do not depend on how the user wrote them.
-  Sizes ordered;
-  for (const auto& name : spec.space.size_names) ordered.emplace_back(name, *find_value(*sizes, name));
-  return ordered;
+  auto ordered = spec.ordered_sizes(*sizes);
+  if (!ordered) throw CliFailure("--size: " + ordered.error().message);
+  return std::move(*ordered);
 }
 
 DeviceSignature resolve_device(const std::string& device_name, const std::string& arch) {

@@ -14,9 +14,7 @@
 #include <vector>
 
 #include "engine/common/named_values.hpp"
-#include "store/store.hpp"
-#include "store/store_path.hpp"
-#include "store/table_format.hpp"
+#include "engine/store_file.hpp"
 #include "tools/commands.hpp"
 #include "tools/tuning_output.hpp"
 
@@ -27,11 +25,11 @@ namespace {
 constexpr const char* kDbHelp = "store file (default: $KTUNE_DB, else $XDG_CACHE_HOME/ktune/ktune.db or ~/.cache/ktune/ktune.db)";
 
 // show and export only read: a missing store is an error, not a reason to create an empty one.
-store::Store open_existing(const std::string& db_option) {
+StoreFile open_existing(const std::string& db_option) {
   const std::filesystem::path path = default_store_path(db_option);
   if (!std::filesystem::exists(path))
     throw CliFailure("no store at '" + path.string() + "' (nothing has been tuned or imported there yet)");
-  return store::Store::open(path).value_or_throw();
+  return StoreFile::open(path).value_or_throw();
 }
 
 void print_table(const std::vector<std::vector<std::string>>& rows) {
@@ -86,7 +84,7 @@ void run_show(const ShowArgs& args) {
       for (const auto& [n, v] : e.config) entry["config"][n] = v;
       entry["time_ns"] = e.time_ns;
       entry["default_time_ns"] = e.default_time_ns ? nlohmann::ordered_json(*e.default_time_ns) : nullptr;
-      entry["tuned_at"] = store::format_utc(e.tuned_at);
+      entry["tuned_at"] = format_utc(e.tuned_at);
       out["entries"].push_back(std::move(entry));
     }
     std::printf("%s\n", out.dump(2).c_str());
@@ -111,7 +109,7 @@ void run_show(const ShowArgs& args) {
     }
     rows.push_back({names[e.tuning.kernel_key], format_named(e.tuning.sizes), e.tuning.device, e.tuning.arch,
                     e.tuning.toolchain, format_time(e.time_ns), e.default_time_ns ? format_time(*e.default_time_ns) : "-",
-                    speedup, format_named(e.config), store::format_utc(e.tuned_at).substr(0, 10)});
+                    speedup, format_named(e.config), format_utc(e.tuned_at).substr(0, 10)});
   }
   print_table(rows);
 }
@@ -126,7 +124,7 @@ void run_export(const ExportArgs& args) {
   if (table.entries.empty())
     std::fprintf(stderr, "ktune: warning: no tuned entries%s; the table is empty\n",
                  args.kernel.empty() && args.device.empty() ? "" : " match the filter");
-  const std::string text = store::table_to_json(table);
+  const std::string text = table_to_json(table);
   if (args.output.empty() || args.output == "-") {
     std::fwrite(text.data(), 1, text.size(), stdout);
     if (std::fflush(stdout) != 0) throw CliFailure("cannot write the table to standard output");
@@ -180,12 +178,12 @@ std::string read_table_text(const std::string& file) {
 }
 
 void run_import(const ImportArgs& args) {
-  const auto policy = store::parse_conflict_policy(args.on_conflict);
+  const auto policy = parse_conflict_policy(args.on_conflict);
   if (!policy) throw CliFailure("--on-conflict must be keep-faster, keep-newer, replace or fail");
   const std::string text = read_table_text(args.file);
-  auto table = store::table_from_json(text);
+  auto table = table_from_json(text);
   if (!table) throw CliFailure(args.file + ": " + table.error().message + "; nothing was imported");
-  auto store = store::Store::open(default_store_path(args.db)).value_or_throw();
+  auto store = StoreFile::open(default_store_path(args.db)).value_or_throw();
   auto summary = store.import_table(*table, {*policy});
   if (!summary) throw CliFailure(args.file + ": " + summary.error().message + "; nothing was imported");
   std::printf("imported %s into %s: %zu kernels added, %zu entries added, %zu replaced, %zu kept, %zu unchanged\n",

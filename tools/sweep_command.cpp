@@ -1,24 +1,19 @@
-// `ktune sweep SWEEP.json` — tune many kernels at many sizes (docs/sweep.md) on one GPU with one
-// Engine, one line per run as it finishes and a summary table at the end. Resumable without any
-// bookkeeping of its own: a run already in the lookup table is answered from it ("done earlier"),
-// and a run killed half-way restarts with every configuration it measured answered from the store.
+// `ktune sweep SWEEP.json` — tune many kernels at many sizes (docs/sweep.md) on one or more GPUs:
+// the options are parsed here, the runs are scheduled by the library's SweepRunner
+// (engine/sweep_runner.hpp, resumable, one Engine per GPU over one store), and this file prints
+// one line per run as it finishes and a summary table (or JSON) at the end.
 #include <unistd.h>
 
 #include <algorithm>
-#include <atomic>
-#include <chrono>
 #include <cstdio>
-#include <mutex>
 #include <nlohmann/json.hpp>
-#include <thread>
 
 #include "engine/cuda/driver_api.hpp"
-#include "engine/engine.hpp"
 #include "engine/sweep.hpp"
+#include "engine/sweep_runner.hpp"
 #include "tools/commands.hpp"
 #include "tools/tuning_output.hpp"
 #include "tuner/search_space.hpp"
-#include "workers/compile_pool.hpp"
 
 namespace ktune::cli {
 
@@ -80,22 +75,11 @@ std::string one_line(const std::string& text, std::size_t max_chars = std::strin
   return out;
 }
 
-// One tuning run: an item's spec at one size set.
-struct RunRecord {
-  std::size_t item = 0;  // index into plan.items
-  const KernelSpec* spec = nullptr;
-  Sizes sizes;
-  std::string strategy;
-  std::optional<TuneOutcome> outcome;
-  std::string error;  // non-empty: the run failed
-  double wall_seconds = 0;
-
-  bool failed() const { return !outcome; }
-  std::string status() const {
-    if (!outcome) return "failed: " + one_line(error, 100);
-    return outcome->answered_from_lookup ? "done earlier" : "tuned now";
-  }
-};
+// How a run ended, for its line and the table.
+std::string status_text(const SweepRun& run) {
+  if (!run.outcome) return "failed: " + one_line(run.error, 100);
+  return run.done_earlier() ? "done earlier" : "tuned now";
+}
 
 std::string speedup_text(const TuneReport& r) {
   if (!r.default_ns || r.best_ns <= 0) return "-";
@@ -110,7 +94,7 @@ std::string seconds_text(double s) {
   return text;
 }
 
-std::string evaluated_text(const RunRecord& run) {
+std::string evaluated_text(const SweepRun& run) {
   if (!run.outcome || run.outcome->answered_from_lookup) return "-";
   const TuneReport& r = run.outcome->report;
   std::string text = std::to_string(r.evaluated);
@@ -195,7 +179,7 @@ void run_check(const SweepPlan& plan, const SweepCliOptions& o) {
   if (!first_problem.empty()) throw CliFailure(first_problem);
 }
 
-void print_run_line(FILE* stream, std::size_t n, std::size_t total, const RunRecord& run) {
+void print_run_line(FILE* stream, std::size_t n, std::size_t total, const SweepRun& run) {
   const std::string label = sizes_label(*run.spec, run.sizes);
   if (!run.outcome) {
     std::fprintf(stream, "[%zu/%zu] %s  failed: %s\n", n, total, label.c_str(), one_line(run.error).c_str());
@@ -203,7 +187,7 @@ void print_run_line(FILE* stream, std::size_t n, std::size_t total, const RunRec
     const TuneReport& r = run.outcome->report;
     std::string rate = throughput(*run.spec, r.best, run.sizes, r.best_ns);
     std::string speedup = speedup_text(r);
-    std::fprintf(stream, "[%zu/%zu] %s  %s: %s  %s%s%s%s, %s evaluated, %s\n", n, total, label.c_str(), run.status().c_str(),
+    std::fprintf(stream, "[%zu/%zu] %s  %s: %s  %s%s%s%s, %s evaluated, %s\n", n, total, label.c_str(), status_text(run).c_str(),
                  format_named(r.best).c_str(), format_time(r.best_ns).c_str(), rate.empty() ? "" : (" (" + rate + ")").c_str(),
                  speedup == "-" ? "" : ", ", speedup == "-" ? "" : (speedup + " over the default").c_str(),
                  evaluated_text(run).c_str(), seconds_text(run.wall_seconds).c_str());
@@ -211,7 +195,7 @@ void print_run_line(FILE* stream, std::size_t n, std::size_t total, const RunRec
   std::fflush(stream);
 }
 
-nlohmann::ordered_json run_json(const RunRecord& run, const std::filesystem::path& store) {
+nlohmann::ordered_json run_json(const SweepRun& run, const std::filesystem::path& store) {
   nlohmann::ordered_json out;
   out["item"] = run.item;
   if (run.outcome) {
@@ -250,26 +234,18 @@ void run_sweep(const SweepCliOptions& o) {
     if (available.error().code == Errc::no_gpu) throw no_gpu(available.error());
     throw KtuneError(available.error());
   }
-  const std::vector<int> gpus = choose_gpus(o.gpus, static_cast<int>(available->size()));
-
-  // One engine (runner, compile pool, GPU thread) per GPU, all writing the same store; the runs
-  // go to whichever GPU is free next. The compile workers are shared out between the engines.
-  std::vector<std::unique_ptr<Engine>> engines;
-  std::vector<DeviceSignature> devices;
-  for (int ordinal : gpus) {
-    EngineOptions engine_options;
-    engine_options.store_path = o.db;
-    engine_options.workers = o.workers ? o.workers : std::max<std::size_t>(1, workers::default_worker_count() / gpus.size());
-    engine_options.device = ordinal;
-    engines.push_back(Engine::create(engine_options).value_or_throw());
-    auto device = engines.back()->device();
-    if (!device) {
-      if (device.error().code == Errc::no_gpu) throw no_gpu(device.error());
-      throw KtuneError(device.error());
-    }
-    devices.push_back(*device);
+  SweepOptions sweep_options;
+  sweep_options.gpus = choose_gpus(o.gpus, static_cast<int>(available->size()));
+  sweep_options.store_path = o.db;
+  sweep_options.workers = o.workers;
+  auto runner = SweepRunner::create(sweep_options);
+  if (!runner) {
+    if (runner.error().code == Errc::no_gpu) throw no_gpu(runner.error());
+    throw KtuneError(runner.error());
   }
-  Engine& first_engine = *engines.front();
+  const std::vector<int>& gpus = sweep_options.gpus;
+  const std::vector<DeviceSignature>& devices = (*runner)->devices();
+  const std::filesystem::path& store_path = (*runner)->store_path();
 
   const std::size_t total = plan.run_count();
   FILE* lines = o.json ? stderr : stdout;  // with --json, stdout holds only the JSON document
@@ -278,70 +254,27 @@ void run_sweep(const SweepCliOptions& o) {
     device_text += (g ? ", " : "") + std::string("GPU ") + std::to_string(gpus[g]) + " " + devices[g].name;
   if (!o.json)
     std::printf("sweep %s: %zu runs (%zu items) on %s (%s), store %s\n", plan.path.c_str(), total, plan.items.size(),
-                device_text.c_str(), devices.front().arch.c_str(), first_engine.store_path().c_str());
+                device_text.c_str(), devices.front().arch.c_str(), store_path.c_str());
   std::fflush(stdout);
 
-  struct Planned {
-    std::size_t item;
-    const Sizes* sizes;
+  // A progress bar only makes sense for one run at a time: one printer per GPU, quiet with several.
+  const bool one_gpu = devices.size() == 1;
+  std::vector<ProgressPrinter> printers(devices.size(), ProgressPrinter(false, true));
+  SweepRunOptions run_options;
+  run_options.force = o.force;
+  run_options.on_run_start = [&](const SweepRun& run) {
+    printers[run.lane] = ProgressPrinter(one_gpu && !o.json && isatty(STDERR_FILENO), o.json || !one_gpu);
   };
-  std::vector<Planned> planned;
-  for (std::size_t i = 0; i < plan.items.size(); ++i)
-    for (const Sizes& sizes : plan.items[i].sizes) planned.push_back({i, &sizes});
-
-  const auto sweep_start = std::chrono::steady_clock::now();
-  std::vector<RunRecord> runs(planned.size());
-  std::atomic<std::size_t> next{0};
-  std::mutex print_mutex;
-  std::size_t finished = 0;
-  const bool one_gpu = engines.size() == 1;
-  auto work = [&](Engine& engine) {
-    for (std::size_t r = next++; r < planned.size(); r = next++) {
-      const SweepItem& item = plan.items[planned[r].item];
-      RunRecord& run = runs[r];
-      run.item = planned[r].item;
-      run.spec = &item.spec;
-      run.sizes = *planned[r].sizes;
-      run.strategy = item.strategy;
-      TuneOptions options;
-      options.strategy = item.strategy;
-      options.limits.max_evaluations = item.budget;
-      options.force = o.force;
-      // A progress bar only makes sense for one run at a time.
-      ProgressPrinter progress(one_gpu && !o.json && isatty(STDERR_FILENO), o.json || !one_gpu);
-      options.hooks.on_progress = [&](const TuneProgress& p) { progress.update(p, item.strategy == "exhaustive"); };
-      const auto start = std::chrono::steady_clock::now();
-      auto outcome = engine.tune(item.spec, run.sizes, options);
-      progress.finish();
-      run.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-      if (outcome) run.outcome = std::move(*outcome);
-      else run.error = outcome.error().message;  // reported in the table; the sweep goes on
-      std::lock_guard lock(print_mutex);
-      print_run_line(lines, ++finished, total, run);
-    }
+  run_options.on_progress = [&](const SweepRun& run, const TuneProgress& p) {
+    printers[run.lane].update(p, run.strategy == "exhaustive");
   };
-  std::vector<std::thread> threads;
-  for (std::size_t g = 1; g < engines.size(); ++g) threads.emplace_back(work, std::ref(*engines[g]));
-  work(first_engine);
-  for (auto& t : threads) t.join();
-  const double sweep_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - sweep_start).count();
-
-  std::size_t tuned = 0, earlier = 0, failed = 0, evaluated = 0, from_store = 0;
-  double gpu_seconds = 0;
-  for (const auto& run : runs) {
-    if (run.failed()) {
-      ++failed;
-      continue;
-    }
-    if (run.outcome->answered_from_lookup) {
-      ++earlier;
-      continue;
-    }
-    ++tuned;
-    evaluated += run.outcome->report.evaluated;
-    from_store += run.outcome->report.from_store;
-    gpu_seconds += run.outcome->report.gpu_seconds;
-  }
+  run_options.on_run_done = [&](const SweepRun& run, std::size_t finished, std::size_t runs) {
+    printers[run.lane].finish();
+    print_run_line(lines, finished, runs, run);
+  };
+  const SweepResult result = (*runner)->run(plan, run_options);
+  const std::vector<SweepRun>& runs = result.runs;
+  const SweepTotals& totals = result.totals;
 
   if (o.json) {
     nlohmann::ordered_json out;
@@ -350,13 +283,18 @@ void run_sweep(const SweepCliOptions& o) {
     for (std::size_t g = 0; g < devices.size(); ++g)
       device_list.push_back({{"ordinal", gpus[g]}, {"name", devices[g].name}, {"arch", devices[g].arch}});
     out["devices"] = device_list;
-    out["store"] = first_engine.store_path().string();
+    out["store"] = store_path.string();
     nlohmann::ordered_json list = nlohmann::ordered_json::array();
-    for (const auto& run : runs) list.push_back(run_json(run, first_engine.store_path()));
+    for (const auto& run : runs) list.push_back(run_json(run, store_path));
     out["runs"] = list;
-    out["totals"] = {{"runs", total},          {"tuned_now", tuned},         {"done_earlier", earlier},
-                     {"failed", failed},       {"evaluated", evaluated},     {"from_store", from_store},
-                     {"gpu_seconds", gpu_seconds}, {"wall_seconds", sweep_seconds}};
+    out["totals"] = {{"runs", total},
+                     {"tuned_now", totals.tuned_now},
+                     {"done_earlier", totals.done_earlier},
+                     {"failed", totals.failed},
+                     {"evaluated", totals.evaluated},
+                     {"from_store", totals.from_store},
+                     {"gpu_seconds", totals.gpu_seconds},
+                     {"wall_seconds", totals.wall_seconds}};
     std::printf("%s\n", out.dump(2).c_str());
   } else {
     std::printf("\n");
@@ -375,17 +313,18 @@ void run_sweep(const SweepCliOptions& o) {
       }
       row.push_back(evaluated_text(run));
       row.push_back(seconds_text(run.wall_seconds));
-      row.push_back(run.status());
+      row.push_back(status_text(run));
       rows.push_back(std::move(row));
     }
     print_table({"kernel", "sizes", "best config", "time", "throughput", "vs default", "evaluated", "wall", "status"}, rows,
                 {false, false, false, true, true, true, true, true, false});
     std::printf("\n%zu runs: %zu tuned now, %zu done earlier, %zu failed; %zu configurations evaluated (and %zu answered from "
                 "earlier measurements), GPU %.1f s, %.1f s wall\n",
-                total, tuned, earlier, failed, evaluated, from_store, gpu_seconds, sweep_seconds);
+                total, totals.tuned_now, totals.done_earlier, totals.failed, totals.evaluated, totals.from_store,
+                totals.gpu_seconds, totals.wall_seconds);
   }
-  if (failed)
-    throw CliFailure(std::to_string(failed) + " of " + std::to_string(total) + " sweep runs failed (" +
+  if (totals.failed)
+    throw CliFailure(std::to_string(totals.failed) + " of " + std::to_string(total) + " sweep runs failed (" +
                      (o.json ? "see \"runs\"" : "see the table") + "); the others are saved, and a rerun skips them");
 }
 

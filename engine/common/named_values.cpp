@@ -3,6 +3,8 @@
 #include <cctype>
 #include <charconv>
 
+#include "engine/common/identifier.hpp"
+
 namespace ktune {
 
 std::optional<std::int64_t> find_value(const NamedValues& values, std::string_view name) {
@@ -23,12 +25,6 @@ std::string format_named(const NamedValues& values, std::string_view separator) 
 }
 
 namespace {
-bool is_identifier(std::string_view s) {
-  if (s.empty() || (!std::isalpha(static_cast<unsigned char>(s[0])) && s[0] != '_')) return false;
-  for (char c : s)
-    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_') return false;
-  return true;
-}
 std::string_view trim(std::string_view s) {
   while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
   while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);

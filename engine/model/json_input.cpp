@@ -1,7 +1,9 @@
 #include "engine/model/json_input.hpp"
 
 #include <algorithm>
+#include <fstream>
 #include <set>
+#include <sstream>
 #include <vector>
 
 namespace ktune::json_input {
@@ -118,6 +120,20 @@ std::optional<UnknownField> find_unknown_field(const json& object, std::initiali
     return UnknownField{key, best.empty() ? std::string() : " (did you mean \"" + std::string(best) + "\"?)"};
   }
   return std::nullopt;
+}
+
+Result<std::string> read_document_file(const std::filesystem::path& path, const DocumentKind& kind) {
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec))
+    return make_error(Errc::not_found, path.string() + ": no such " + kind.short_ + " file");
+  auto size = std::filesystem::file_size(path, ec);
+  if (ec) return make_error(Errc::io, path.string() + ": " + ec.message());
+  if (size > kind.max_bytes) return make_error(kind.errc, path.string() + ": larger than 4 MiB; not a " + kind.full);
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return make_error(Errc::io, path.string() + ": cannot open");
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
 }
 
 }  // namespace ktune::json_input

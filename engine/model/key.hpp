@@ -24,10 +24,12 @@ inline constexpr std::string_view kEntryPlaceholder = "__ktune_entry__";
 struct DeviceSignature {
   std::string name;  // "NVIDIA H100 80GB HBM3"
   std::string arch;  // "sm_90"
+  friend bool operator==(const DeviceSignature&, const DeviceSignature&) = default;
 };
 
 struct Toolchain {
   std::string nvrtc_version;  // "13.0"
+  friend bool operator==(const Toolchain&, const Toolchain&) = default;
 };
 
 // The source with comments removed, whitespace runs collapsed to one space (none kept where

@@ -48,8 +48,6 @@ Status KernelSpec::check_sizes(const Sizes& sizes) const {
       return make_error(Errc::invalid_argument,
                         "unknown size " + size + " for kernel " + name + " (its sizes are " + all_names() + ")");
     if (value < 0) return make_error(Errc::invalid_argument, "size " + size + " is negative (" + std::to_string(value) + ")");
-    if (std::count_if(sizes.begin(), sizes.end(), [&](const auto& other) { return other.first == size; }) > 1)
-      return make_error(Errc::invalid_argument, "size " + size + " is given more than once");
   }
   for (const auto& size : space.size_names)
     if (!find_value(sizes, size))
@@ -59,6 +57,10 @@ Status KernelSpec::check_sizes(const Sizes& sizes) const {
 }
 
 Result<Sizes> KernelSpec::ordered_sizes(const Sizes& sizes) const {
+  for (std::size_t i = 0; i < sizes.size(); ++i)
+    for (std::size_t j = 0; j < i; ++j)
+      if (sizes[j].first == sizes[i].first)
+        return make_error(Errc::invalid_argument, "size " + sizes[i].first + " is given twice");
   if (auto ok = check_sizes(sizes); !ok) return ok.error();
   Sizes ordered;
   ordered.reserve(space.size_names.size());

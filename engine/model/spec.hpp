@@ -96,8 +96,9 @@ struct KernelSpec {
   Result<std::vector<std::int64_t>> slots(const Config& config, const Sizes& sizes) const;
   // Checks sizes against the spec's size names (all present, none unknown, each >= 0).
   Status check_sizes(const Sizes& sizes) const;
-  // The sizes in the spec's order (keys and records never depend on how a caller wrote them),
-  // after check_sizes; a size given twice is an error.
+  // The sizes in the spec's order, however the caller wrote them, so keys and output do not
+  // depend on the order: check_sizes, and a size given twice is an error too (a later value
+  // would otherwise silently lose).
   Result<Sizes> ordered_sizes(const Sizes& sizes) const;
   // The configuration of the defines/template arguments: "-DBM=64" ... or "sgemm<64, 64>".
   std::vector<std::string> defines_for(const Config& config) const;

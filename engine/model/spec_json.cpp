@@ -7,6 +7,7 @@
 #include <set>
 #include <sstream>
 
+#include "engine/common/identifier.hpp"
 #include "engine/model/json_input.hpp"
 #include "engine/model/spec.hpp"
 #include "tuner/search_space.hpp"
@@ -19,7 +20,7 @@ using json = json_input::json;
 using json_input::type_name;
 
 // Specs are small; anything bigger is a mistake (or an attack) and is refused before parsing.
-constexpr std::size_t kMaxSpecBytes = 4u << 20;
+constexpr json_input::DocumentKind kSpecDocument{"kernel spec", "spec", Errc::invalid_spec};
 constexpr std::size_t kMaxSourceBytes = 16u << 20;
 constexpr std::size_t kMaxValuesPerParam = 1u << 16;
 // A default that violates a constraint gets a better message when the constraint alone rejects
@@ -28,15 +29,7 @@ constexpr std::size_t kMaxValuesPerParam = 1u << 16;
 // minute) on an error path.
 constexpr std::uint64_t kMaxProductToExplain = 1'000'000;
 
-struct SpecFailure {
-  std::string path;
-  std::string message;
-};
-
-bool is_identifier(std::string_view s) {
-  if (s.empty() || (!std::isalpha(static_cast<unsigned char>(s[0])) && s[0] != '_')) return false;
-  return std::all_of(s.begin(), s.end(), [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; });
-}
+using SpecFailure = json_input::FieldError;
 
 bool contains_identifier(std::string_view text, std::string_view name) {
   std::size_t pos = 0;
@@ -227,9 +220,9 @@ class SpecReader {
           continue;
         }
         if (!v.is_number_integer()) fail(index(path, i), "must be an integer, got " + type_name(v) + " " + v.dump());
-        if (v.is_number_unsigned() && v.get<std::uint64_t>() > static_cast<std::uint64_t>(INT64_MAX))
-          fail(index(path, i), "is out of the 64-bit integer range");
-        p.values.push_back(v.get<std::int64_t>());
+        auto value = json_input::as_int64(v);
+        if (!value) fail(index(path, i), "is out of the 64-bit integer range");
+        p.values.push_back(*value);
       }
       std::sort(p.values.begin(), p.values.end());
       if (auto dup = std::adjacent_find(p.values.begin(), p.values.end()); dup != p.values.end())
@@ -511,20 +504,7 @@ class SpecReader {
 
 // nlohmann keeps the last of duplicate keys silently; a spec with "BM" twice is a mistake we name.
 Result<KernelSpec> parse_spec(std::string_view text, const std::filesystem::path& base_dir, const std::string& origin) {
-  auto error = [&](const std::string& message) { return make_error(Errc::invalid_spec, origin + ": " + message); };
-  if (text.size() > kMaxSpecBytes) return error("larger than 4 MiB; not a kernel spec");
-  try {
-    std::string duplicate;
-    json root = json_input::parse_rejecting_duplicates(text, duplicate);
-    if (!duplicate.empty()) throw SpecFailure{duplicate, "duplicate key in the JSON (a later value would silently win)"};
-    return SpecReader(base_dir).read(root);
-  } catch (const SpecFailure& failure) {
-    return error(failure.path.empty() ? failure.message : failure.path + ": " + failure.message);
-  } catch (const json::parse_error& e) {
-    return error(json_input::describe_parse_error(text, e));
-  } catch (const json::exception& e) {
-    return error(std::string("malformed spec: ") + e.what());
-  }
+  return json_input::read_document(text, kSpecDocument, origin, [&](const json& root) { return SpecReader(base_dir).read(root); });
 }
 
 }  // namespace
@@ -534,17 +514,9 @@ Result<KernelSpec> KernelSpec::from_json_text(std::string_view json_text, const 
 }
 
 Result<KernelSpec> KernelSpec::from_file(const std::filesystem::path& path) {
-  std::error_code ec;
-  if (!std::filesystem::is_regular_file(path, ec))
-    return make_error(Errc::not_found, path.string() + ": no such spec file");
-  auto size = std::filesystem::file_size(path, ec);
-  if (ec) return make_error(Errc::io, path.string() + ": " + ec.message());
-  if (size > kMaxSpecBytes) return make_error(Errc::invalid_spec, path.string() + ": larger than 4 MiB; not a kernel spec");
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return make_error(Errc::io, path.string() + ": cannot open");
-  std::ostringstream text;
-  text << in.rdbuf();
-  auto spec = parse_spec(text.str(), path.parent_path(), path.string());
+  auto text = json_input::read_document_file(path, kSpecDocument);
+  if (!text) return text.error();
+  auto spec = parse_spec(*text, path.parent_path(), path.string());
   if (spec) spec->spec_path = path;
   return spec;
 }

@@ -1,0 +1,59 @@
+#include "engine/compile_service.hpp"
+
+#include "engine/model/compile_plan.hpp"
+#include "store/store_path.hpp"
+#include "workers/compile_pool.hpp"
+#include "workers/cubin_cache.hpp"
+
+namespace ktune {
+
+struct CompileService::Parts {
+  // Declared before the pool: the pool holds a pointer to the cache, so the cache goes last.
+  std::unique_ptr<workers::CubinCache> cache;
+  std::unique_ptr<workers::CompilePool> pool;
+};
+
+Result<std::unique_ptr<CompileService>> CompileService::create(const CompileServiceOptions& options) {
+  auto parts = std::make_unique<Parts>();
+  workers::CompilePoolOptions pool_options;
+  pool_options.workers = options.workers;
+  pool_options.job_timeout = options.job_timeout;
+  if (options.use_cubin_cache) {
+    auto dir = options.cubin_cache_dir.empty() ? default_cache_dir() / "cubins" : options.cubin_cache_dir;
+    auto opened = workers::CubinCache::open({dir});
+    if (!opened) return opened.error();
+    parts->cache = std::move(*opened);
+    pool_options.cache = parts->cache.get();
+  }
+  auto created = workers::CompilePool::create(pool_options);
+  if (!created) return created.error();
+  parts->pool = std::move(*created);
+  return std::unique_ptr<CompileService>(new CompileService(std::move(parts)));
+}
+
+CompileService::CompileService(std::unique_ptr<Parts> parts) : parts_(std::move(parts)) {}
+CompileService::~CompileService() = default;
+
+void CompileService::compile(const KernelSpec& spec, const Config& config, const std::string& arch, bool use_nvrtc_cache,
+                             std::function<void(CompileOutcome)> on_done) {
+  parts_->pool->submit(make_compile_job(spec, config, arch, use_nvrtc_cache),
+                       [on_done = std::move(on_done)](workers::CompileResult r) {
+                         CompileOutcome outcome;
+                         outcome.ok = r.ok();
+                         outcome.status = workers::compile_status_name(r.status);
+                         outcome.log = std::move(r.log);
+                         outcome.compile_seconds = r.compile_seconds;
+                         outcome.from_cache = r.from_cache;
+                         on_done(std::move(outcome));
+                       });
+}
+
+void CompileService::warm() { parts_->pool->warm(); }
+void CompileService::shutdown() { parts_->pool->shutdown(); }
+std::size_t CompileService::workers() const noexcept { return parts_->pool->size(); }
+const std::string& CompileService::nvrtc_version() const noexcept { return parts_->pool->nvrtc_version(); }
+bool CompileService::caches_cubins() const noexcept { return parts_->cache != nullptr; }
+workers::CompilePool& CompileService::pool() noexcept { return *parts_->pool; }
+std::size_t CompileService::default_worker_count() { return workers::default_worker_count(); }
+
+}  // namespace ktune

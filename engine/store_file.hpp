@@ -1,0 +1,49 @@
+#pragma once
+// A store opened for what `ktune show`, `ktune export` and `ktune import` do — list the lookup
+// table, write it as JSON, merge an exported table in — and for a deployment pipeline doing the
+// same from code. No tuning machinery. The record and table types are the store's own, named here
+// so callers need no store/ header (docs/lookup-table.md describes the JSON format).
+#include <filesystem>
+#include <memory>
+#include <vector>
+
+#include "engine/common/result.hpp"
+#include "store/store.hpp"
+#include "store/store_path.hpp"  // default_store_path, default_cache_dir
+#include "store/table_format.hpp"
+
+namespace ktune {
+
+using store::BestRecord;
+using store::ConflictPolicy;
+using store::ExportFilter;
+using store::ImportOptions;
+using store::ImportSummary;
+using store::KernelRecord;
+using store::StoreStats;
+using store::format_utc;
+using store::parse_conflict_policy;
+using store::table_from_json;
+using store::table_to_json;
+using TableDocument = store::LookupTable;  // the exported lookup table: kernels and their best entries
+
+class StoreFile {
+ public:
+  // Creates the file (and its folder) when missing, like the Engine.
+  static Result<StoreFile> open(const std::filesystem::path& path);
+
+  const std::filesystem::path& path() const noexcept;
+  Result<StoreStats> stats();
+  Result<std::vector<KernelRecord>> kernels();
+  // The lookup table (entries and the kernels they refer to), in canonical order.
+  Result<TableDocument> export_table(const ExportFilter& filter = {});
+  // All or nothing: every kernel and entry is checked (and every conflict under `fail`) before
+  // anything is written.
+  Result<ImportSummary> import_table(const TableDocument& table, const ImportOptions& options = {});
+
+ private:
+  explicit StoreFile(std::unique_ptr<store::Store> store) : store_(std::move(store)) {}
+  std::unique_ptr<store::Store> store_;
+};
+
+}  // namespace ktune
