@@ -7,7 +7,7 @@
 #include <mutex>
 #include <thread>
 
-#include "engine/bench/gpu_runner.hpp"
+#include "engine/runner_client.hpp"
 #include "engine/model/compile_plan.hpp"
 #include "engine/gpu_evaluator.hpp"
 #include "engine/model/toolchain.hpp"
@@ -26,7 +26,7 @@ struct Engine::State {
   std::optional<store::Store> store;
   std::unique_ptr<workers::CubinCache> cache;
   std::unique_ptr<workers::CompilePool> pool;
-  std::unique_ptr<bench::GpuRunner> runner;
+  std::unique_ptr<GpuRunner> runner;
   std::mutex mutex;  // one tuning at a time per engine: the GPU is one resource
   std::mutex in_flight_mutex;
   std::map<std::string, std::shared_future<Result<TuneOutcome>>> in_flight;  // by request identity
@@ -99,9 +99,9 @@ struct Engine::State {
 
   Status ensure_runner() {
     if (runner) return Ok{};
-    bench::GpuRunnerOptions runner_options;
+    GpuRunnerOptions runner_options;
     runner_options.device = options.device;
-    auto started = bench::GpuRunner::start(runner_options);
+    auto started = GpuRunner::start(runner_options);
     if (!started) return started.error();
     runner = std::move(*started);
     std::lock_guard lock(in_flight_mutex);

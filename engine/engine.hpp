@@ -13,7 +13,7 @@
 #include <optional>
 #include <string>
 
-#include "engine/bench/statistics.hpp"
+#include "engine/runner/statistics.hpp"
 #include "engine/model/key.hpp"
 #include "engine/model/spec.hpp"
 #include "engine/tuning_session.hpp"
@@ -39,7 +39,7 @@ struct TuneOptions {
   bool force = false;              // tune even when the lookup table has an exact answer
   bool flush_l2 = true;            // cold-cache samples
   bool use_cupti = true;           // false: CUDA events (for comparing the timers)
-  bench::StopRule rule;
+  runner::StopRule rule;
   std::uint64_t seed = 1;
   std::string arch;                // compile for this instead of the GPU's
   TuneHooks hooks;

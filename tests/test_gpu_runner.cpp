@@ -6,14 +6,14 @@
 #include <chrono>
 #include <thread>
 
-#include "engine/bench/gpu_runner.hpp"
+#include "engine/runner_client.hpp"
 #include "engine/cuda/driver_api.hpp"
 #include "workers/nvrtc_compiler.hpp"
 
 namespace {
 
 using namespace ktune;
-using namespace ktune::bench;
+using namespace ktune::runner;
 
 const char* kSource = R"(
 extern "C" __global__ void copy(const float4* in, float4* out, int n4) {
