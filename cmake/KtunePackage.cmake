@@ -1,7 +1,7 @@
 # Installs libktune with a CMake package so another project can `find_package(ktune)`.
 include(CMakePackageConfigHelpers)
 
-install(TARGETS ktune ktune_model ktune_common ktune_tuner ktune_store ktune_workers
+install(TARGETS ktune ktune_model ktune_common ktune_tuner ktune_store ktune_workers ktune_process ktune_cuda ktune_runner_core
         EXPORT ktuneTargets
         LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
         ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}

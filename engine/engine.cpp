@@ -7,8 +7,8 @@
 #include <mutex>
 #include <thread>
 
-#include "engine/bench/gpu_runner.hpp"
 #include "engine/compile_service.hpp"
+#include "engine/runner_client.hpp"
 #include "engine/model/compile_plan.hpp"
 #include "engine/gpu_evaluator.hpp"
 #include "engine/replay_evaluator.hpp"
@@ -42,7 +42,7 @@ struct Engine::State {
   std::shared_ptr<store::Store> store;
   std::optional<LookupTable> table;  // the read side, over the same store
   std::unique_ptr<CompileService> compile;
-  std::unique_ptr<bench::GpuRunner> runner;
+  std::unique_ptr<GpuRunner> runner;
   std::optional<store::Store> recording;  // options.replay: measurements come from here
   std::mutex mutex;  // one tuning at a time per engine: the GPU is one resource
   InFlightRequests in_flight;
@@ -137,9 +137,9 @@ struct Engine::State {
 
   Status ensure_runner() {
     if (runner) return Ok{};
-    bench::GpuRunnerOptions runner_options;
+    GpuRunnerOptions runner_options;
     runner_options.device = options.device;
-    auto started = bench::GpuRunner::start(runner_options);
+    auto started = GpuRunner::start(runner_options);
     if (!started) return started.error();
     runner = std::move(*started);
     std::lock_guard lock(device_mutex);

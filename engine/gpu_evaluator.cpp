@@ -7,21 +7,21 @@
 
 #include "engine/model/compile_plan.hpp"
 #include "engine/measurement_record.hpp"
+#include "engine/model/instantiate.hpp"
 
 namespace ktune {
 
-
-GpuEvaluator::GpuEvaluator(const KernelSpec& spec, Sizes sizes, workers::CompilePool& pool, bench::GpuRunner& runner,
+GpuEvaluator::GpuEvaluator(const KernelSpec& spec, Sizes sizes, workers::CompilePool& pool, GpuRunner& runner,
                            GpuEvaluatorOptions options)
     : spec_(spec), sizes_(std::move(sizes)), pool_(pool), runner_(runner), options_(std::move(options)) {
-  options_.measure.verify = spec_.verify.enabled ? bench::VerifyMode::compare : bench::VerifyMode::none;
+  options_.measure.verify = spec_.verify.enabled ? runner::VerifyMode::compare : runner::VerifyMode::none;
   options_.measure.rtol = spec_.verify.rtol;
   options_.measure.atol = spec_.verify.atol;
 }
 
 Result<std::unique_ptr<GpuEvaluator>> GpuEvaluator::create(const KernelSpec& spec, const Sizes& sizes, workers::CompilePool& pool,
-                                                           bench::GpuRunner& runner, GpuEvaluatorOptions options) {
-  auto problem = bench::make_problem(spec, sizes);
+                                                           GpuRunner& runner, GpuEvaluatorOptions options) {
+  auto problem = make_problem(spec, sizes);
   if (!problem) return problem.error();
   if (auto ok = runner.set_problem(*problem); !ok) return ok.error();
   std::unique_ptr<GpuEvaluator> evaluator(new GpuEvaluator(spec, sizes, pool, runner, std::move(options)));
@@ -29,13 +29,13 @@ Result<std::unique_ptr<GpuEvaluator>> GpuEvaluator::create(const KernelSpec& spe
 
   // The reference first: every later configuration is compared with its outputs.
   const Config& reference = spec.verify.reference;
-  auto plan = bench::plan_launch(spec, reference, sizes);
+  auto plan = plan_launch(spec, reference, sizes);
   if (!plan) return make_error(Errc::invalid_argument, "the reference configuration " + format_named(reference) + ": " + plan.error().message);
   workers::CompileResult compiled = pool.submit(make_compile_job(spec, reference, evaluator->options_.arch)).get();
   if (!compiled.ok())
     return make_error(Errc::invalid_spec, "the reference configuration " + format_named(reference) + " does not compile: " +
                                               compile_failure_evaluation(reference, compiled).measurement.message);
-  Evaluation e = evaluator->measure_compiled(reference, compiled, *plan, std::nullopt, bench::VerifyMode::set_reference);
+  Evaluation e = evaluator->measure_compiled(reference, compiled, *plan, std::nullopt, runner::VerifyMode::set_reference);
   if (e.measurement.status != MeasurementStatus::ok)
     return make_error(Errc::invalid_spec, "the reference configuration " + format_named(reference) + " failed (" +
                                               std::string(store::to_string(e.measurement.status)) + "): " + e.measurement.message);
@@ -43,14 +43,14 @@ Result<std::unique_ptr<GpuEvaluator>> GpuEvaluator::create(const KernelSpec& spe
   return evaluator;
 }
 
-Evaluation GpuEvaluator::measure_compiled(const Config& config, const workers::CompileResult& compiled, const bench::LaunchPlan& plan,
-                                          std::optional<double> best_ns, bench::VerifyMode verify) {
-  bench::KernelJob job;
+Evaluation GpuEvaluator::measure_compiled(const Config& config, const workers::CompileResult& compiled, const runner::LaunchPlan& plan,
+                                          std::optional<double> best_ns, runner::VerifyMode verify) {
+  runner::KernelJob job;
   job.label = format_named(config);
   job.cubin = compiled.cubin;
   job.lowered_name = compiled.lowered_names.empty() ? spec_.entry : compiled.lowered_names.front();
   job.launch = plan;
-  bench::MeasureOptions options = options_.measure;
+  runner::MeasureOptions options = options_.measure;
   options.best_median_ns = best_ns;
   options.verify = verify;
   compiled_.insert_or_assign(config, std::make_pair(compiled, plan));
@@ -72,12 +72,12 @@ void GpuEvaluator::evaluate(const std::vector<Config>& batch, std::optional<doub
   const std::size_t window = std::max<std::size_t>(options_.queue_capacity, 1);
   tbb::concurrent_bounded_queue<Compiled> ready;
   ready.set_capacity(static_cast<std::ptrdiff_t>(window));
-  std::vector<std::optional<bench::LaunchPlan>> plans(batch.size());
+  std::vector<std::optional<runner::LaunchPlan>> plans(batch.size());
   std::size_t next = 0, pending = 0;
   auto fill_window = [&] {
     while (next < batch.size() && pending < window) {
       const std::size_t i = next++;
-      auto plan = bench::plan_launch(spec_, batch[i], sizes_);
+      auto plan = plan_launch(spec_, batch[i], sizes_);
       if (!plan) {
         on_result(failed_evaluation(batch[i], MeasurementStatus::invalid_config, plan.error().message));
         continue;
@@ -112,12 +112,12 @@ std::vector<Evaluation> GpuEvaluator::setup_evaluations() const {
 }
 
 std::vector<Evaluation> GpuEvaluator::remeasure(const std::vector<Config>& finalists) {
-  std::vector<bench::KernelJob> jobs;
+  std::vector<runner::KernelJob> jobs;
   std::vector<Config> configs;
   for (const auto& config : finalists) {
     auto it = compiled_.find(config);
     if (it == compiled_.end()) continue;
-    bench::KernelJob job;
+    runner::KernelJob job;
     job.label = format_named(config);
     job.cubin = it->second.first.cubin;
     job.lowered_name = it->second.first.lowered_names.empty() ? spec_.entry : it->second.first.lowered_names.front();
@@ -127,8 +127,8 @@ std::vector<Evaluation> GpuEvaluator::remeasure(const std::vector<Config>& final
   }
   std::vector<Evaluation> out;
   if (jobs.size() < 2) return out;
-  bench::MeasureOptions options = options_.measure;
-  options.verify = bench::VerifyMode::none;  // already verified
+  runner::MeasureOptions options = options_.measure;
+  options.verify = runner::VerifyMode::none;  // already verified
   options.best_median_ns.reset();
   auto results = runner_.measure(jobs, options);
   if (!results) return out;

@@ -6,7 +6,7 @@
 #include <map>
 #include <memory>
 
-#include "engine/bench/gpu_runner.hpp"
+#include "engine/runner_client.hpp"
 #include "engine/evaluator.hpp"
 #include "engine/model/spec.hpp"
 #include "workers/compile_pool.hpp"
@@ -15,7 +15,7 @@ namespace ktune {
 
 struct GpuEvaluatorOptions {
   std::string arch;                  // chosen with choose_arch()
-  bench::MeasureOptions measure;     // stop rule, L2 flush, timeouts (verify mode is set here)
+  runner::MeasureOptions measure;     // stop rule, L2 flush, timeouts (verify mode is set here)
   std::size_t queue_capacity = 64;   // compiled cubins waiting for the GPU
 };
 
@@ -24,7 +24,7 @@ class GpuEvaluator final : public Evaluator {
   // Sets the problem on the runner and measures the reference configuration (when the spec
   // verifies): an error if the reference itself cannot run.
   static Result<std::unique_ptr<GpuEvaluator>> create(const KernelSpec& spec, const Sizes& sizes, workers::CompilePool& pool,
-                                                      bench::GpuRunner& runner, GpuEvaluatorOptions options);
+                                                      GpuRunner& runner, GpuEvaluatorOptions options);
 
   void evaluate(const std::vector<Config>& batch, std::optional<double> best_ns,
                 const std::function<void(Evaluation)>& on_result) override;
@@ -36,18 +36,18 @@ class GpuEvaluator final : public Evaluator {
   const std::optional<Evaluation>& reference_evaluation() const noexcept { return reference_; }
 
  private:
-  GpuEvaluator(const KernelSpec& spec, Sizes sizes, workers::CompilePool& pool, bench::GpuRunner& runner,
+  GpuEvaluator(const KernelSpec& spec, Sizes sizes, workers::CompilePool& pool, GpuRunner& runner,
                GpuEvaluatorOptions options);
-  Evaluation measure_compiled(const Config& config, const workers::CompileResult& compiled, const bench::LaunchPlan& plan,
-                              std::optional<double> best_ns, bench::VerifyMode verify);
+  Evaluation measure_compiled(const Config& config, const workers::CompileResult& compiled, const runner::LaunchPlan& plan,
+                              std::optional<double> best_ns, runner::VerifyMode verify);
 
   const KernelSpec& spec_;
   Sizes sizes_;
   workers::CompilePool& pool_;
-  bench::GpuRunner& runner_;
+  GpuRunner& runner_;
   GpuEvaluatorOptions options_;
   std::optional<Evaluation> reference_;
-  std::map<Config, std::pair<workers::CompileResult, bench::LaunchPlan>> compiled_;  // for remeasure
+  std::map<Config, std::pair<workers::CompileResult, runner::LaunchPlan>> compiled_;  // for remeasure
 };
 
 }  // namespace ktune

@@ -17,19 +17,6 @@ MeasurementStatus from_compiler(workers::CompileStatus status) {
   }
 }
 
-MeasurementStatus from_runner(bench::MeasureStatus status) {
-  switch (status) {
-    case bench::MeasureStatus::ok: return MeasurementStatus::ok;
-    case bench::MeasureStatus::invalid_config: return MeasurementStatus::invalid_config;
-    case bench::MeasureStatus::launch_error: return MeasurementStatus::launch_error;
-    case bench::MeasureStatus::wrong_result: return MeasurementStatus::wrong_result;
-    case bench::MeasureStatus::timeout: return MeasurementStatus::timeout;
-    case bench::MeasureStatus::crash: return MeasurementStatus::crash;
-    case bench::MeasureStatus::pruned: return MeasurementStatus::pruned;
-  }
-  return MeasurementStatus::crash;
-}
-
 // The first line of a compile log that mentions an error: what a user needs to see.
 std::string log_headline(const std::string& log) {
   std::size_t start = 0;
@@ -62,9 +49,9 @@ Evaluation compile_failure_evaluation(const Config& config, const workers::Compi
   return e;
 }
 
-Evaluation runner_evaluation(const Config& config, const bench::KernelMeasurement& m, const bench::LaunchPlan& plan,
+Evaluation runner_evaluation(const Config& config, const runner::KernelMeasurement& m, const runner::LaunchPlan& plan,
                              std::optional<double> compile_seconds) {
-  Evaluation e = failed_evaluation(config, from_runner(m.status), m.message);
+  Evaluation e = failed_evaluation(config, m.status, m.message);
   if (e.measurement.status == MeasurementStatus::ok || e.measurement.status == MeasurementStatus::pruned)
     e.measurement.timing = store::TimingStats{m.stats.median_ns, m.stats.min_ns, m.stats.mean_ns, m.stats.stddev_ns,
                                               static_cast<std::int64_t>(m.stats.samples), m.timer};

@@ -1,6 +1,6 @@
 #pragma once
 // The one conversion from what the GPU runner measured (and what the compiler answered) to what the
-// library reports and the store keeps. Every field of bench::KernelMeasurement is kept or dropped
+// library reports and the store keeps. Every field of runner::KernelMeasurement is kept or dropped
 // here, by a decision written next to it:
 //
 // | runner field                   | goes to                                | why |
@@ -21,7 +21,7 @@
 #include <optional>
 #include <string>
 
-#include "engine/bench/measurement.hpp"
+#include "engine/runner/measurement.hpp"
 #include "engine/evaluation.hpp"
 #include "workers/compile_job.hpp"
 
@@ -32,7 +32,7 @@ Evaluation failed_evaluation(const Config& config, MeasurementStatus status, std
 // A configuration that did not compile.
 Evaluation compile_failure_evaluation(const Config& config, const workers::CompileResult& compiled);
 // What the runner measured. `compile_seconds`: the NVRTC time behind the cubin, when it was compiled for this.
-Evaluation runner_evaluation(const Config& config, const bench::KernelMeasurement& measured, const bench::LaunchPlan& plan,
+Evaluation runner_evaluation(const Config& config, const runner::KernelMeasurement& measured, const runner::LaunchPlan& plan,
                              std::optional<double> compile_seconds);
 
 }  // namespace ktune

@@ -9,7 +9,7 @@
 #include <optional>
 #include <string>
 
-#include "engine/bench/statistics.hpp"
+#include "engine/runner/statistics.hpp"
 #include "engine/common/named_values.hpp"
 #include "engine/evaluation.hpp"
 
@@ -31,7 +31,7 @@ struct TuneSettings {
   bool force = false;              // tune even when the lookup table has an exact answer
   bool flush_l2 = true;            // cold-cache samples
   bool use_cupti = true;           // false: CUDA events (for comparing the timers)
-  bench::StopRule rule;
+  runner::StopRule rule;
   std::uint64_t seed = 1;
   std::string arch;                // compile for this instead of the GPU's
   friend bool operator==(const TuneSettings&, const TuneSettings&) = default;

@@ -1,9 +1,9 @@
 // Sample statistics and the stopping rule of a measurement.
 #include <gtest/gtest.h>
 
-#include "engine/bench/statistics.hpp"
+#include "engine/runner/statistics.hpp"
 
-using namespace ktune::bench;
+using namespace ktune::runner;
 
 TEST(BenchStatistics, Summary) {
   std::vector<double> s{10, 12, 11, 13, 14};

@@ -16,11 +16,12 @@
 
 #include "tests/helpers/process_children.hpp"
 #include "tests/helpers/scale_job.hpp"
-#include "workers/child_process.hpp"
+#include "workers/process/child_process.hpp"
 #include "workers/compile_pool.hpp"
-#include "workers/frame_io.hpp"
+#include "workers/process/frame_io.hpp"
 
 using namespace ktune::workers;
+using namespace ktune::process;
 using namespace std::chrono_literals;
 namespace fs = std::filesystem;
 

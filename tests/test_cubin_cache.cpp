@@ -10,11 +10,12 @@
 #include <fstream>
 #include <thread>
 
-#include "workers/child_process.hpp"
+#include "workers/process/child_process.hpp"
 #include "workers/cubin_cache.hpp"
 #include "workers/nvrtc_compiler.hpp"
 
 using namespace ktune::workers;
+using namespace ktune::process;
 namespace fs = std::filesystem;
 
 namespace {

@@ -6,7 +6,7 @@
 
 #include <thread>
 
-#include "workers/frame_io.hpp"
+#include "workers/process/frame_io.hpp"
 
 TEST(FrameIo, WritingToAClosedPipeIsEofNotSigpipe) {
   ASSERT_EQ(::signal(SIGPIPE, SIG_DFL), ::signal(SIGPIPE, SIG_DFL));  // default action: would kill us
@@ -14,8 +14,8 @@ TEST(FrameIo, WritingToAClosedPipeIsEofNotSigpipe) {
     int fds[2];
     ASSERT_EQ(::pipe(fds), 0);
     ::close(fds[0]);
-    auto result = ktune::workers::write_all(fds[1], std::string(100000, 'x'));
-    EXPECT_EQ(result.outcome, ktune::workers::IoOutcome::eof);
+    auto result = ktune::process::write_all(fds[1], std::string(100000, 'x'));
+    EXPECT_EQ(result.outcome, ktune::process::IoOutcome::eof);
     ::close(fds[1]);
   };
   write_to_closed();                    // this thread

@@ -6,14 +6,14 @@
 #include <chrono>
 #include <thread>
 
-#include "engine/bench/gpu_runner.hpp"
+#include "engine/runner_client.hpp"
 #include "engine/cuda/driver_api.hpp"
 #include "workers/nvrtc_compiler.hpp"
 
 namespace {
 
 using namespace ktune;
-using namespace ktune::bench;
+using namespace ktune::runner;
 
 const char* kSource = R"(
 extern "C" __global__ void copy(const float4* in, float4* out, int n4) {
@@ -103,7 +103,7 @@ class GpuRunnerTest : public ::testing::Test {
 
   void expect_copy_still_works() {
     auto m = measure_one(job(0));
-    EXPECT_EQ(m.status, MeasureStatus::ok) << m.message;
+    EXPECT_EQ(m.status, MeasurementStatus::ok) << m.message;
   }
 
   static inline std::string skip_reason_;
@@ -114,7 +114,7 @@ class GpuRunnerTest : public ::testing::Test {
 TEST_F(GpuRunnerTest, CopyRunsNearMemoryBandwidthWithCupti) {
   EXPECT_TRUE(runner_->hello().cupti);
   auto m = measure_one(job(0));
-  ASSERT_EQ(m.status, MeasureStatus::ok) << m.message;
+  ASSERT_EQ(m.status, MeasurementStatus::ok) << m.message;
   EXPECT_EQ(m.timer, "cupti");
   EXPECT_GE(m.stats.samples, 10u);
   const double tb_per_s = 2.0 * kFloats * 4 / m.stats.median_ns / 1e3;
@@ -127,29 +127,29 @@ TEST_F(GpuRunnerTest, CopyRunsNearMemoryBandwidthWithCupti) {
 TEST_F(GpuRunnerTest, WrongResultNeverPasses) {
   MeasureOptions reference;
   reference.verify = VerifyMode::set_reference;
-  ASSERT_EQ(measure_one(job(0), reference).status, MeasureStatus::ok);
+  ASSERT_EQ(measure_one(job(0), reference).status, MeasurementStatus::ok);
   MeasureOptions compare;
   compare.verify = VerifyMode::compare;
   compare.rtol = 1e-5;
   compare.atol = 1e-5;
   auto right = measure_one(job(0, 512), compare);
-  EXPECT_EQ(right.status, MeasureStatus::ok) << right.message;
+  EXPECT_EQ(right.status, MeasurementStatus::ok) << right.message;
   auto wrong = measure_one(job(1), compare);
-  EXPECT_EQ(wrong.status, MeasureStatus::wrong_result);
+  EXPECT_EQ(wrong.status, MeasurementStatus::wrong_result);
   EXPECT_NE(wrong.message.find("elements differ from the reference"), std::string::npos) << wrong.message;
 }
 
 TEST_F(GpuRunnerTest, OutOfBoundsIsALaunchErrorAndTheRunnerRecovers) {
   MeasureOptions reference;
   reference.verify = VerifyMode::set_reference;
-  ASSERT_EQ(measure_one(job(0), reference).status, MeasureStatus::ok);
+  ASSERT_EQ(measure_one(job(0), reference).status, MeasurementStatus::ok);
   auto m = measure_one(job(2));
-  EXPECT_EQ(m.status, MeasureStatus::launch_error);
+  EXPECT_EQ(m.status, MeasurementStatus::launch_error);
   EXPECT_NE(m.message.find("CUDA_ERROR_ILLEGAL_ADDRESS"), std::string::npos) << m.message;
   MeasureOptions compare;
   compare.verify = VerifyMode::compare;
   auto after = measure_one(job(0), compare);  // a new runner, with the reference restored
-  EXPECT_EQ(after.status, MeasureStatus::ok) << after.message;
+  EXPECT_EQ(after.status, MeasurementStatus::ok) << after.message;
   EXPECT_EQ(runner_->restarts(), 1u);
 }
 
@@ -157,19 +157,19 @@ TEST_F(GpuRunnerTest, AKernelThatNeverEndsTimesOut) {
   MeasureOptions options;
   options.kernel_timeout_seconds = 1.0;
   auto m = measure_one(job(3, 32), options);
-  EXPECT_EQ(m.status, MeasureStatus::timeout) << m.message;
+  EXPECT_EQ(m.status, MeasurementStatus::timeout) << m.message;
   expect_copy_still_works();
   EXPECT_GE(runner_->restarts(), 1u);
 }
 
 TEST_F(GpuRunnerTest, HundredKilobytesOfDynamicSharedMemory) {
   auto m = measure_one(job(4, 256, 100 * 1024));
-  EXPECT_EQ(m.status, MeasureStatus::ok) << m.message;
+  EXPECT_EQ(m.status, MeasurementStatus::ok) << m.message;
   auto too_much = measure_one(job(4, 256, 240 * 1024));
-  EXPECT_EQ(too_much.status, MeasureStatus::invalid_config);
+  EXPECT_EQ(too_much.status, MeasurementStatus::invalid_config);
   EXPECT_NE(too_much.message.find("exceeds the device's"), std::string::npos) << too_much.message;
   auto block = measure_one(job(0, 2048));
-  EXPECT_EQ(block.status, MeasureStatus::invalid_config);
+  EXPECT_EQ(block.status, MeasurementStatus::invalid_config);
   EXPECT_EQ(runner_->restarts(), 0u);  // nothing was launched, nothing was poisoned
 }
 
@@ -177,7 +177,7 @@ TEST_F(GpuRunnerTest, HopelessConfigurationsArePruned) {
   MeasureOptions options;
   options.best_median_ns = 1000;  // 1 us: the 256 MiB copy cannot come close
   auto m = measure_one(job(0), options);
-  EXPECT_EQ(m.status, MeasureStatus::pruned);
+  EXPECT_EQ(m.status, MeasurementStatus::pruned);
   EXPECT_LE(m.stats.samples, 5u);
   EXPECT_GT(m.stats.median_ns, 1000);
 }
@@ -196,7 +196,7 @@ TEST_F(GpuRunnerTest, AShortKernelIsNotPrunedForTheFirstLaunchOfItsModule) {
     return j;
   };
   auto reference = measure_one(short_copy(*compiled_));
-  ASSERT_EQ(reference.status, MeasureStatus::ok) << reference.message;
+  ASSERT_EQ(reference.status, MeasurementStatus::ok) << reference.message;
 
   workers::CompileJob fresh;  // another module: its first launch loads it
   fresh.source = R"(extern "C" __global__ void copy_again(const float4* in, float4* out, int n4) {
@@ -210,7 +210,7 @@ TEST_F(GpuRunnerTest, AShortKernelIsNotPrunedForTheFirstLaunchOfItsModule) {
   MeasureOptions options;
   options.best_median_ns = reference.stats.median_ns;
   auto m = measure_one(short_copy(compiled), options);
-  EXPECT_EQ(m.status, MeasureStatus::ok) << m.message << " (best so far " << reference.stats.median_ns << " ns)";
+  EXPECT_EQ(m.status, MeasurementStatus::ok) << m.message << " (best so far " << reference.stats.median_ns << " ns)";
 }
 
 // Issue #7: the runner killed from outside in the middle of a measurement (OOM killer, an
@@ -234,7 +234,7 @@ TEST_F(GpuRunnerTest, ARunnerKilledMidMeasurementIsRespawnedAndTheCallerGoesOn) 
   EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(20));
   ASSERT_EQ(r->size(), 3u);
   for (const auto& m : *r) {
-    EXPECT_EQ(m.status, MeasureStatus::crash) << m.message;
+    EXPECT_EQ(m.status, MeasurementStatus::crash) << m.message;
     EXPECT_NE(m.message.find("signal"), std::string::npos) << m.message;
   }
   expect_copy_still_works();
@@ -247,7 +247,7 @@ TEST_F(GpuRunnerTest, InterleavedMeasurementOfSeveralConfigurations) {
   ASSERT_TRUE(r.ok()) << r.error().message;
   ASSERT_EQ(r->size(), 3u);
   for (const auto& m : *r) {
-    EXPECT_EQ(m.status, MeasureStatus::ok) << m.message;
+    EXPECT_EQ(m.status, MeasurementStatus::ok) << m.message;
     EXPECT_GE(m.stats.samples, 10u);
   }
 }

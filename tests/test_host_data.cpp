@@ -4,10 +4,10 @@
 #include <cmath>
 #include <cstring>
 
-#include "engine/bench/host_data.hpp"
+#include "engine/runner/host_data.hpp"
 
 using namespace ktune;
-using namespace ktune::bench;
+using namespace ktune::runner;
 
 namespace {
 template <class T>

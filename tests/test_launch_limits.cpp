@@ -1,9 +1,9 @@
 // Launch checks against a recorded H100: a launch that cannot run is invalid_config, with why.
 #include <gtest/gtest.h>
 
-#include "engine/bench/launch_limits.hpp"
+#include "engine/runner/launch_limits.hpp"
 
-using namespace ktune::bench;
+using namespace ktune::runner;
 
 namespace {
 std::string why(const KernelAttributes& k, const LaunchShape& s) {

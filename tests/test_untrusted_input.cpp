@@ -18,7 +18,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "engine/bench/problem.hpp"
+#include "engine/model/instantiate.hpp"
 #include "engine/common/hash.hpp"
 #include "engine/model/spec.hpp"
 #include "store/store.hpp"
@@ -365,7 +365,7 @@ TEST(UntrustedInput, AbsurdBufferSizesAreRefusedBeforeAnythingIsAllocated) {
         KernelSpec::from_json_text(spec_text(R"({"code": "__global__ void root(float* x, int M) {}"})", c.count))
             .value_or_throw();
     const std::string verdict = with_address_space_limit(64u << 20, [&]() -> std::string {
-      auto problem = bench::make_problem(spec, c.sizes);
+      auto problem = make_problem(spec, c.sizes);
       if (problem.ok()) return "accepted: " + std::to_string(problem->total_bytes) + " bytes";
       const std::string& m = problem.error().message;
       if (m.find(c.says) == std::string::npos || m.find("args.x") == std::string::npos) return "unclear error: " + m;

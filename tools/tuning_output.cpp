@@ -2,7 +2,7 @@
 
 #include <cstdio>
 
-#include "engine/bench/problem.hpp"
+#include "engine/runner/launch_plan.hpp"
 
 namespace ktune::cli {
 

@@ -1,6 +1,5 @@
 #include "workers/compile_pool.hpp"
 
-#include <dlfcn.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
@@ -13,11 +12,10 @@
 #include <optional>
 #include <thread>
 
-#include "workers/child_process.hpp"
-#include "workers/frame_io.hpp"
+#include "workers/compile_protocol.hpp"
 #include "workers/nvrtc_compiler.hpp"
-#include "workers/unique_fd.hpp"
-#include "workers/wire.hpp"
+#include "workers/process/supervised_child.hpp"
+#include "workers/process/unique_fd.hpp"
 
 namespace ktune::workers {
 namespace fs = std::filesystem;
@@ -41,11 +39,6 @@ std::string seconds_text(std::chrono::milliseconds ms) {
   return buffer;
 }
 
-bool executable(const fs::path& path) {
-  std::error_code ec;
-  return !path.empty() && fs::is_regular_file(path, ec) && ::access(path.c_str(), X_OK) == 0;
-}
-
 }  // namespace
 
 bool worker_memory_limit_supported() noexcept {
@@ -67,38 +60,15 @@ std::size_t default_worker_count() {
   return std::clamp<std::size_t>(hw == 0 ? 1 : hw, 1, 32);
 }
 
-Result<fs::path> locate_worker(const fs::path& explicit_path) {
-  if (!explicit_path.empty()) {
-    if (executable(explicit_path)) return explicit_path;
-    return make_error(Errc::not_found, "ktune-worker not found or not executable at " + explicit_path.string());
-  }
-  std::vector<fs::path> candidates;
-  if (const char* env = std::getenv("KTUNE_WORKER"); env != nullptr && *env != '\0') candidates.emplace_back(env);
-  std::error_code ec;
-  const fs::path self = fs::read_symlink("/proc/self/exe", ec);
-  if (!ec) candidates.push_back(self.parent_path() / "ktune-worker");
-  // Inside libktune loaded by another program: the install layout puts the worker in ../bin.
-  Dl_info info{};
-  if (::dladdr(reinterpret_cast<void*>(&default_worker_count), &info) != 0 && info.dli_fname != nullptr) {
-    const fs::path lib = fs::weakly_canonical(fs::path(info.dli_fname), ec);
-    if (!ec) {
-      candidates.push_back(lib.parent_path() / "ktune-worker");
-      candidates.push_back(lib.parent_path().parent_path() / "bin" / "ktune-worker");
-    }
-  }
+process::ExecutableSearch worker_search(const fs::path& explicit_path) {
+  process::ExecutableSearch search{"ktune-worker", explicit_path, "KTUNE_WORKER", {}};
 #ifdef KTUNE_INSTALL_BINDIR
-  candidates.push_back(fs::path(KTUNE_INSTALL_BINDIR) / "ktune-worker");
+  search.fallbacks.push_back(fs::path(KTUNE_INSTALL_BINDIR) / "ktune-worker");
 #endif
 #ifdef KTUNE_BUILD_WORKER
-  candidates.push_back(fs::path(KTUNE_BUILD_WORKER));
+  search.fallbacks.push_back(fs::path(KTUNE_BUILD_WORKER));
 #endif
-  std::string tried;
-  for (const auto& c : candidates) {
-    if (executable(c)) return c;
-    tried += (tried.empty() ? "" : ", ") + c.string();
-  }
-  return make_error(Errc::not_found,
-                    "ktune-worker not found (tried " + tried + "); install it next to ktune or set KTUNE_WORKER");
+  return search;
 }
 
 struct Pending {
@@ -235,6 +205,32 @@ class CompilePool::Impl {
     }
   }
 
+  process::SupervisedChildOptions supervision() const {
+    process::SupervisedChildOptions o;
+    o.name = "ktune-worker";
+    o.spawn.program = worker_;
+    o.spawn.args = {"--parent-pid", std::to_string(::getpid())};
+    if (options_.memory_limit_bytes != UINT64_MAX && worker_memory_limit_supported()) {
+      o.spawn.args.push_back("--memory-limit-bytes");
+      o.spawn.args.push_back(std::to_string(options_.memory_limit_bytes));
+    }
+    o.spawn.environment = options_.environment;
+    o.hello_type = frame_type(MessageType::hello);
+    o.startup_timeout = options_.startup_timeout;
+    o.stop_fd = stop_read_.get();
+    return o;
+  }
+
+  // A worker from another build would compile with another NVRTC: its cubins would be filed under
+  // the wrong key.
+  Status check_hello(std::string_view payload) const {
+    auto hello = decode_hello(payload);
+    if (hello && hello->protocol_version == kWireVersion && hello->nvrtc_version == nvrtc_version_) return Ok{};
+    return make_error(Errc::internal, "ktune-worker " + worker_.string() + " does not match this ktune (" +
+                                          (hello ? "NVRTC " + hello->nvrtc_version + " vs " + nvrtc_version_ : hello.error().message) +
+                                          ")");
+  }
+
   // Runs on the slot's own thread for the pool's lifetime. Workers are spawned only here: the
   // worker's PR_SET_PDEATHSIG fires when the *thread* that spawned it exits, so spawning from a
   // caller's short-lived thread would kill the worker with it.
@@ -244,7 +240,7 @@ class CompilePool::Impl {
     sigaddset(&pipe_set, SIGPIPE);
     pthread_sigmask(SIG_BLOCK, &pipe_set, nullptr);  // a dead worker gives EPIPE, not a dead caller
 
-    std::optional<ChildProcess> child;
+    process::SupervisedChild child(supervision(), [this](std::string_view hello) { return check_hello(hello); });
     for (;;) {
       std::optional<Pending> job;
       bool start_only = false;
@@ -257,18 +253,17 @@ class CompilePool::Impl {
             queue_.pop_front();
             break;
           }
-          if (slots_[index].want_start && !child) {
+          if (slots_[index].want_start && !child.has_child()) {
             start_only = true;
             break;
           }
-          if (child && options_.idle_timeout.count() > 0) {
+          if (child.has_child() && options_.idle_timeout.count() > 0) {
             if (work_cv_.wait_for(lock, options_.idle_timeout) == std::cv_status::timeout && queue_.empty() &&
                 !stopping_) {
               ++stats_.retired_idle;
               slots_[index].ready = false;
               lock.unlock();
-              child->terminate(kExitGrace);
-              child.reset();
+              child.stop(kExitGrace);
               lock.lock();
             }
           } else {
@@ -283,120 +278,82 @@ class CompilePool::Impl {
       }
       run_job(index, child, *job);
     }
-    if (child) child->terminate(kExitGrace);
+    child.stop(kExitGrace);
     std::lock_guard lock(mutex_);
     slots_[index].ready = false;
   }
 
-  Status start_worker(std::size_t index, std::optional<ChildProcess>& child) {
-    SpawnOptions spawn;
-    spawn.program = worker_;
-    spawn.args = {"--parent-pid", std::to_string(::getpid())};
-    if (options_.memory_limit_bytes != UINT64_MAX && worker_memory_limit_supported()) {
-      spawn.args.push_back("--memory-limit-bytes");
-      spawn.args.push_back(std::to_string(options_.memory_limit_bytes));
-    }
-    spawn.environment = options_.environment;
-
-    auto fail = [&](std::string message) -> Status {
+  Status start_worker(std::size_t index, process::SupervisedChild& child) {
+    if (auto started = child.start(); !started) {
       std::lock_guard lock(mutex_);
       slots_[index].want_start = false;
       slots_[index].ready = false;
-      slots_[index].start_error = message;
+      slots_[index].start_error = started.error().message;
       ready_cv_.notify_all();
-      return make_error(Errc::internal, std::move(message));
-    };
-
-    auto spawned = ChildProcess::spawn(spawn);
-    if (!spawned) return fail(spawned.error().message);
-    ReadResult hello_frame = read_frame(spawned->output_fd(), Clock::now() + options_.startup_timeout, stop_read_.get());
-    if (hello_frame.outcome != IoOutcome::done) {
-      spawned->kill(SIGKILL);
-      const ExitStatus status = spawned->wait();
-      std::string why = hello_frame.outcome == IoOutcome::timeout ? "no hello within " + seconds_text(options_.startup_timeout)
-                        : hello_frame.outcome == IoOutcome::stopped ? std::string("pool shutting down")
-                                                                   : status.describe();
-      return fail("ktune-worker " + worker_.string() + " did not start: " + why);
+      return make_error(Errc::internal, started.error().message);
     }
-    auto hello = hello_frame.message.type == MessageType::hello ? decode_hello(hello_frame.message.payload)
-                                                                : Result<Hello>(make_error(Errc::corrupt, "no hello"));
-    if (!hello || hello->protocol_version != kWireVersion || hello->nvrtc_version != nvrtc_version_) {
-      spawned->kill(SIGKILL);
-      spawned->wait();
-      return fail("ktune-worker " + worker_.string() + " does not match this ktune (" +
-                  (hello ? "NVRTC " + hello->nvrtc_version + " vs " + nvrtc_version_ : hello.error().message) + ")");
-    }
-    child.emplace(std::move(*spawned));
     std::lock_guard lock(mutex_);
     auto& slot = slots_[index];
     slot.want_start = false;
     slot.ready = true;
-    slot.pid = child->pid();
+    slot.pid = child.pid();
     slot.start_error.clear();
     ++stats_.workers_started;
     ready_cv_.notify_all();
     return Ok{};
   }
 
-  void drop_worker(std::size_t index, std::optional<ChildProcess>& child) {
-    if (child) {
-      child->kill(SIGKILL);
-      child->wait();
-      child.reset();
-    }
+  void not_ready(std::size_t index) {
     std::lock_guard lock(mutex_);
     slots_[index].ready = false;
   }
 
-  void run_job(std::size_t index, std::optional<ChildProcess>& child, Pending& pending) {
+  void run_job(std::size_t index, process::SupervisedChild& child, Pending& pending) {
+    using process::ChildFate;
     CompileResult result;
     std::string request;
+    bool sendable = false;
     try {
-      request = encode_frame(MessageType::compile_request, encode_job(pending.job));
+      request = encode_job(pending.job);
+      if (request.size() > kMaxPayload) throw std::length_error("wire: payload exceeds kMaxPayload");
+      sendable = true;
     } catch (const std::exception& e) {
       result = failed(CompileStatus::internal, std::string("job cannot be sent to a worker: ") + e.what());
     }
     int attempts = 0;
-    while (!request.empty()) {
+    while (sendable) {
       ++attempts;
-      if (!child) {
+      if (!child.has_child()) {
         if (auto started = start_worker(index, child); !started) {
           result = failed(CompileStatus::internal, started.error().message);
           break;
         }
       }
-      const auto deadline = Clock::now() + options_.job_timeout;
-      ReadResult answer;
-      const WriteResult sent = write_all(child->input_fd(), request, deadline, stop_read_.get());
-      if (sent.outcome == IoOutcome::done) {
-        answer = read_frame(child->output_fd(), deadline, stop_read_.get());
-      } else {
-        answer.outcome = sent.outcome;
-        answer.error = sent.error;
-      }
+      process::Reply reply =
+          child.request(frame_type(MessageType::compile_request), request, Clock::now() + options_.job_timeout);
 
-      if (answer.outcome == IoOutcome::done) {
-        auto decoded = answer.message.type == MessageType::compile_result
-                           ? decode_result(answer.message.payload)
+      if (reply.fate == ChildFate::answered) {
+        auto decoded = reply.message.type == frame_type(MessageType::compile_result)
+                           ? decode_result(reply.message.payload)
                            : Result<CompileResult>(make_error(Errc::corrupt, "unexpected message type"));
         if (!decoded) {
-          drop_worker(index, child);
+          child.kill();
+          not_ready(index);
           result = failed(CompileStatus::internal, "ktune-worker sent a malformed answer: " + decoded.error().message);
           break;
         }
         result = std::move(*decoded);
         if (result.status == CompileStatus::out_of_memory) {
           // The worker exits by itself after this answer; make sure, and replace it.
-          if (child) child->terminate(kExitGrace);
-          child.reset();
+          child.stop(kExitGrace);
           std::lock_guard lock(mutex_);
           slots_[index].ready = false;
           ++stats_.out_of_memory;
         }
         break;
       }
-      if (answer.outcome == IoOutcome::timeout) {
-        drop_worker(index, child);
+      not_ready(index);  // every other fate leaves no worker behind
+      if (reply.fate == ChildFate::timeout) {
         {
           std::lock_guard lock(mutex_);
           ++stats_.timeouts;
@@ -405,39 +362,27 @@ class CompilePool::Impl {
                         "ktune-worker gave no answer within " + seconds_text(options_.job_timeout) + "; killed and replaced");
         break;
       }
-      if (answer.outcome == IoOutcome::stopped) {
-        drop_worker(index, child);
+      if (reply.fate == ChildFate::stopped) {
         result = failed(CompileStatus::cancelled, "compile pool shut down while the job ran");
         break;
       }
-      if (answer.outcome == IoOutcome::error) {
-        drop_worker(index, child);
-        result = failed(CompileStatus::internal, "talking to ktune-worker failed: " + answer.error);
+      if (reply.fate == ChildFate::broken) {
+        result = failed(CompileStatus::internal, "talking to ktune-worker failed: " + reply.error);
         break;
       }
-      // eof: the worker died. Reap it to learn how.
-      std::optional<ExitStatus> status = child->wait_for(kExitGrace);
-      if (!status) {
-        child->kill(SIGKILL);
-        status = child->wait();
-      }
-      child.reset();
       {
         std::lock_guard lock(mutex_);
-        slots_[index].ready = false;
-        if (status->signaled && status->code == SIGKILL)
+        if (reply.fate == ChildFate::out_of_memory)
           ++stats_.out_of_memory;
         else
           ++stats_.crashes;
       }
-      if (status->signaled && status->code == SIGKILL) {
-        // The pool only SIGKILLs workers it has already given up on, so this one was killed from
-        // outside — on Linux, almost always the OOM killer.
+      if (reply.fate == ChildFate::out_of_memory) {
         result = failed(CompileStatus::out_of_memory,
                         "ktune-worker was killed by SIGKILL while compiling (most likely the out-of-memory killer)");
         break;
       }
-      result = failed(CompileStatus::crash, "ktune-worker " + status->describe() + " while compiling");
+      result = failed(CompileStatus::crash, "ktune-worker " + (reply.exit ? reply.exit->describe() : reply.error) + " while compiling");
       if (attempts < 2) continue;  // once more on a fresh worker: the crash may not be the job's fault
       result.log += " (also on the retry with a fresh worker)";
       break;
@@ -465,12 +410,12 @@ class CompilePool::Impl {
   bool stopping_ = false;
   CompilePoolStats stats_;
 
-  UniqueFd stop_read_, stop_write_;
+  process::UniqueFd stop_read_, stop_write_;
   std::vector<std::thread> threads_;
 };
 
 Result<std::unique_ptr<CompilePool>> CompilePool::create(CompilePoolOptions options) {
-  auto worker = locate_worker(options.worker_path);
+  auto worker = process::locate_executable(worker_search(options.worker_path));
   if (!worker) return worker.error();
   auto impl = std::make_unique<Impl>(std::move(options), std::move(*worker));
   if (auto started = impl->start_threads(); !started) return started.error();

@@ -17,12 +17,13 @@
 #include "engine/common/result.hpp"
 #include "workers/compile_job.hpp"
 #include "workers/cubin_cache.hpp"
+#include "workers/process/locate_executable.hpp"
 
 namespace ktune::workers {
 
 struct CompilePoolOptions {
   std::size_t workers = 0;             // 0: min(hardware threads, 32)
-  std::filesystem::path worker_path;   // empty: see locate_worker()
+  std::filesystem::path worker_path;   // empty: see worker_search()
   std::chrono::milliseconds job_timeout{60'000};
   std::chrono::milliseconds startup_timeout{30'000};  // spawn to hello
   // Per worker (RLIMIT_DATA). 0: physical memory / workers, at least 2 GiB. UINT64_MAX: none.
@@ -46,10 +47,10 @@ struct CompilePoolStats {
   std::uint64_t retired_idle = 0;
 };
 
-// Where ktune-worker is: `explicit_path` when given; else $KTUNE_WORKER; else next to the running
-// executable; else next to libktune's folder (../bin) and the install bindir. The error lists
-// every place tried.
-Result<std::filesystem::path> locate_worker(const std::filesystem::path& explicit_path = {});
+// How to find ktune-worker (process::locate_executable): `explicit_path` when given; else
+// $KTUNE_WORKER; else next to the running executable, next to libktune (and its ../bin), the
+// install bindir and the worker of this build tree.
+process::ExecutableSearch worker_search(const std::filesystem::path& explicit_path = {});
 
 std::size_t default_worker_count();
 

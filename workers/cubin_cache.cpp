@@ -10,12 +10,15 @@
 #include <cstring>
 #include <vector>
 
-#include "workers/frame_io.hpp"
-#include "workers/unique_fd.hpp"
-#include "workers/wire.hpp"
+#include "workers/process/frame_io.hpp"
+#include "workers/process/unique_fd.hpp"
+#include "workers/compile_protocol.hpp"
 
 namespace ktune::workers {
 namespace fs = std::filesystem;
+using process::IoOutcome;
+using process::UniqueFd;
+using process::write_all;
 namespace {
 
 constexpr const char* kTempPrefix = ".tmp-";

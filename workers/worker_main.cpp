@@ -27,13 +27,14 @@
 #include <thread>
 #include <vector>
 
-#include "workers/frame_io.hpp"
+#include "workers/process/frame_io.hpp"
 #include "workers/nvrtc_compiler.hpp"
-#include "workers/wire.hpp"
+#include "workers/compile_protocol.hpp"
 
 namespace {
 
 using namespace ktune::workers;
+using namespace ktune::process;
 
 int g_out_fd = -1;
 // Encoded at start-up so the terminate handler can answer without allocating.
@@ -158,7 +159,7 @@ int run(int argc, char** argv) {
     ReadResult in = read_frame(STDIN_FILENO);
     if (in.outcome == IoOutcome::eof) return 0;
     if (in.outcome != IoOutcome::done) fail(("bad request: " + in.error).c_str());
-    if (in.message.type != MessageType::compile_request) fail("unexpected message type");
+    if (in.message.type != frame_type(MessageType::compile_request)) fail("unexpected message type");
 
     CompileResult result;
     bool exit_after = false;

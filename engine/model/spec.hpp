@@ -9,19 +9,16 @@
 #include <string>
 #include <vector>
 
+#include "engine/common/element_type.hpp"
 #include "engine/common/expr.hpp"
 #include "engine/common/named_values.hpp"
 #include "engine/common/result.hpp"
+#include "engine/runner/launch_plan.hpp"
 #include "tuner/param_space.hpp"
 
 namespace ktune {
 
 inline constexpr int kSpecVersion = 1;
-
-enum class ElementType : std::uint8_t { i8, u8, i16, u16, i32, u32, i64, u64, f16, bf16, f32, f64 };
-const char* element_type_name(ElementType type) noexcept;  // "float", "int32", ...
-std::size_t element_size(ElementType type) noexcept;
-bool is_floating(ElementType type) noexcept;
 
 // How a configuration's parameter values reach the kernel source.
 enum class ParamPassing : std::uint8_t {
@@ -29,12 +26,8 @@ enum class ParamPassing : std::uint8_t {
   template_,  // entry<v1, v2, ...> through an NVRTC name expression
 };
 
-struct BufferInit {
-  enum class Kind : std::uint8_t { random, zeros, constant, iota } kind = Kind::zeros;
-  double low = -1.0, high = 1.0;  // random: uniform in [low, high)
-  double value = 0.0;             // constant
-  std::uint64_t seed = 0;         // random: per-buffer seed (spec seed mixed with the arg index)
-};
+// How a buffer is filled: a plain type of the runner's launch plan (the runner must not depend on the spec).
+using runner::BufferInit;
 
 struct Argument {
   std::string name;

@@ -14,8 +14,8 @@
 #include <filesystem>
 #include <string>
 
-#include "engine/bench/launch_limits.hpp"
-#include "engine/bench/problem.hpp"
+#include "engine/runner/launch_limits.hpp"
+#include "engine/model/instantiate.hpp"
 #include "engine/model/spec.hpp"
 #include "tests/fuzz/fuzz_check.hpp"
 
@@ -37,22 +37,22 @@ void check_problem(const KernelSpec& spec, std::int64_t size_value) {
   for (const auto& name : spec.space.size_names) sizes.emplace_back(name, size_value);
   KTUNE_FUZZ_CHECK(spec.check_sizes(sizes).ok());
 
-  auto problem = bench::make_problem(spec, sizes);
+  auto problem = make_problem(spec, sizes);
   if (problem) {
-    KTUNE_FUZZ_CHECK(problem->total_bytes <= bench::kMaxProblemBytes);
+    KTUNE_FUZZ_CHECK(problem->total_bytes <= runner::kMaxProblemBytes);
     for (const auto& buffer : problem->buffers)
       KTUNE_FUZZ_CHECK(buffer.bytes == buffer.count * element_size(buffer.type) && buffer.count <= buffer.bytes);
   }
 
-  auto launch = bench::plan_launch(spec, spec.default_config, sizes);
+  auto launch = plan_launch(spec, spec.default_config, sizes);
   if (!launch) return;
   for (const auto& scalar : launch->scalars) KTUNE_FUZZ_CHECK(scalar.bytes().size() == element_size(scalar.type));
-  bench::KernelAttributes kernel;
+  runner::KernelAttributes kernel;
   kernel.registers_per_thread = 32;
   kernel.static_shared_bytes = 4096;
-  const bench::DeviceLimits h100 = bench::h100_limits();
-  (void)bench::check_launch(h100, kernel, launch->shape);
-  (void)bench::needs_shared_memory_opt_in(h100, kernel, launch->shape);
+  const runner::DeviceLimits h100 = runner::h100_limits();
+  (void)runner::check_launch(h100, kernel, launch->shape);
+  (void)runner::needs_shared_memory_opt_in(h100, kernel, launch->shape);
 }
 
 }  // namespace

@@ -1,4 +1,4 @@
-// Fuzz target: the compile workers' wire protocol (workers/wire.hpp), which also reads the cubin
+// Fuzz target: the compile workers' wire protocol (workers/compile_protocol.hpp), which also reads the cubin
 // cache files from disk. The input is a whole frame as it would arrive from a pipe or a cache file.
 //
 // Checked beyond "no crash, no UB, no huge allocation":
@@ -9,7 +9,7 @@
 #include <string>
 
 #include "tests/fuzz/fuzz_check.hpp"
-#include "workers/wire.hpp"
+#include "workers/compile_protocol.hpp"
 
 using namespace ktune::workers;
 

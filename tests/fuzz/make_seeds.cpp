@@ -1,6 +1,7 @@
 // Writes the binary seeds of the wire and runner-protocol fuzz targets with the real encoders:
 //   fuzz_make_seeds tests/fuzz/corpus
-// writes corpus/wire/seed-*.bin (whole frames) and corpus/runner_protocol/seed-*.bin (payloads).
+// writes corpus/wire/seed-*.bin (whole frames) and corpus/runner_protocol/seed-*.bin (payloads)
+// and the runner protocol's regression-*.bin (the bugs found in its JSON days, in today's encoding).
 // Run it again after a protocol change, and commit what changed (docs/fuzzing.md).
 #include <cstdio>
 #include <filesystem>
@@ -9,21 +10,13 @@
 #include <limits>
 #include <string>
 
-#include "engine/bench/runner_protocol.hpp"
-#include "workers/wire.hpp"
+#include "engine/runner/runner_protocol.hpp"
+#include "workers/compile_protocol.hpp"
 
 namespace {
 
 namespace wire = ktune::workers;
-namespace bench = ktune::bench;
-
-// A runner payload in the fuzz target's second form: the JSON header, a NUL, the attachments.
-std::string text_form(const std::string& payload) {
-  std::size_t size = 0;
-  for (std::size_t i = 0; i < 4; ++i) size |= static_cast<std::size_t>(static_cast<unsigned char>(payload[i])) << (8 * i);
-  const std::string rest = payload.substr(4 + size);
-  return payload.substr(4, size) + (rest.empty() ? "" : std::string(1, '\0') + rest);
-}
+namespace runner = ktune::runner;
 
 bool write(const std::filesystem::path& path, const std::string& bytes) {
   std::filesystem::create_directories(path.parent_path());
@@ -55,8 +48,8 @@ wire::CompileResult result(wire::CompileStatus status) {
   return r;
 }
 
-bench::RunnerHello hello() {
-  bench::RunnerHello h;
+runner::RunnerHello hello() {
+  runner::RunnerHello h;
   h.ok = true;
   h.cupti = true;
   h.pid = 4242;
@@ -82,34 +75,34 @@ bench::RunnerHello hello() {
   return h;
 }
 
-bench::RunnerRequest problem_request() {
-  bench::RunnerRequest r;
-  r.op = bench::RunnerOp::problem;
-  bench::BufferPlan a{"A", ktune::ElementType::f32, 1024, 4096, {}, false};
-  a.init.kind = ktune::BufferInit::Kind::random;
+runner::RunnerRequest problem_request() {
+  runner::RunnerRequest r;
+  r.op = runner::RunnerOp::problem;
+  runner::BufferPlan a{"A", ktune::ElementType::f32, 1024, 4096, {}, false};
+  a.init.kind = runner::BufferInit::Kind::random;
   a.init.seed = 0x6b74756e65;
-  bench::BufferPlan c{"C", ktune::ElementType::f16, 512, 1024, {}, true};
+  runner::BufferPlan c{"C", ktune::ElementType::f16, 512, 1024, {}, true};
   r.problem.buffers = {a, c};
   r.problem.args = {{true, 0}, {true, 1}, {false, 0}};
   r.problem.total_bytes = 5120;
   return r;
 }
 
-bench::RunnerRequest measure_request() {
-  bench::RunnerRequest r;
-  r.op = bench::RunnerOp::measure;
+runner::RunnerRequest measure_request() {
+  runner::RunnerRequest r;
+  r.op = runner::RunnerOp::measure;
   r.options.best_median_ns = 12345.5;
-  r.options.verify = bench::VerifyMode::compare;
-  bench::KernelJob job;
+  r.options.verify = runner::VerifyMode::compare;
+  runner::KernelJob job;
   job.label = "BM=64 BN=64";
   job.cubin = "\x7f" "ELF cubin bytes";
   job.lowered_name = "sgemm";
   job.launch.shape.grid = {16, 16, 1};
   job.launch.shape.block = {256, 1, 1};
   job.launch.shape.dynamic_shared_bytes = 8192;
-  bench::ScalarArg n;
+  runner::ScalarArg n;
   n.integer = 1024;
-  bench::ScalarArg alpha;
+  runner::ScalarArg alpha;
   alpha.type = ktune::ElementType::f32;
   alpha.floating = 2.5;
   alpha.is_floating = true;
@@ -120,18 +113,18 @@ bench::RunnerRequest measure_request() {
   return r;
 }
 
-bench::RunnerResponse response() {
-  bench::RunnerResponse r;
+runner::RunnerResponse response() {
+  runner::RunnerResponse r;
   r.ok = true;
-  bench::KernelMeasurement ok;
+  runner::KernelMeasurement ok;
   ok.stats = {10500.0, 10000.0, 10600.0, 120.0, 0.011, 50};
   ok.timer = "cupti";
   ok.registers = 64;
   ok.static_shared_bytes = 16384;
   ok.sm_clock_mhz = 1980;
   ok.wall_seconds = 0.05;
-  bench::KernelMeasurement wrong = ok;
-  wrong.status = bench::MeasureStatus::wrong_result;
+  runner::KernelMeasurement wrong = ok;
+  wrong.status = ktune::MeasurementStatus::wrong_result;
   wrong.message = "C[17]: 1.5 vs 1.25";
   wrong.max_abs_error = 0.25;
   wrong.max_rel_error = 0.2;
@@ -167,9 +160,6 @@ int main(int argc, char** argv) {
   ok &= write(w / "seed-cache-entry.bin",
               wire::encode_frame(wire::MessageType::cache_entry,
                                  wire::encode_cache_entry({"0123456789abcdef0123456789abcdef", result(wire::CompileStatus::ok)})));
-  // The runner's frames share the header; their payloads are the runner target's business.
-  ok &= write(w / "seed-runner-quit-frame.bin",
-              wire::encode_frame(wire::MessageType::runner_request, bench::encode_request({})));
   // Headers whose length field is past the cap (by one, and 4 GiB): refused without allocating.
   std::string huge = wire::encode_frame(wire::MessageType::cache_entry, "");
   huge[8] = '\x01';
@@ -178,24 +168,32 @@ int main(int argc, char** argv) {
   huge[8] = huge[9] = huge[10] = huge[11] = '\xff';
   ok &= write(w / "seed-length-4gib.bin", huge);
 
-  ok &= write(r / "seed-hello.bin", bench::encode_hello(hello()));
-  bench::RunnerHello no_gpu;
+  ok &= write(r / "seed-hello.bin", runner::encode_hello(hello()));
+  runner::RunnerHello no_gpu;
   no_gpu.error = "no CUDA driver (libcuda.so.1 not found)";
-  ok &= write(r / "seed-hello-no-gpu.bin", bench::encode_hello(no_gpu));
-  ok &= write(r / "seed-request-quit.bin", bench::encode_request({}));
-  ok &= write(r / "seed-request-problem.bin", bench::encode_request(problem_request()));
-  ok &= write(r / "seed-request-measure.bin", bench::encode_request(measure_request()));
-  ok &= write(r / "seed-response.bin", bench::encode_response(response()));
-  bench::RunnerResponse poisoned;
+  ok &= write(r / "seed-hello-no-gpu.bin", runner::encode_hello(no_gpu));
+  ok &= write(r / "seed-request-quit.bin", runner::encode_request({}));
+  ok &= write(r / "seed-request-problem.bin", runner::encode_request(problem_request()));
+  ok &= write(r / "seed-request-measure.bin", runner::encode_request(measure_request()));
+  ok &= write(r / "seed-response.bin", runner::encode_response(response()));
+  runner::RunnerResponse poisoned;
   poisoned.error = "CUDA_ERROR_ILLEGAL_ADDRESS: the context is lost";
   poisoned.poisoned = true;
-  ok &= write(r / "seed-response-poisoned.bin", bench::encode_response(poisoned));
-  for (const auto& entry : std::filesystem::directory_iterator(r)) {
-    const auto path = entry.path();
-    if (path.extension() != ".bin" || path.filename().string().rfind("seed-", 0) != 0) continue;
-    std::ifstream in(path, std::ios::binary);
-    const std::string payload{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-    if (payload.size() >= 4) ok &= write(r / (path.stem().string() + ".txt"), text_form(payload));
+  ok &= write(r / "seed-response-poisoned.bin", runner::encode_response(poisoned));
+  // Regression inputs, in the binary encoding, of the bugs the JSON encoding had:
+  //   a buffer whose count x element size wraps to its byte size (2^62 halfs are 0 bytes mod 2^64);
+  auto wraps = problem_request();
+  wraps.problem.buffers = {{"W", ktune::ElementType::f16, 1ULL << 62, 0, {}, true}};
+  wraps.problem.args = {{true, 0}};
+  ok &= write(r / "regression-buffer-count-times-size-wraps.bin", runner::encode_request(wraps));
+  //   a value of the wrong kind where an enum is read (a float read as an int in the JSON days):
+  //   the verify mode byte of a measure request set to 0xff.
+  std::string bad_enum = runner::encode_request(measure_request());
+  bad_enum[1 + 6 * 8 + 1 + 1 + 8 + 8 + 8] = '\xff';  // op, rule, flush_l2, has_best, best, timeout, warm-up
+  if (auto refused = runner::decode_request(bad_enum); refused.ok() || refused.error().message.find("verify") == std::string::npos) {
+    std::fprintf(stderr, "the verify byte moved: regression-float-read-as-int.bin would not test it\n");
+    ok = false;
   }
+  ok &= write(r / "regression-float-read-as-int.bin", bad_enum);
   return ok ? 0 : 1;
 }

@@ -21,12 +21,13 @@
 #include <thread>
 #include <vector>
 
-#include "workers/child_process.hpp"
+#include "workers/process/child_process.hpp"
 #include "workers/compile_pool.hpp"
 #include "workers/cubin_cache.hpp"
 #include "workers/nvrtc_compiler.hpp"
 
 using namespace ktune::workers;
+using namespace ktune::process;
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 

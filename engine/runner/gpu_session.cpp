@@ -1,0 +1,168 @@
+#include "engine/runner/gpu_session.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <thread>
+
+#include "engine/cuda/driver_check.hpp"
+#include "engine/runner/host_data.hpp"
+#include "engine/runner/measure_run.hpp"
+#include "engine/runner/session_state.hpp"
+
+namespace ktune::runner {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+double seconds_since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
+
+}  // namespace
+
+CUresult GpuSession::State::wait(double timeout_seconds) {
+  const auto deadline = Clock::now() + std::chrono::duration<double>(timeout_seconds);
+  auto pause = std::chrono::microseconds(20);
+  for (;;) {
+    CUresult rc = api->cuStreamQuery(stream.get());
+    if (rc != CUDA_ERROR_NOT_READY) return rc;
+    if (Clock::now() > deadline) return CUDA_ERROR_LAUNCH_TIMEOUT;
+    std::this_thread::sleep_for(pause);
+    pause = std::min(pause * 2, std::chrono::microseconds(2000));
+  }
+}
+
+Status GpuSession::State::restore_outputs() {
+  for (std::size_t b = 0; b < problem.buffers.size(); ++b) {
+    if (!problem.buffers[b].output || problem.buffers[b].bytes == 0) continue;
+    KTUNE_CU_TRY(*api, cuMemcpyDtoDAsync(buffers[b].get(), pristine[b].get(), problem.buffers[b].bytes, stream.get()));
+  }
+  return Ok{};
+}
+
+Status GpuSession::State::flush_l2() {
+  ++flush_counter;
+  KTUNE_CU_TRY(*api, cuMemsetD32Async(flush.get(), flush_counter, flush.bytes() / 4, stream.get()));
+  return Ok{};
+}
+
+CUresult GpuSession::State::launch(CUfunction function, const std::vector<void*>& params, const LaunchPlan& plan) {
+  return api->cuLaunchKernel(function, static_cast<unsigned>(plan.shape.grid[0]), static_cast<unsigned>(plan.shape.grid[1]),
+                             static_cast<unsigned>(plan.shape.grid[2]), static_cast<unsigned>(plan.shape.block[0]),
+                             static_cast<unsigned>(plan.shape.block[1]), static_cast<unsigned>(plan.shape.block[2]),
+                             static_cast<unsigned>(plan.shape.dynamic_shared_bytes), stream.get(),
+                             const_cast<void**>(params.data()), nullptr);
+}
+
+Result<std::unique_ptr<GpuSession>> GpuSession::open(int device_ordinal) {
+  auto api = cuda::DriverApi::load();
+  if (!api) return api.error();
+  auto devices = cuda::list_devices();
+  if (!devices) return devices.error();
+  if (device_ordinal < 0 || device_ordinal >= static_cast<int>(devices->size()))
+    return make_error(Errc::invalid_argument, "no GPU " + std::to_string(device_ordinal) + " (this machine has " +
+                                                  std::to_string(devices->size()) + ")");
+  std::unique_ptr<GpuSession> session(new GpuSession());
+  session->state_ = std::make_unique<State>();
+  State& s = *session->state_;
+  s.api = *api;
+  const cuda::DriverApi& d = **api;
+  s.device = (*devices)[static_cast<std::size_t>(device_ordinal)];
+  auto context = cuda::PrimaryContext::retain(d, device_ordinal);
+  if (!context) return context.error();
+  s.context = std::move(*context);
+  auto stream = cuda::Stream::create(d, CU_STREAM_NON_BLOCKING);
+  if (!stream) return stream.error();
+  s.stream = std::move(*stream);
+  auto start_event = cuda::Event::create(d, CU_EVENT_DEFAULT);
+  if (!start_event) return start_event.error();
+  s.start_event = std::move(*start_event);
+  auto end_event = cuda::Event::create(d, CU_EVENT_DEFAULT);
+  if (!end_event) return end_event.error();
+  s.end_event = std::move(*end_event);
+
+  s.limits.max_threads_per_block = s.device.max_threads_per_block;
+  for (std::size_t i = 0; i < 3; ++i) {
+    s.limits.max_block_dim[i] = s.device.max_block_dim[i];
+    s.limits.max_grid_dim[i] = s.device.max_grid_dim[i];
+  }
+  s.limits.max_shared_memory_per_block = s.device.max_shared_memory_per_block;
+  s.limits.max_shared_memory_per_block_optin = s.device.max_shared_memory_per_block_optin;
+  s.limits.max_registers_per_block = s.device.max_registers_per_block;
+
+  const std::size_t flush_bytes = std::max<std::size_t>(2 * static_cast<std::size_t>(s.device.l2_cache_bytes), 8u << 20);
+  auto flush = cuda::DeviceBuffer::allocate(d, flush_bytes);
+  if (!flush) return flush.error();
+  s.flush = std::move(*flush);
+
+  // CUPTI is optional: without it samples are timed with CUDA events and the result says so.
+  if (auto timer = cuda::CuptiKernelTimer::start()) s.cupti = std::move(*timer);
+  s.clock = cuda::SmClock::open(s.device.pci_bus_id);
+
+  // Ramp the clocks from idle (~825 MHz on the H100) before anything is timed.
+  const auto ramp_start = Clock::now();
+  while (seconds_since(ramp_start) < 1.0) {
+    for (int i = 0; i < 8; ++i)
+      if (!s.flush_l2()) break;
+    s.wait(5.0);
+    if (s.clock && seconds_since(ramp_start) > 0.1) {
+      auto mhz = s.clock->current_mhz();
+      if (mhz && *mhz >= s.clock->max_mhz() * 9 / 10) break;
+    }
+    if (!s.clock && seconds_since(ramp_start) > 0.3) break;
+  }
+  return session;
+}
+
+GpuSession::~GpuSession() = default;
+
+const cuda::DeviceInfo& GpuSession::device() const noexcept { return state_->device; }
+bool GpuSession::cupti_available() const noexcept { return state_->cupti != nullptr; }
+bool GpuSession::poisoned() const noexcept { return state_->poisoned; }
+
+Status GpuSession::set_problem(const Problem& problem) {
+  State& s = *state_;
+  const cuda::DriverApi& d = *s.api;
+  s.buffers.clear();
+  s.pristine.clear();
+  s.staging.clear();
+  s.reference.clear();
+  s.has_reference = false;
+  s.problem = problem;
+  std::size_t free_bytes = 0, total_bytes = 0;
+  KTUNE_CU_TRY(d, cuMemGetInfo(&free_bytes, &total_bytes));
+  std::uint64_t needed = problem.total_bytes;
+  for (const auto& b : problem.buffers)
+    if (b.output) needed += b.bytes;
+  if (needed + (64u << 20) > free_bytes)
+    return make_error(Errc::invalid_argument, "the problem needs " + std::to_string(needed >> 20) + " MiB of GPU memory, " +
+                                                  std::to_string(free_bytes >> 20) + " MiB are free");
+  for (const auto& plan : problem.buffers) {
+    // Zero-sized buffers still get a valid (tiny) allocation so the kernel sees a non-null pointer.
+    const std::size_t bytes = std::max<std::uint64_t>(plan.bytes, 256);
+    auto buffer = cuda::DeviceBuffer::allocate(d, bytes);
+    if (!buffer) return buffer.error();
+    const CUdeviceptr ptr = buffer->get();
+    s.buffers.push_back(std::move(*buffer));
+    std::vector<std::byte> host(plan.bytes);
+    fill_buffer(host, plan.type, plan.init);
+    if (plan.bytes) KTUNE_CU_TRY(d, cuMemcpyHtoD(ptr, host.data(), plan.bytes));
+    if (plan.output) {
+      auto copy = cuda::DeviceBuffer::allocate(d, bytes);
+      if (!copy) return copy.error();
+      if (plan.bytes) KTUNE_CU_TRY(d, cuMemcpyHtoD(copy->get(), host.data(), plan.bytes));
+      s.pristine.push_back(std::move(*copy));
+      auto pinned = cuda::PinnedHost::allocate(d, plan.bytes, bytes);
+      if (!pinned) return pinned.error();
+      s.staging.push_back(std::move(*pinned));
+    } else {
+      s.pristine.emplace_back();
+      s.staging.emplace_back();
+    }
+  }
+  return Ok{};
+}
+
+std::vector<KernelMeasurement> GpuSession::measure(const std::vector<KernelJob>& jobs, const MeasureOptions& options) {
+  return MeasureRun(*state_, jobs, options).run();
+}
+
+}  // namespace ktune::runner

@@ -1,0 +1,65 @@
+#pragma once
+// One GpuSession::measure call as a script of named phases (nvbench's measure_cold shape):
+//   for each job:  prepare → first run → verify → warm up
+//   then:          sample rounds (round robin A B C A B C ...) until every job's criteria are
+//                  satisfied (criteria/criterion.hpp)
+//   finally:       summarise.
+// A phase that fails a job marks it done with its status; a sticky error or a hang poisons the
+// session and ends the run (the process must exit).
+#include <chrono>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "engine/cuda/loaded_library.hpp"
+#include "engine/runner/criteria/criterion.hpp"
+#include "engine/runner/session_state.hpp"
+
+namespace ktune::runner {
+
+class MeasureRun {
+ public:
+  MeasureRun(GpuSession::State& session, const std::vector<KernelJob>& jobs, const MeasureOptions& options);
+  std::vector<KernelMeasurement> run();
+
+ private:
+  using Clock = std::chrono::steady_clock;
+
+  // One job on its way through the phases.
+  struct Kernel {
+    const KernelJob* job = nullptr;
+    cuda::LoadedLibrary library;
+    CUfunction function = nullptr;
+    KernelAttributes attributes;
+    std::vector<std::vector<std::byte>> scalar_bytes;
+    std::vector<void*> params;  // pointers into pointer_storage and scalar_bytes
+    std::vector<CUdeviceptr> pointer_storage;
+    std::vector<double> samples;
+    Criteria criteria;
+    KernelMeasurement result;
+    bool done = false;
+    Clock::time_point started;
+  };
+
+  // Phases, in order.
+  void prepare(Kernel& k);
+  void first_run(Kernel& k);
+  void verify(Kernel& k);
+  void warm_up(Kernel& k);
+  void sample_rounds();
+  std::vector<KernelMeasurement> summarise();
+
+  // Steps the phases share.
+  bool sample_round(const std::vector<std::size_t>& active);
+  std::optional<float> timed_launch(Kernel& k, const char* when);
+  bool hopeless(float event_ms) const;
+  void fail(Kernel& k, MeasurementStatus status, std::string message);
+  void launch_failed(Kernel& k, CUresult rc, const char* when);
+
+  GpuSession::State& s_;
+  const cuda::DriverApi& d_;
+  const MeasureOptions& options_;
+  std::vector<Kernel> kernels_;
+};
+
+}  // namespace ktune::runner

@@ -1,0 +1,51 @@
+#pragma once
+// What the engine asks the GPU runner to measure, and what comes back. Shared by the runner
+// process (engine/runner/gpu_session) and its client (engine/runner/gpu_runner).
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "engine/common/measurement_status.hpp"
+#include "engine/runner/launch_plan.hpp"
+#include "engine/runner/statistics.hpp"
+
+namespace ktune::runner {
+
+// The store's classes for one evaluated configuration (DESIGN.md decision 4).
+
+struct KernelJob {
+  std::string label;         // the configuration, for messages ("BM=64 BN=64 ...")
+  std::string cubin;         // CUBIN bytes from the compile workers
+  std::string lowered_name;  // the symbol to launch
+  LaunchPlan launch;
+};
+
+enum class VerifyMode : std::uint8_t { none, set_reference, compare };
+
+struct MeasureOptions {
+  StopRule rule;
+  bool flush_l2 = true;                 // cold-cache samples (the default); false = --warm-cache
+  std::optional<double> best_median_ns; // enables the early stop of hopeless configurations
+  double kernel_timeout_seconds = 10;   // one launch running longer than this is a hang
+  // Clocks are ramped once per runner; per configuration, warm-up only has to absorb lazy module
+  // loading and cold instruction caches: at least 2 launches, and this long.
+  double warmup_seconds = 0.002;
+  VerifyMode verify = VerifyMode::none;
+  bool use_cupti = true;  // false: time with CUDA events even where CUPTI works (for comparisons)
+  double rtol = 1e-4, atol = 1e-4;
+};
+
+struct KernelMeasurement {
+  MeasurementStatus status = MeasurementStatus::ok;
+  std::string message;  // why it is not ok
+  SampleStats stats;
+  std::string timer;  // "cupti" or "events"
+  int registers = 0, static_shared_bytes = 0, local_bytes = 0;
+  unsigned sm_clock_mhz = 0;
+  std::size_t dropped_samples = 0;  // taken while the GPU was throttled
+  double max_abs_error = 0, max_rel_error = 0;
+  double wall_seconds = 0;  // in the runner: load, checks, verification, warm-up, samples
+};
+
+}  // namespace ktune::runner

@@ -1,0 +1,317 @@
+#include "engine/runner/runner_protocol.hpp"
+
+#include "workers/process/codec.hpp"
+
+namespace ktune::runner {
+
+namespace {
+
+using process::Reader;
+using process::Writer;
+
+// Smallest encodings of the repeated items: a count the remaining bytes cannot hold is refused
+// before anything is reserved for it.
+constexpr std::size_t kMinBufferBytes = 4 + 1 + 8 + 8 + 1 + 8 + 8 + 8 + 8 + 1;
+constexpr std::size_t kMinArgBytes = 1 + 8;
+constexpr std::size_t kMinJobBytes = 4 + 4 + 4 + 7 * 8 + 4;
+constexpr std::size_t kMinScalarBytes = 1 + 8 + 8 + 1;
+constexpr std::size_t kMinResultBytes = 1 + 4 + 5 * 8 + 8 + 4 + 3 * 4 + 4 + 8 + 3 * 8;
+
+template <class E>
+E read_enum(Reader& rd, const char* field, std::uint8_t last) {
+  const std::uint8_t v = rd.u8(field);
+  if (v > last) rd.fail(field, "unknown value");
+  return static_cast<E>(v > last ? 0 : v);
+}
+
+void write_device(Writer& w, const cuda::DeviceInfo& d) {
+  w.i32(d.ordinal);
+  w.str(d.name);
+  w.str(d.pci_bus_id);
+  w.i32(d.cc_major);
+  w.i32(d.cc_minor);
+  w.str(d.arch);
+  w.i32(d.multiprocessors);
+  w.u64(d.total_memory);
+  w.i32(d.l2_cache_bytes);
+  w.i32(d.max_shared_memory_per_block);
+  w.i32(d.max_shared_memory_per_block_optin);
+  w.i32(d.max_shared_memory_per_sm);
+  w.i32(d.max_registers_per_block);
+  w.i32(d.max_threads_per_block);
+  w.i32(d.max_threads_per_sm);
+  for (int v : d.max_block_dim) w.i32(v);
+  for (int v : d.max_grid_dim) w.i32(v);
+  w.i32(d.clock_khz);
+}
+
+void read_device(Reader& rd, cuda::DeviceInfo& d) {
+  d.ordinal = rd.i32("device.ordinal");
+  d.name = rd.str("device.name");
+  d.pci_bus_id = rd.str("device.pci_bus_id");
+  d.cc_major = rd.i32("device.cc_major");
+  d.cc_minor = rd.i32("device.cc_minor");
+  d.arch = rd.str("device.arch");
+  d.multiprocessors = rd.i32("device.multiprocessors");
+  d.total_memory = rd.u64("device.total_memory");
+  d.l2_cache_bytes = rd.i32("device.l2_cache_bytes");
+  d.max_shared_memory_per_block = rd.i32("device.max_shared_memory_per_block");
+  d.max_shared_memory_per_block_optin = rd.i32("device.max_shared_memory_per_block_optin");
+  d.max_shared_memory_per_sm = rd.i32("device.max_shared_memory_per_sm");
+  d.max_registers_per_block = rd.i32("device.max_registers_per_block");
+  d.max_threads_per_block = rd.i32("device.max_threads_per_block");
+  d.max_threads_per_sm = rd.i32("device.max_threads_per_sm");
+  for (int& v : d.max_block_dim) v = rd.i32("device.max_block_dim");
+  for (int& v : d.max_grid_dim) v = rd.i32("device.max_grid_dim");
+  d.clock_khz = rd.i32("device.clock_khz");
+}
+
+void write_problem(Writer& w, const Problem& p) {
+  w.u32(static_cast<std::uint32_t>(p.buffers.size()));
+  for (const auto& b : p.buffers) {
+    w.str(b.name);
+    w.u8(static_cast<std::uint8_t>(b.type));
+    w.u64(b.count);
+    w.u64(b.bytes);
+    w.u8(static_cast<std::uint8_t>(b.init.kind));
+    w.f64(b.init.low);
+    w.f64(b.init.high);
+    w.f64(b.init.value);
+    w.u64(b.init.seed);
+    w.boolean(b.output);
+  }
+  w.u32(static_cast<std::uint32_t>(p.args.size()));
+  for (const auto& a : p.args) {
+    w.boolean(a.is_buffer);
+    w.u64(a.index);
+  }
+}
+
+// total_bytes is not sent: the decoder sums what it checked.
+void read_problem(Reader& rd, Problem& p) {
+  const std::uint32_t buffers = rd.count("buffers", kMinBufferBytes);
+  for (std::uint32_t i = 0; i < buffers && !rd.failed(); ++i) {
+    BufferPlan plan;
+    plan.name = rd.str("buffer.name");
+    plan.type = read_enum<ElementType>(rd, "buffer.type", kLastElementType);
+    plan.count = rd.u64("buffer.count");
+    plan.bytes = rd.u64("buffer.bytes");
+    plan.init.kind = read_enum<BufferInit::Kind>(rd, "buffer.init.kind", kLastBufferInitKind);
+    plan.init.low = rd.f64("buffer.init.low");
+    plan.init.high = rd.f64("buffer.init.high");
+    plan.init.value = rd.f64("buffer.init.value");
+    plan.init.seed = rd.u64("buffer.init.seed");
+    plan.output = rd.boolean("buffer.output");
+    if (rd.failed()) return;
+    // The product can wrap (2^62 halfs are 0 bytes mod 2^64), so it is checked, not compared.
+    std::uint64_t bytes = 0;
+    if (__builtin_mul_overflow(plan.count, element_size(plan.type), &bytes) || bytes != plan.bytes)
+      return rd.fail("buffer.bytes", "byte size does not match its count");
+    if (plan.bytes > kMaxProblemBytes || p.total_bytes + plan.bytes > kMaxProblemBytes)
+      return rd.fail("buffer.bytes", "the problem would exceed 1 TiB");
+    p.total_bytes += plan.bytes;
+    p.buffers.push_back(std::move(plan));
+  }
+  const std::uint32_t args = rd.count("args", kMinArgBytes);
+  for (std::uint32_t i = 0; i < args && !rd.failed(); ++i) {
+    ArgSlot slot;
+    slot.is_buffer = rd.boolean("arg.is_buffer");
+    slot.index = rd.u64("arg.index");
+    if (!rd.failed() && slot.is_buffer && slot.index >= p.buffers.size()) return rd.fail("arg.index", "names a missing buffer");
+    p.args.push_back(slot);
+  }
+}
+
+void write_options(Writer& w, const MeasureOptions& o) {
+  w.u64(o.rule.min_samples);
+  w.u64(o.rule.max_samples);
+  w.f64(o.rule.max_noise);
+  w.f64(o.rule.budget_seconds);
+  w.u64(o.rule.prune_after);
+  w.f64(o.rule.prune_factor);
+  w.boolean(o.flush_l2);
+  w.boolean(o.best_median_ns.has_value());
+  if (o.best_median_ns) w.f64(*o.best_median_ns);
+  w.f64(o.kernel_timeout_seconds);
+  w.f64(o.warmup_seconds);
+  w.u8(static_cast<std::uint8_t>(o.verify));
+  w.f64(o.rtol);
+  w.f64(o.atol);
+  w.boolean(o.use_cupti);
+}
+
+void read_options(Reader& rd, MeasureOptions& o) {
+  o.rule.min_samples = rd.u64("options.min_samples");
+  o.rule.max_samples = rd.u64("options.max_samples");
+  o.rule.max_noise = rd.f64("options.max_noise");
+  o.rule.budget_seconds = rd.f64("options.budget_seconds");
+  o.rule.prune_after = rd.u64("options.prune_after");
+  o.rule.prune_factor = rd.f64("options.prune_factor");
+  o.flush_l2 = rd.boolean("options.flush_l2");
+  if (rd.boolean("options.has_best_median")) o.best_median_ns = rd.f64("options.best_median_ns");
+  o.kernel_timeout_seconds = rd.f64("options.kernel_timeout_seconds");
+  o.warmup_seconds = rd.f64("options.warmup_seconds");
+  o.verify = read_enum<VerifyMode>(rd, "options.verify", static_cast<std::uint8_t>(VerifyMode::compare));
+  o.rtol = rd.f64("options.rtol");
+  o.atol = rd.f64("options.atol");
+  o.use_cupti = rd.boolean("options.use_cupti");
+}
+
+void write_job(Writer& w, const KernelJob& job) {
+  w.str(job.label);
+  w.str(job.lowered_name);
+  w.str(job.cubin);
+  const auto& shape = job.launch.shape;
+  for (auto v : shape.grid) w.i64(v);
+  for (auto v : shape.block) w.i64(v);
+  w.i64(shape.dynamic_shared_bytes);
+  w.u32(static_cast<std::uint32_t>(job.launch.scalars.size()));
+  for (const auto& s : job.launch.scalars) {
+    w.u8(static_cast<std::uint8_t>(s.type));
+    w.i64(s.integer);
+    w.f64(s.floating);
+    w.boolean(s.is_floating);
+  }
+}
+
+void read_job(Reader& rd, KernelJob& job) {
+  job.label = rd.str("job.label");
+  job.lowered_name = rd.str("job.lowered_name");
+  job.cubin = rd.str("job.cubin");
+  auto& shape = job.launch.shape;
+  for (auto& v : shape.grid) v = rd.i64("job.grid");
+  for (auto& v : shape.block) v = rd.i64("job.block");
+  shape.dynamic_shared_bytes = rd.i64("job.shared");
+  const std::uint32_t scalars = rd.count("job.scalars", kMinScalarBytes);
+  for (std::uint32_t i = 0; i < scalars && !rd.failed(); ++i) {
+    ScalarArg arg;
+    arg.type = read_enum<ElementType>(rd, "scalar.type", kLastElementType);
+    arg.integer = rd.i64("scalar.integer");
+    arg.floating = rd.f64("scalar.floating");
+    arg.is_floating = rd.boolean("scalar.is_floating");
+    job.launch.scalars.push_back(arg);
+  }
+}
+
+void write_measurement(Writer& w, const KernelMeasurement& m) {
+  w.u8(static_cast<std::uint8_t>(m.status));
+  w.str(m.message);
+  w.f64(m.stats.median_ns);
+  w.f64(m.stats.min_ns);
+  w.f64(m.stats.mean_ns);
+  w.f64(m.stats.stddev_ns);
+  w.f64(m.stats.noise);
+  w.u64(m.stats.samples);
+  w.str(m.timer);
+  w.i32(m.registers);
+  w.i32(m.static_shared_bytes);
+  w.i32(m.local_bytes);
+  w.u32(m.sm_clock_mhz);
+  w.u64(m.dropped_samples);
+  w.f64(m.max_abs_error);
+  w.f64(m.max_rel_error);
+  w.f64(m.wall_seconds);
+}
+
+void read_measurement(Reader& rd, KernelMeasurement& m) {
+  m.status = read_enum<MeasurementStatus>(rd, "result.status", kLastMeasurementStatus);
+  m.message = rd.str("result.message");
+  m.stats.median_ns = rd.f64("result.median_ns");
+  m.stats.min_ns = rd.f64("result.min_ns");
+  m.stats.mean_ns = rd.f64("result.mean_ns");
+  m.stats.stddev_ns = rd.f64("result.stddev_ns");
+  m.stats.noise = rd.f64("result.noise");
+  m.stats.samples = rd.u64("result.samples");
+  m.timer = rd.str("result.timer");
+  m.registers = rd.i32("result.registers");
+  m.static_shared_bytes = rd.i32("result.static_shared_bytes");
+  m.local_bytes = rd.i32("result.local_bytes");
+  m.sm_clock_mhz = rd.u32("result.sm_clock_mhz");
+  m.dropped_samples = rd.u64("result.dropped_samples");
+  m.max_abs_error = rd.f64("result.max_abs_error");
+  m.max_rel_error = rd.f64("result.max_rel_error");
+  m.wall_seconds = rd.f64("result.wall_seconds");
+}
+
+}  // namespace
+
+
+std::string encode_hello(const RunnerHello& h) {
+  Writer w;
+  w.u32(static_cast<std::uint32_t>(kRunnerProtocolVersion));
+  w.boolean(h.ok);
+  w.str(h.error);
+  write_device(w, h.device);
+  w.boolean(h.cupti);
+  w.i32(h.pid);
+  return w.take();
+}
+
+Result<RunnerHello> decode_hello(std::string_view payload) {
+  Reader rd(payload);
+  const std::uint32_t version = rd.u32("version");
+  if (!rd.failed() && version != static_cast<std::uint32_t>(kRunnerProtocolVersion))
+    return make_error(Errc::corrupt, "ktune-runner speaks protocol " + std::to_string(version) + ", expected " +
+                                         std::to_string(kRunnerProtocolVersion) + " (mismatched binaries?)");
+  RunnerHello h;
+  h.ok = rd.boolean("ok");
+  h.error = rd.str("error");
+  read_device(rd, h.device);
+  h.cupti = rd.boolean("cupti");
+  h.pid = rd.i32("pid");
+  if (auto s = rd.finish("runner hello"); !s) return s.error();
+  return h;
+}
+
+std::string encode_request(const RunnerRequest& r) {
+  Writer w;
+  w.u8(static_cast<std::uint8_t>(r.op));
+  if (r.op == RunnerOp::problem) write_problem(w, r.problem);
+  if (r.op == RunnerOp::measure) {
+    write_options(w, r.options);
+    w.u32(static_cast<std::uint32_t>(r.jobs.size()));
+    for (const auto& job : r.jobs) write_job(w, job);
+  }
+  return w.take();
+}
+
+Result<RunnerRequest> decode_request(std::string_view payload) {
+  Reader rd(payload);
+  RunnerRequest r;
+  const std::uint8_t op = rd.u8("op");
+  if (!rd.failed() && op > static_cast<std::uint8_t>(RunnerOp::quit))
+    return make_error(Errc::corrupt, "wire: malformed runner request: unknown runner operation " + std::to_string(op));
+  r.op = static_cast<RunnerOp>(op);
+  if (!rd.failed() && r.op == RunnerOp::problem) read_problem(rd, r.problem);
+  if (!rd.failed() && r.op == RunnerOp::measure) {
+    read_options(rd, r.options);
+    const std::uint32_t jobs = rd.count("jobs", kMinJobBytes);
+    for (std::uint32_t i = 0; i < jobs && !rd.failed(); ++i) read_job(rd, r.jobs.emplace_back());
+  }
+  if (auto s = rd.finish("runner request"); !s) return s.error();
+  return r;
+}
+
+std::string encode_response(const RunnerResponse& r) {
+  Writer w;
+  w.boolean(r.ok);
+  w.str(r.error);
+  w.boolean(r.poisoned);
+  w.u32(static_cast<std::uint32_t>(r.results.size()));
+  for (const auto& m : r.results) write_measurement(w, m);
+  return w.take();
+}
+
+Result<RunnerResponse> decode_response(std::string_view payload) {
+  Reader rd(payload);
+  RunnerResponse r;
+  r.ok = rd.boolean("ok");
+  r.error = rd.str("error");
+  r.poisoned = rd.boolean("poisoned");
+  const std::uint32_t results = rd.count("results", kMinResultBytes);
+  for (std::uint32_t i = 0; i < results && !rd.failed(); ++i) read_measurement(rd, r.results.emplace_back());
+  if (auto s = rd.finish("runner response"); !s) return s.error();
+  return r;
+}
+
+}  // namespace ktune::runner

@@ -1,0 +1,49 @@
+#pragma once
+// What a GpuSession holds on the device (private to gpu_session.cpp and measure_run.cpp). Every
+// driver handle is an RAII member; they are declared in the order they are made, so they go away
+// in reverse: buffers, the flush buffer, CUPTI, events, stream, and the context last.
+#include <chrono>
+#include <memory>
+#include <vector>
+
+#include "engine/cuda/cupti_timer.hpp"
+#include "engine/cuda/device_buffer.hpp"
+#include "engine/cuda/event.hpp"
+#include "engine/cuda/pinned_host.hpp"
+#include "engine/cuda/primary_context.hpp"
+#include "engine/cuda/sm_clock.hpp"
+#include "engine/cuda/stream.hpp"
+#include "engine/runner/gpu_session.hpp"
+#include "engine/runner/launch_limits.hpp"
+
+namespace ktune::runner {
+
+struct GpuSession::State {
+  const cuda::DriverApi* api = nullptr;
+  cuda::DeviceInfo device;
+  cuda::PrimaryContext context;
+  cuda::Stream stream;
+  cuda::Event start_event, end_event;
+  DeviceLimits limits;
+  std::unique_ptr<cuda::CuptiKernelTimer> cupti;
+  std::unique_ptr<cuda::SmClock> clock;
+  cuda::DeviceBuffer flush;
+  Problem problem;
+  std::vector<cuda::DeviceBuffer> buffers;
+  std::vector<cuda::DeviceBuffer> pristine;  // initial contents of each output, restored before launches
+  std::vector<cuda::PinnedHost> staging;     // per output: where outputs are read back for verification
+  std::vector<std::vector<std::byte>> reference;  // outputs of the reference configuration
+  bool has_reference = false;
+  bool poisoned = false;
+  std::uint32_t flush_counter = 0;
+
+  // Waits for the stream with a deadline, polling, so a kernel that never ends is detected.
+  // Returns the CUresult of the stream, or CUDA_ERROR_LAUNCH_TIMEOUT when the deadline passed.
+  CUresult wait(double timeout_seconds);
+  Status restore_outputs();
+  // Writing twice the L2's worth of fresh values evicts whatever the last sample left there.
+  Status flush_l2();
+  CUresult launch(CUfunction function, const std::vector<void*>& params, const LaunchPlan& plan);
+};
+
+}  // namespace ktune::runner

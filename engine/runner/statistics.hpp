@@ -1,0 +1,37 @@
+#pragma once
+// Sample statistics and the stopping rule of a measurement (DESIGN.md decision 6, like nvbench):
+// take at least `min_samples`, stop once the relative noise is under `max_noise` or the time
+// budget is spent, and stop early when a configuration is clearly slower than the best so far.
+#include <cstddef>
+#include <optional>
+#include <span>
+#include <vector>
+
+namespace ktune::runner {
+
+struct SampleStats {
+  double median_ns = 0, min_ns = 0, mean_ns = 0, stddev_ns = 0;
+  double noise = 0;  // stddev / mean
+  std::size_t samples = 0;
+};
+
+SampleStats summarize(std::span<const double> samples_ns);
+
+struct StopRule {
+  friend bool operator==(const StopRule&, const StopRule&) = default;
+  std::size_t min_samples = 10;
+  std::size_t max_samples = 1000;
+  double max_noise = 0.01;        // relative stddev
+  double budget_seconds = 0.5;    // wall time per configuration, warm-up excluded
+  std::size_t prune_after = 3;    // samples before the hopeless check
+  double prune_factor = 1.5;      // hopeless: the fastest sample is this much slower than the best median
+};
+
+enum class StopDecision { keep_going, converged, budget_spent, max_samples, pruned };
+const char* stop_decision_name(StopDecision decision) noexcept;
+
+// What the criteria built from `rule` (criteria/criterion.hpp) decide on a recorded sample stream.
+StopDecision decide(std::span<const double> samples_ns, double elapsed_seconds, const StopRule& rule,
+                    std::optional<double> best_median_ns);
+
+}  // namespace ktune::runner

@@ -1,0 +1,127 @@
+// The runner's stopping criteria (engine/runner/criteria/) on recorded sample streams: each
+// criterion alone, and the set the runner builds from a StopRule, which must decide exactly as
+// the stop rule always did.
+#include <gtest/gtest.h>
+
+#include <vector>
+
+#include "engine/runner/criteria/criterion.hpp"
+#include "engine/runner/criteria/prune_criterion.hpp"
+#include "engine/runner/criteria/stop_rule_criterion.hpp"
+
+using namespace ktune::runner;
+
+namespace {
+
+template <class C>
+void feed(C& criterion, const std::vector<double>& samples) {
+  for (double x : samples) criterion.add_measurement(x);
+}
+
+// A kernel of ~100 us with 0.2 % noise, as the H100 records them.
+const std::vector<double> kSteady = {100.1, 99.9, 100.2, 99.8, 100.0, 100.1, 99.9, 100.0, 100.2, 99.8, 100.0, 100.1};
+// The same kernel with a noisy neighbour: 10 % swings, never converges at 1 %.
+const std::vector<double> kNoisy = {100, 120, 90, 110, 95, 125, 85, 105, 115, 80, 100, 130};
+
+}  // namespace
+
+TEST(StopRuleCriterion, ConvergesOnlyAfterMinSamplesOfQuietData) {
+  StopRule rule;  // 10 samples, 1 % noise
+  StopRuleCriterion c(rule);
+  c.initialize();
+  for (std::size_t i = 0; i < kSteady.size(); ++i) {
+    c.add_measurement(kSteady[i]);
+    const bool finished = c.is_finished(0.01);
+    EXPECT_EQ(finished, i + 1 >= rule.min_samples) << i;
+    if (finished) {
+      EXPECT_EQ(c.decision(), StopDecision::converged);
+    }
+  }
+}
+
+TEST(StopRuleCriterion, NoisyDataRunsUntilTheBudgetOrTheSampleCap) {
+  StopRule rule;
+  StopRuleCriterion c(rule);
+  c.initialize();
+  feed(c, kNoisy);
+  EXPECT_FALSE(c.is_finished(0.1));
+  EXPECT_TRUE(c.is_finished(rule.budget_seconds));
+  EXPECT_EQ(c.decision(), StopDecision::budget_spent);
+
+  rule.max_samples = 12;
+  StopRuleCriterion capped(rule);
+  capped.initialize();
+  feed(capped, kNoisy);
+  EXPECT_TRUE(capped.is_finished(0.0));
+  EXPECT_EQ(capped.decision(), StopDecision::max_samples);
+}
+
+TEST(StopRuleCriterion, ASlowKernelStopsAtFourBudgetsWithThreeSamples) {
+  StopRule rule;
+  StopRuleCriterion c(rule);
+  c.initialize();
+  feed(c, {5e6, 5.2e6});
+  EXPECT_FALSE(c.is_finished(10 * rule.budget_seconds));  // two samples are not enough for anything
+  c.add_measurement(5.1e6);
+  EXPECT_FALSE(c.is_finished(3 * rule.budget_seconds));
+  EXPECT_TRUE(c.is_finished(4 * rule.budget_seconds));
+  EXPECT_EQ(c.decision(), StopDecision::budget_spent);
+}
+
+TEST(StopRuleCriterion, InitializeForgetsThePreviousConfiguration) {
+  StopRuleCriterion c(StopRule{});
+  c.initialize();
+  feed(c, kSteady);
+  ASSERT_TRUE(c.is_finished(0.0));
+  c.initialize();
+  EXPECT_FALSE(c.is_finished(0.0));
+  EXPECT_EQ(c.decision(), StopDecision::keep_going);
+}
+
+TEST(PruneCriterion, PrunesWhenEvenTheFastestSampleIsFarBehind) {
+  StopRule rule;  // prune after 3 samples at 1.5x
+  PruneCriterion c(rule, 100.0);
+  c.initialize();
+  feed(c, {160, 170});
+  EXPECT_FALSE(c.is_finished(0.0));  // not before prune_after samples
+  c.add_measurement(165);
+  EXPECT_TRUE(c.is_finished(0.0));
+  EXPECT_EQ(c.decision(), StopDecision::pruned);
+
+  PruneCriterion close(rule, 100.0);
+  close.initialize();
+  feed(close, {200, 210, 149});  // one sample within 1.5x keeps it alive
+  EXPECT_FALSE(close.is_finished(0.0));
+}
+
+TEST(Criteria, PruneIsAskedBeforeTheStopRuleAndOnlyWithABest) {
+  StopRule rule;
+  rule.max_samples = 3;
+  Criteria with_best = make_criteria(rule, 100.0);
+  Criteria without = make_criteria(rule, std::nullopt);
+  EXPECT_EQ(with_best.size(), 2u);
+  EXPECT_EQ(without.size(), 1u);
+  for (double x : {300.0, 310.0, 305.0}) {
+    for (auto& c : with_best) c->add_measurement(x);
+    for (auto& c : without) c->add_measurement(x);
+  }
+  // Both rules are satisfied; the prune decision wins, as in decide().
+  EXPECT_EQ(evaluate(with_best, 0.0), StopDecision::pruned);
+  EXPECT_EQ(evaluate(without, 0.0), StopDecision::max_samples);
+}
+
+TEST(Criteria, AgreeWithDecideOnEveryPrefixOfRecordedStreams) {
+  StopRule rule;
+  for (const auto* stream : {&kSteady, &kNoisy}) {
+    for (std::optional<double> best : {std::optional<double>(), std::optional<double>(50.0), std::optional<double>(100.0)}) {
+      Criteria criteria = make_criteria(rule, best);
+      for (std::size_t n = 1; n <= stream->size(); ++n) {
+        for (auto& c : criteria) c->add_measurement((*stream)[n - 1]);
+        for (double elapsed : {0.0, 0.6, 2.5}) {
+          const std::span<const double> prefix(stream->data(), n);
+          EXPECT_EQ(evaluate(criteria, elapsed), decide(prefix, elapsed, rule, best)) << n << " " << elapsed;
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,221 @@
+// The runner protocol's bytes are pinned (engine/runner/runner_protocol.hpp): an engine and a
+// runner from different builds must agree or refuse at the hello, so any change to the encoding
+// fails here and must come with a new kRunnerProtocolVersion. The expected bytes were written
+// field by field from the layout, not copied from the encoder's output.
+#include <gtest/gtest.h>
+
+#include "engine/runner/runner_protocol.hpp"
+#include "workers/process/frame.hpp"
+
+using namespace ktune::runner;
+
+namespace {
+
+std::string hex(std::string_view bytes) {
+  static const char* digits = "0123456789abcdef";
+  std::string out;
+  for (unsigned char c : bytes) {
+    out += digits[c >> 4];
+    out += digits[c & 15];
+  }
+  return out;
+}
+
+std::string unhex(std::string_view text) {
+  std::string out;
+  for (std::size_t i = 0; i + 1 < text.size(); i += 2) out += static_cast<char>(std::stoi(std::string(text.substr(i, 2)), nullptr, 16));
+  return out;
+}
+
+RunnerHello hello_message() {
+  RunnerHello h;
+  h.ok = true;
+  h.cupti = true;
+  h.pid = 42;
+  auto& d = h.device;
+  d.name = "H";
+  d.pci_bus_id = "0";
+  d.cc_major = 9;
+  d.arch = "sm_90";
+  d.multiprocessors = 132;
+  d.total_memory = 1ULL << 30;
+  d.l2_cache_bytes = 62914560;
+  d.max_shared_memory_per_block = 49152;
+  d.max_shared_memory_per_block_optin = 232448;
+  d.max_shared_memory_per_sm = 233472;
+  d.max_registers_per_block = 65536;
+  d.max_threads_per_block = 1024;
+  d.max_threads_per_sm = 2048;
+  d.max_block_dim[0] = d.max_block_dim[1] = 1024;
+  d.max_block_dim[2] = 64;
+  d.max_grid_dim[0] = 2147483647;
+  d.max_grid_dim[1] = d.max_grid_dim[2] = 65535;
+  d.clock_khz = 1980000;
+  return h;
+}
+
+RunnerRequest problem_message() {
+  RunnerRequest r;
+  r.op = RunnerOp::problem;
+  BufferPlan a{"A", ktune::ElementType::f32, 4, 16, {}, true};
+  a.init.kind = BufferInit::Kind::random;
+  a.init.seed = 7;
+  r.problem.buffers = {a};
+  r.problem.args = {{true, 0}, {false, 0}};
+  r.problem.total_bytes = 16;
+  return r;
+}
+
+RunnerRequest measure_message() {
+  RunnerRequest r;
+  r.op = RunnerOp::measure;
+  r.options.best_median_ns = 1000.0;
+  r.options.verify = VerifyMode::compare;
+  KernelJob job;
+  job.label = "j";
+  job.lowered_name = "k";
+  job.cubin = "\x7f" "ELF";
+  job.launch.shape.grid = {2, 1, 1};
+  job.launch.shape.block = {128, 1, 1};
+  ScalarArg n;
+  n.type = ktune::ElementType::i32;
+  n.integer = 5;
+  job.launch.scalars = {n};
+  r.jobs = {job};
+  return r;
+}
+
+RunnerResponse response_message() {
+  RunnerResponse r;
+  r.ok = true;
+  KernelMeasurement m;
+  m.stats = {10.0, 9.0, 10.5, 0.5, 0.05, 7};
+  m.timer = "cupti";
+  m.registers = 32;
+  m.sm_clock_mhz = 1980;
+  m.dropped_samples = 1;
+  m.wall_seconds = 0.25;
+  r.results = {m};
+  return r;
+}
+
+}  // namespace
+
+TEST(RunnerProtocolGolden, Hello) {
+  const std::string hello =
+      "02000000"  // protocol version 2
+      "0100000000"  // ok, error ""
+      "0000000001000000480100000030"  // device: ordinal 0, name "H", pci_bus_id "0"
+      "090000000000000005000000736d5f3930"  // cc 9.0, arch "sm_90"
+      "840000000000004000000000"  // 132 SMs, 1 GiB
+      "0000c00300c00000008c030000900300"  // L2, shared memory per block / opt-in / per SM
+      "000001000004000000080000"  // registers per block, threads per block / per SM
+      "000400000004000040000000"  // max block dims
+      "ffffff7fffff0000ffff0000"  // max grid dims
+      "60361e00012a000000"  // clock kHz, cupti, pid 42
+      ;
+  EXPECT_EQ(hex(encode_hello(hello_message())), hello);
+  auto decoded = decode_hello(unhex(hello));
+  ASSERT_TRUE(decoded.ok()) << decoded.error().message;
+  EXPECT_EQ(decoded->device.name, "H");
+  EXPECT_EQ(decoded->device.max_grid_dim[0], 2147483647);
+  EXPECT_EQ(decoded->device.clock_khz, 1980000);
+  EXPECT_EQ(decoded->pid, 42);
+  EXPECT_TRUE(decoded->cupti);
+}
+
+TEST(RunnerProtocolGolden, HelloOfAnotherVersionIsRefusedByName) {
+  std::string other = encode_hello(hello_message());
+  other[0] = 1;  // the JSON-header protocol of earlier builds
+  auto decoded = decode_hello(other);
+  ASSERT_FALSE(decoded.ok());
+  EXPECT_NE(decoded.error().message.find("protocol 1, expected 2"), std::string::npos) << decoded.error().message;
+}
+
+TEST(RunnerProtocolGolden, QuitRequest) {
+  EXPECT_EQ(hex(encode_request({})), "02");  // op quit, nothing else
+  EXPECT_EQ(hex(ktune::process::encode_frame(kRunnerRequestFrame, encode_request({}))),
+            "4b54574b" "0100" "1100" "01000000" "02");  // magic, frame version 1, type 17, 1 byte, quit
+}
+
+TEST(RunnerProtocolGolden, ProblemRequest) {
+  const std::string problem =
+      "00"  // op problem
+      "01000000"  // 1 buffer
+      "01000000410a04000000000000001000000000000000"  // "A" float, 4 elements, 16 bytes
+      "00000000000000f0bf000000000000f03f00000000000000000700000000000000"  // init random [-1, 1), value 0, seed 7
+      "01"  // output
+      "02000000"  // 2 arguments
+      "010000000000000000"  // buffer 0
+      "000000000000000000"  // scalar 0
+      ;
+  EXPECT_EQ(hex(encode_request(problem_message())), problem);
+  auto decoded = decode_request(unhex(problem));
+  ASSERT_TRUE(decoded.ok()) << decoded.error().message;
+  ASSERT_EQ(decoded->problem.buffers.size(), 1u);
+  EXPECT_EQ(decoded->problem.buffers[0].init.seed, 7u);
+  EXPECT_EQ(decoded->problem.total_bytes, 16u);  // summed by the decoder, not sent
+  EXPECT_EQ(decoded->problem.args.size(), 2u);
+}
+
+TEST(RunnerProtocolGolden, MeasureRequest) {
+  const std::string measure =
+      "01"  // op measure
+      "0a00000000000000e8030000000000007b14ae47e17a843f000000000000e03f0300000000000000000000000000f83f"  // stop rule: 10..1000 samples, noise 1 %, 0.5 s, prune after 3 at 1.5x
+      "01010000000000408f40"  // flush L2, best median 1000 ns
+      "0000000000002440fca9f1d24d62603f02"  // kernel timeout 10 s, warm-up 2 ms, verify compare
+      "2d431cebe2361a3f2d431cebe2361a3f01"  // rtol, atol, use CUPTI
+      "01000000"  // 1 job
+      "010000006a010000006b040000007f454c46"  // label "j", lowered name "k", cubin
+      "020000000000000001000000000000000100000000000000"  // grid
+      "8000000000000000010000000000000001000000000000000000000000000000"  // block, no dynamic shared memory
+      "01000000040500000000000000000000000000000000"  // 1 scalar: int32 5
+      ;
+  EXPECT_EQ(hex(encode_request(measure_message())), measure);
+  auto decoded = decode_request(unhex(measure));
+  ASSERT_TRUE(decoded.ok()) << decoded.error().message;
+  ASSERT_EQ(decoded->jobs.size(), 1u);
+  EXPECT_EQ(decoded->jobs[0].cubin, "\x7f" "ELF");
+  EXPECT_EQ(decoded->options.best_median_ns, 1000.0);
+  EXPECT_EQ(decoded->jobs[0].launch.scalars[0].integer, 5);
+}
+
+TEST(RunnerProtocolGolden, Response) {
+  const std::string response =
+      "010000000000"  // ok, error "", not poisoned
+      "01000000"  // 1 result
+      "0000000000"  // status ok, message ""
+      "000000000000244000000000000022400000000000002540000000000000e03f9a9999999999a93f0700000000000000"  // median, min, mean, stddev, noise, 7 samples
+      "050000006375707469200000000000000000000000"  // timer, 32 registers, no static shared or local memory
+      "bc070000010000000000000000000000000000000000000000000000000000000000d03f"  // 1980 MHz, 1 dropped, errors 0, 0.25 s wall
+      ;
+  EXPECT_EQ(hex(encode_response(response_message())), response);
+  auto decoded = decode_response(unhex(response));
+  ASSERT_TRUE(decoded.ok()) << decoded.error().message;
+  ASSERT_EQ(decoded->results.size(), 1u);
+  EXPECT_EQ(decoded->results[0].stats.samples, 7u);
+  EXPECT_EQ(decoded->results[0].timer, "cupti");
+  EXPECT_EQ(decoded->results[0].wall_seconds, 0.25);
+}
+
+TEST(RunnerProtocolGolden, EveryTruncationAndTrailingByteIsAnError) {
+  const std::string payload = encode_request(measure_message());
+  for (std::size_t n = 0; n < payload.size(); ++n) EXPECT_FALSE(decode_request(payload.substr(0, n)).ok()) << n;
+  EXPECT_FALSE(decode_request(payload + '\0').ok());
+  const std::string response = encode_response(response_message());
+  for (std::size_t n = 0; n < response.size(); ++n) EXPECT_FALSE(decode_response(response.substr(0, n)).ok()) << n;
+}
+
+TEST(RunnerProtocolGolden, HostileCountsAndEnumsAreRefused) {
+  // A measure request claiming 2^32-1 jobs in a few bytes must fail without allocating.
+  std::string hostile = encode_request(measure_message());
+  const std::size_t jobs_at = 1 + 6 * 8 + 1 + 1 + 8 + 8 + 8 + 1 + 8 + 8 + 1;
+  hostile.replace(jobs_at, 4, "\xff\xff\xff\xff");
+  auto refused = decode_request(hostile);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.error().message.find("jobs"), std::string::npos) << refused.error().message;
+
+  std::string bad_status = encode_response(response_message());
+  bad_status[1 + 4 + 1 + 4] = 9;  // the first result's status: no such status
+  EXPECT_FALSE(decode_response(bad_status).ok());
+}
