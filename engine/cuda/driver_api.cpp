@@ -112,6 +112,8 @@ Result<std::vector<DeviceInfo>> list_devices() {
     info.max_grid_dim[1] = attr(CU_DEVICE_ATTRIBUTE_MAX_GRID_DIM_Y);
     info.max_grid_dim[2] = attr(CU_DEVICE_ATTRIBUTE_MAX_GRID_DIM_Z);
     info.clock_khz = attr(CU_DEVICE_ATTRIBUTE_CLOCK_RATE);
+    info.memory_clock_khz = attr(CU_DEVICE_ATTRIBUTE_MEMORY_CLOCK_RATE);
+    info.memory_bus_width_bits = attr(CU_DEVICE_ATTRIBUTE_GLOBAL_MEMORY_BUS_WIDTH);
     char bus[32] = {};
     if (d.cuDeviceGetPCIBusId(bus, sizeof bus, dev) == CUDA_SUCCESS) info.pci_bus_id = bus;
     d.cuDeviceTotalMem(&info.total_memory, dev);

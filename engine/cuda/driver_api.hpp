@@ -56,6 +56,13 @@ struct DeviceInfo {
   int max_block_dim[3] = {0, 0, 0};
   int max_grid_dim[3] = {0, 0, 0};
   int clock_khz = 0;
+  int memory_clock_khz = 0;       // peak
+  int memory_bus_width_bits = 0;
+  // What the memory interface moves at most (double data rate): the bound a bandwidth figure is
+  // judged against on any card (H100 SXM ~3.35 TB/s, H200 ~4.8 TB/s). 0 when the driver did not say.
+  double peak_memory_bytes_per_second() const noexcept {
+    return 2.0 * 1e3 * memory_clock_khz * (memory_bus_width_bits / 8.0);
+  }
 };
 
 // Every visible device, or Errc::no_gpu (no driver, or a driver with no devices).
