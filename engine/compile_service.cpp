@@ -1,6 +1,6 @@
 #include "engine/compile_service.hpp"
 
-#include "engine/model/compile_plan.hpp"
+#include "engine/model/instantiate.hpp"
 #include "store/store_path.hpp"
 #include "workers/compile_pool.hpp"
 #include "workers/cubin_cache.hpp"

@@ -9,7 +9,7 @@
 
 #include "engine/compile_service.hpp"
 #include "engine/runner_client.hpp"
-#include "engine/model/compile_plan.hpp"
+#include "engine/model/instantiate.hpp"
 #include "engine/gpu_evaluator.hpp"
 #include "engine/replay_evaluator.hpp"
 #include "engine/model/toolchain.hpp"
@@ -148,14 +148,12 @@ struct Engine::State {
   }
 };
 
-
 Engine::Engine(std::unique_ptr<State> state) : state_(std::move(state)) {}
 
 Engine::~Engine() {
   // Background tunings hold references to this engine: let them finish first.
   for (auto& f : state_->in_flight.pending()) f.wait();
 }
-
 
 std::shared_future<Result<TuneOutcome>> Engine::tune_async(const KernelSpec& spec, const Sizes& sizes, const TuneOptions& options) {
   TuneRequest request{kernel_key(spec).hex(), {}, options};

@@ -5,7 +5,7 @@
 #include <chrono>
 #include <ctime>
 
-#include "engine/model/compile_plan.hpp"
+#include "engine/model/instantiate.hpp"
 #include "engine/measurement_record.hpp"
 #include "engine/model/instantiate.hpp"
 
@@ -29,9 +29,11 @@ Result<std::unique_ptr<GpuEvaluator>> GpuEvaluator::create(const KernelSpec& spe
 
   // The reference first: every later configuration is compared with its outputs.
   const Config& reference = spec.verify.reference;
-  auto plan = plan_launch(spec, reference, sizes);
-  if (!plan) return make_error(Errc::invalid_argument, "the reference configuration " + format_named(reference) + ": " + plan.error().message);
-  workers::CompileResult compiled = pool.submit(make_compile_job(spec, reference, evaluator->options_.arch)).get();
+  auto instance = instantiate(spec, reference, sizes, evaluator->options_.arch);
+  if (!instance)
+    return make_error(Errc::invalid_argument, "the reference configuration " + format_named(reference) + ": " + instance.error().message);
+  const runner::LaunchPlan* plan = &instance->launch;
+  workers::CompileResult compiled = pool.submit(std::move(instance->compile)).get();
   if (!compiled.ok())
     return make_error(Errc::invalid_spec, "the reference configuration " + format_named(reference) + " does not compile: " +
                                               compile_failure_evaluation(reference, compiled).measurement.message);
@@ -77,14 +79,14 @@ void GpuEvaluator::evaluate(const std::vector<Config>& batch, std::optional<doub
   auto fill_window = [&] {
     while (next < batch.size() && pending < window) {
       const std::size_t i = next++;
-      auto plan = plan_launch(spec_, batch[i], sizes_);
-      if (!plan) {
-        on_result(failed_evaluation(batch[i], MeasurementStatus::invalid_config, plan.error().message));
+      auto instance = instantiate(spec_, batch[i], sizes_, options_.arch);
+      if (!instance) {
+        on_result(failed_evaluation(batch[i], MeasurementStatus::invalid_config, instance.error().message));
         continue;
       }
-      plans[i] = std::move(*plan);
+      plans[i] = std::move(instance->launch);
       ++pending;
-      pool_.submit(make_compile_job(spec_, batch[i], options_.arch),
+      pool_.submit(std::move(instance->compile),
                    [&ready, i](workers::CompileResult result) { ready.push(Compiled{i, std::move(result)}); });
     }
   };

@@ -119,7 +119,12 @@ Result<TuneReport> TuningSession::run() {
   // the busy fraction would count it against nothing.
   for (auto& e : evaluator_.setup_evaluations()) {
     start_ -= std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(e.gpu_seconds));
-    if (ledger_.find(e.measurement.config)) continue;
+    // Known from an earlier session (a resumed one): measured again, as it must be, since outputs
+    // come from this GPU session, but neither stored twice nor counted as a store answer.
+    if (ledger_.find(e.measurement.config)) {
+      evaluated_now_.insert(e.measurement.config);
+      continue;
+    }
     record_new(std::move(e));
   }
 

@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "engine/model/compile_plan.hpp"
+#include "engine/model/instantiate.hpp"
 #include "engine/model/spec.hpp"
 #include "tuner/search_space.hpp"
 #include "workers/nvrtc_compiler.hpp"

@@ -28,9 +28,10 @@ struct TuningSession : ::testing::Test {
   }
   void TearDown() override { std::filesystem::remove_all(dir); }
 
-  TuneReport tune(Strategy& strategy, TuneLimits limits = {}) {
+  TuneReport tune(Strategy& strategy, TuneLimits limits = {}) { return tune_with(*evaluator, strategy, limits); }
+  TuneReport tune_with(Evaluator& with, Strategy& strategy, TuneLimits limits = {}) {
     auto ledger = MeasurementLedger::open(question, &*db).value_or_throw();
-    auto report = ktune::TuningSession(question, *space, strategy, *evaluator, ledger, limits).run();
+    auto report = ktune::TuningSession(question, *space, strategy, with, ledger, limits).run();
     EXPECT_TRUE(report.ok()) << report.error().message;
     return report.ok() ? *report : TuneReport{};
   }
@@ -89,6 +90,45 @@ TEST_F(TuningSession, ABudgetCapsNewEvaluations) {
   TuneReport more = tune(*again, limits);
   EXPECT_EQ(more.from_store, 30u);
   EXPECT_EQ(more.evaluated, 50u);
+}
+
+// Measures the verification reference (the spec default) while it is set up, as the GPU pipeline
+// does, and otherwise replays.
+class ReplayWithReference final : public Evaluator {
+ public:
+  ReplayWithReference(ReplayEvaluator& inner, Config reference) : inner_(inner), reference_(std::move(reference)) {}
+  void evaluate(const std::vector<Config>& batch, std::optional<double> best_ns,
+                const std::function<void(Evaluation)>& on_result) override {
+    inner_.evaluate(batch, best_ns, on_result);
+  }
+  std::vector<Evaluation> remeasure(const std::vector<Config>&) override { return {}; }
+  std::vector<Evaluation> setup_evaluations() const override {
+    std::vector<Evaluation> out;
+    inner_.evaluate({reference_}, std::nullopt, [&](Evaluation e) { out.push_back(std::move(e)); });
+    return out;
+  }
+
+ private:
+  ReplayEvaluator& inner_;
+  Config reference_;
+};
+
+TEST_F(TuningSession, AResumedSessionMeasuresTheReferenceAgainButStoresAndCountsItOnce) {
+  ReplayWithReference with_reference(*evaluator, spec.default_config);
+  auto first = make_exhaustive(*space);
+  TuneLimits limits;
+  limits.max_evaluations = 10;
+  TuneReport a = tune_with(with_reference, *first, limits);
+  EXPECT_EQ(a.evaluated, 10u);  // the reference and 9 more
+  EXPECT_EQ(a.from_store, 0u) << "the reference measured while setting up is no store answer";
+  ASSERT_EQ(db->measurements_for(question.tuning_record().tuning_key).value_or_throw().size(), 10u);
+  // Resumed: the reference is measured again (its outputs must come from this session) but is
+  // neither stored twice nor counted as answered from the store.
+  auto second = make_exhaustive(*space);
+  TuneReport b = tune_with(with_reference, *second);
+  EXPECT_EQ(b.from_store, 9u);
+  EXPECT_EQ(b.evaluated, 228u - 10u);
+  EXPECT_EQ(db->measurements_for(question.tuning_record().tuning_key).value_or_throw().size(), 228u);
 }
 
 }  // namespace

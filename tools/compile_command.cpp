@@ -11,7 +11,7 @@
 
 #include "engine/compile_service.hpp"
 #include "engine/cuda/driver_api.hpp"
-#include "engine/model/compile_plan.hpp"
+#include "engine/model/instantiate.hpp"
 #include "tools/commands.hpp"
 #include "tools/spec_loading.hpp"
 #include "tuner/search_space.hpp"

@@ -1,11 +1,14 @@
 #pragma once
-// The instantiate step: a spec at concrete sizes (and a configuration) becomes the plain values
-// the GPU runner is handed (engine/runner/launch_plan.hpp). Every expression is evaluated and
-// checked here, on the host, before anything is allocated or launched.
+// The instantiate step: a spec at concrete sizes and a configuration become what the compile
+// workers and the GPU runner are handed — the NVRTC job (source, name expression, defines,
+// options, architecture) and the plain launch values (engine/runner/launch_plan.hpp). The one place
+// a spec is mapped onto either; every expression is evaluated and checked here, on the host,
+// before anything is compiled, allocated or launched.
 #include "engine/common/named_values.hpp"
 #include "engine/common/result.hpp"
 #include "engine/model/spec.hpp"
 #include "engine/runner/launch_plan.hpp"
+#include "workers/compile_job.hpp"
 
 namespace ktune {
 
@@ -13,5 +16,21 @@ namespace ktune {
 Result<runner::Problem> make_problem(const KernelSpec& spec, const Sizes& sizes);
 // Errc::invalid_argument with the reason when an expression cannot be evaluated or is out of range.
 Result<runner::LaunchPlan> plan_launch(const KernelSpec& spec, const Config& config, const Sizes& sizes);
+
+// `requested` ("sm_90"), else `device_arch`, else sm_90 (ktune's target without a GPU); a spec
+// that asks for arch-specific features gets the "a" variant. Errc::invalid_argument for a name
+// that is not sm_NN.
+Result<std::string> choose_arch(const std::string& requested, const std::string& device_arch, const KernelSpec& spec);
+
+workers::CompileJob make_compile_job(const KernelSpec& spec, const Config& config, const std::string& arch,
+                                     bool use_nvrtc_cache = true);
+
+// One configuration at these sizes: what to compile and how to launch it.
+struct Instance {
+  workers::CompileJob compile;
+  runner::LaunchPlan launch;
+};
+Result<Instance> instantiate(const KernelSpec& spec, const Config& config, const Sizes& sizes, const std::string& arch,
+                             bool use_nvrtc_cache = true);
 
 }  // namespace ktune
