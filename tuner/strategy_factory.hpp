@@ -28,6 +28,9 @@ struct StrategyOptions {
   std::size_t random_count = 64;  // random: configurations tried
   std::size_t random_starts = 0;  // coordesc: random configurations tried besides the start point
   std::uint64_t seed = 1;
+  // The caller's evaluation budget (TuneLimits::max_evaluations; 0 = none). Strategies that plan
+  // their effort (how much to explore before refining) plan for it; the session enforces it.
+  std::size_t budget = 0;
 };
 
 // Errc::invalid_argument naming the known strategies for an unknown name.
