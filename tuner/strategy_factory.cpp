@@ -19,6 +19,7 @@ std::string_view strategy_kind_name(StrategyKind kind) noexcept {
 }
 
 std::string_view strategy_names() noexcept { return "exhaustive, random or coordesc"; }
+std::string_view all_strategy_names() noexcept { return "exhaustive,random,coordesc"; }
 
 std::optional<std::string> canonical_strategy_name(const std::string& name) {
   if (auto kind = parse_strategy_kind(name)) return std::string(strategy_kind_name(*kind));

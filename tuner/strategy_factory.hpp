@@ -19,6 +19,8 @@ std::optional<StrategyKind> parse_strategy_kind(std::string_view name) noexcept;
 std::string_view strategy_kind_name(StrategyKind kind) noexcept;  // the canonical name
 // The list users see in messages: "exhaustive, random or coordesc".
 std::string_view strategy_names() noexcept;
+// Every canonical name, comma-separated ("exhaustive,random,coordesc"), for benchmarks and help.
+std::string_view all_strategy_names() noexcept;
 
 struct StrategyOptions {
   // Where a local search starts, best first: the first one that is valid in the space wins (the
