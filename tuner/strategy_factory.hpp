@@ -12,12 +12,13 @@
 
 namespace ktune {
 
-enum class StrategyKind : std::uint8_t { exhaustive, random, coordinate_descent };
+enum class StrategyKind : std::uint8_t { exhaustive, random, coordinate_descent, best_first };
 
-// "exhaustive", "random", "coordesc" (also "coordinate_descent", "coordinate-descent").
+// "exhaustive", "random", "coordesc" (also "coordinate_descent", "coordinate-descent"), "bestfirst"
+// (also "best_first", "best-first"; tuner/best_first_search.hpp).
 std::optional<StrategyKind> parse_strategy_kind(std::string_view name) noexcept;
 std::string_view strategy_kind_name(StrategyKind kind) noexcept;  // the canonical name
-// The list users see in messages: "exhaustive, random or coordesc".
+// The list users see in messages: "exhaustive, random, coordesc or bestfirst".
 std::string_view strategy_names() noexcept;
 // Every canonical name, comma-separated ("exhaustive,random,coordesc"), for benchmarks and help.
 std::string_view all_strategy_names() noexcept;
