@@ -107,7 +107,7 @@ void add_replay_command(CLI::App& app) {
   cmd->add_option("--device", o->device, "GPU the recording was made on")->required();
   cmd->add_option("--arch", o->arch, "Its architecture, e.g. sm_90")->required();
   cmd->add_option("--nvrtc", o->nvrtc, "NVRTC version of the recording (default: this one)");
-  cmd->add_option("--strategy", o->strategy, "coordesc (default), exhaustive or random")->capture_default_str();
+  cmd->add_option("--strategy", o->strategy, "coordesc (default), bestfirst, exhaustive or random")->capture_default_str();
   cmd->add_option("--random-starts", o->random_starts, "coordesc: random starting points besides the default");
   cmd->add_option("--samples", o->random_count, "Configurations tried by --strategy random")->capture_default_str();
   cmd->add_option("--seed", o->seed, "Seed of random choices (the first of --repeat runs)")->capture_default_str();
