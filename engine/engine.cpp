@@ -312,6 +312,7 @@ Result<TuneOutcome> Engine::tune_now(const KernelSpec& spec, const Sizes& given_
   strategy_options.random_count = options.random_count;
   strategy_options.random_starts = options.random_starts;
   strategy_options.seed = options.seed;
+  strategy_options.budget = options.limits.max_evaluations;
   auto strategy = make_strategy(*kind, *space, strategy_options);
 
   auto ledger = MeasurementLedger::open(question, &*state_->store);

@@ -23,7 +23,7 @@ struct SweepItem {
   std::filesystem::path spec_path;    // resolved against the sweep file's folder, normalised
   KernelSpec spec;
   std::vector<Sizes> sizes;           // each in the spec's size order
-  std::string strategy;               // canonical name: exhaustive | random | coordesc
+  std::string strategy;               // canonical name: exhaustive | random | coordesc | bestfirst
   std::size_t budget = 0;             // at most this many new evaluations per size set; 0 = no limit
 };
 

@@ -3,7 +3,10 @@
 // must reach within 2 % of the exhaustive best with at most 25 % of the evaluations.
 #include <gtest/gtest.h>
 
+#include <set>
+
 #include "engine/replay.hpp"
+#include "helpers/run_ktune.hpp"
 #include "store/store.hpp"
 
 namespace {
@@ -61,6 +64,69 @@ TEST_F(Recording, UnrecordedQuestionsAreAClearError) {
   ASSERT_FALSE(other_size.ok());
   EXPECT_EQ(other_size.error().code, Errc::not_found);
   EXPECT_NE(other_size.error().message.find("no recorded measurements"), std::string::npos);
+}
+
+
+// Studies: a budget every strategy obeys, repeated runs with seeds, fractions of the valid space.
+TEST_F(Recording, EveryStrategyStaysWithinTheBudget) {
+  auto space = RecordedSpace::open(spec, kSizes[0], kH100, kRecordedWith, *recorded).value_or_throw();
+  for (const char* strategy : {"exhaustive", "random", "coordesc"}) {
+    SCOPED_TRACE(strategy);
+    TuneOptions options;
+    options.strategy = strategy;
+    options.limits.max_evaluations = 20;
+    auto report = space.run(options);
+    ASSERT_TRUE(report.ok()) << report.error().message;
+    EXPECT_LE(report->run.evaluated, 20u);
+    if (std::string(strategy) != "coordesc") {
+      EXPECT_EQ(report->run.evaluated, 20u);  // coordesc may converge earlier
+    }
+    EXPECT_EQ(report->valid, space.space().valid_count());
+    EXPECT_DOUBLE_EQ(report->fraction_evaluated(), static_cast<double>(report->run.evaluated) / static_cast<double>(report->valid));
+    EXPECT_GT(report->quality(), 0);
+    EXPECT_LE(report->quality(), 1);
+  }
+}
+
+TEST_F(Recording, ARepeatedStudyRunsEachSeedAndSummarisesTheFractionOfTheOptimum) {
+  auto space = RecordedSpace::open(spec, kSizes[0], kH100, kRecordedWith, *recorded).value_or_throw();
+  TuneOptions options;
+  options.strategy = "random";
+  options.limits.max_evaluations = 10;
+  options.seed = 5;
+  auto study = space.study(options, 8).value_or_throw();
+  ASSERT_EQ(study.runs.size(), 8u);
+  std::set<Config> answers;
+  double sum = 0;
+  for (std::size_t i = 0; i < study.runs.size(); ++i) {
+    // Each run is the single run with its seed: the study adds nothing but the summary.
+    TuneOptions one = options;
+    one.seed = 5 + i;
+    auto single = space.run(one).value_or_throw();
+    EXPECT_EQ(single.run.best, study.runs[i].run.best);
+    answers.insert(study.runs[i].run.best);
+    sum += study.runs[i].quality();
+  }
+  EXPECT_GT(answers.size(), 1u) << "different seeds sample differently";
+  EXPECT_DOUBLE_EQ(study.mean_quality(), sum / 8);
+  EXPECT_LE(study.min_quality(), study.mean_quality());
+  EXPECT_LE(study.mean_quality(), study.max_quality());
+  EXPECT_LT(study.min_quality(), study.max_quality());
+  EXPECT_DOUBLE_EQ(study.mean_evaluated(), 10);
+}
+
+TEST_F(Recording, TheReplayCommandReportsBudgetsRepeatsAndTheValidSpace) {
+  const std::string base = std::string(KTUNE_SOURCE_DIR) + "/examples/sgemm.json --size M=4096,N=4096,K=4096 --from " +
+                           KTUNE_SOURCE_DIR + "/tests/data/h100-sgemm.db --device 'NVIDIA H100 80GB HBM3' --arch sm_90 --nvrtc 13.0";
+  auto study = ktune::testing::run_ktune("replay " + base + " --strategy random --budget 30 --repeat 4");
+  EXPECT_EQ(study.status, 0) << study.output;
+  EXPECT_NE(study.output.find("budget 30 evaluations"), std::string::npos) << study.output;
+  EXPECT_NE(study.output.find("4 runs (seeds 1-4): fraction of the optimum mean 0."), std::string::npos) << study.output;
+  EXPECT_NE(study.output.find("30 evaluations on average (13 % of the valid space)"), std::string::npos) << study.output;
+  auto json = ktune::testing::run_ktune("replay " + base + " --strategy random --budget 30 --repeat 4 --json");
+  EXPECT_EQ(json.status, 0) << json.output;
+  EXPECT_NE(json.output.find("\"valid\": 228"), std::string::npos) << json.output;
+  EXPECT_NE(json.output.find("\"mean_fraction_evaluated\""), std::string::npos) << json.output;
 }
 
 }  // namespace

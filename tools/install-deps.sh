@@ -6,7 +6,7 @@ set -euo pipefail
 
 packages=(build-essential cmake ninja-build pkg-config git
           libtbb-dev libsqlite3-dev nlohmann-json3-dev libxxhash-dev
-          libgtest-dev libgmock-dev libcli11-dev libfmt-dev sqlite3 file
+          libgtest-dev libgmock-dev libcli11-dev libfmt-dev zlib1g-dev sqlite3 file
           python3
           clang libclang-rt-14-dev)   # the libFuzzer targets (tools/ci/fuzz.sh) need clang's runtime
 

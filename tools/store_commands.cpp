@@ -16,6 +16,7 @@
 #include "engine/common/named_values.hpp"
 #include "engine/store_file.hpp"
 #include "tools/commands.hpp"
+#include "tools/kernel_tuner_import_command.hpp"
 #include "tools/tuning_output.hpp"
 
 namespace ktune::cli {
@@ -146,6 +147,7 @@ void run_export(const ExportArgs& args) {
 
 struct ImportArgs {
   std::string db, file, on_conflict = "keep-faster";
+  KernelTunerImportArgs kernel_tuner;
 };
 
 // A table is read whole and then parsed (several times its size in memory). A real one is far
@@ -178,6 +180,7 @@ std::string read_table_text(const std::string& file) {
 }
 
 void run_import(const ImportArgs& args) {
+  if (run_kernel_tuner_import(args.kernel_tuner, args.file, args.db)) return;
   const auto policy = parse_conflict_policy(args.on_conflict);
   if (!policy) throw CliFailure("--on-conflict must be keep-faster, keep-newer, replace or fail");
   const std::string text = read_table_text(args.file);
@@ -220,6 +223,7 @@ void add_store_commands(CLI::App& app) {
     cmd->add_option("--on-conflict", args->on_conflict,
                     "when an entry is already stored differently: keep-faster (default), keep-newer, replace, fail")
         ->check(CLI::IsMember({"keep-faster", "keep-newer", "replace", "fail"}));
+    add_kernel_tuner_import_options(*cmd, args->kernel_tuner);
     cmd->callback([args] { run_import(*args); });
   }
 }

@@ -136,7 +136,7 @@ void add_tune_command(CLI::App& app) {
   auto o = std::make_shared<TuneCliOptions>();
   auto* cmd = app.add_subcommand("tune", "Tune a kernel at given sizes on the GPU and remember the winner");
   add_common(cmd, *o);
-  cmd->add_option("--strategy", o->strategy, "coordesc (default), exhaustive or random")->capture_default_str();
+  cmd->add_option("--strategy", o->strategy, "coordesc (default), bestfirst, exhaustive or random")->capture_default_str();
   cmd->add_option("--budget", o->budget, "At most this many new evaluations");
   cmd->add_option("--time", o->time_limit, "Stop proposing new batches after this many seconds");
   cmd->add_option("--samples", o->random_count, "Configurations tried by --strategy random")->capture_default_str();

@@ -1,11 +1,14 @@
 #include "tuner/strategy_factory.hpp"
 
+#include "tuner/best_first_search.hpp"
+
 namespace ktune {
 
 std::optional<StrategyKind> parse_strategy_kind(std::string_view name) noexcept {
   if (name == "exhaustive") return StrategyKind::exhaustive;
   if (name == "random") return StrategyKind::random;
   if (name == "coordesc" || name == "coordinate_descent" || name == "coordinate-descent") return StrategyKind::coordinate_descent;
+  if (name == "bestfirst" || name == "best_first" || name == "best-first") return StrategyKind::best_first;
   return std::nullopt;
 }
 
@@ -14,11 +17,13 @@ std::string_view strategy_kind_name(StrategyKind kind) noexcept {
     case StrategyKind::exhaustive: return "exhaustive";
     case StrategyKind::random: return "random";
     case StrategyKind::coordinate_descent: return "coordesc";
+    case StrategyKind::best_first: return "bestfirst";
   }
   return "coordesc";
 }
 
-std::string_view strategy_names() noexcept { return "exhaustive, random or coordesc"; }
+std::string_view strategy_names() noexcept { return "exhaustive, random, coordesc or bestfirst"; }
+std::string_view all_strategy_names() noexcept { return "exhaustive,random,coordesc,bestfirst"; }
 
 std::optional<std::string> canonical_strategy_name(const std::string& name) {
   if (auto kind = parse_strategy_kind(name)) return std::string(strategy_kind_name(*kind));
@@ -30,6 +35,17 @@ std::unique_ptr<Strategy> make_strategy(StrategyKind kind, const SearchSpace& sp
     case StrategyKind::exhaustive: return make_exhaustive(space);
     case StrategyKind::random: return make_random(space, options.random_count, options.seed);
     case StrategyKind::coordinate_descent: break;
+    case StrategyKind::best_first: {
+      BestFirstOptions bf;
+      for (const auto& candidate : options.start_candidates)
+        if (space.is_valid(candidate)) {
+          bf.start = candidate;
+          break;
+        }
+      bf.budget = options.budget;
+      bf.seed = options.seed;
+      return make_best_first(space, std::move(bf));
+    }
   }
   CoordinateDescentOptions cd;
   for (const auto& candidate : options.start_candidates)
