@@ -91,7 +91,7 @@ typedef struct ktune_answer ktune_answer; /* a configuration and where it came f
 /* Options of ktune_tune. Fill with ktune_tune_options_init, then change what you need. The
  * layout is part of KTUNE_C_API_VERSION: a new field means a new version. */
 typedef struct ktune_tune_options {
-  const char* strategy;     /* "coordesc" (default), "exhaustive" or "random"; NULL = default */
+  const char* strategy;     /* "bestfirst" (default), "coordesc", "exhaustive" or "random"; NULL = default */
   uint64_t max_evaluations; /* new configurations to evaluate at most; 0 = no limit */
   double max_seconds;       /* wall-time budget; 0 = no limit */
   int refine;               /* non-zero: coordinate descent from the table's answer, not return it */
@@ -155,7 +155,7 @@ KTUNE_API ktune_status ktune_lookup(ktune_engine* engine, const ktune_spec* spec
                                     const int64_t* size_values, size_t n_sizes, const char* device_name,
                                     const char* arch, ktune_answer** out);
 
-/* Sets the defaults: coordesc, no limits, no refine, no force, the GPU's architecture. */
+/* Sets the defaults: bestfirst, no limits, no refine, no force, the GPU's architecture. */
 KTUNE_API ktune_status ktune_tune_options_init(ktune_tune_options* options);
 
 /* Blocks until tuned on this machine's GPU and remembers the winner; an exact table entry is

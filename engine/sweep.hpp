@@ -13,6 +13,7 @@
 #include "engine/common/named_values.hpp"
 #include "engine/common/result.hpp"
 #include "engine/model/spec.hpp"
+#include "engine/tune_options.hpp"
 
 namespace ktune {
 
@@ -30,7 +31,7 @@ struct SweepItem {
 struct SweepPlan {
   int version = kSweepVersion;
   std::filesystem::path path;        // the sweep file (empty when parsed from text)
-  std::string strategy = "coordesc";  // top-level default, canonical
+  std::string strategy{kDefaultStrategy};  // top-level default, canonical
   std::size_t budget = 0;             // top-level default; 0 = no limit
   std::vector<SweepItem> items;
 

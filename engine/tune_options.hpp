@@ -8,6 +8,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "engine/runner/statistics.hpp"
 #include "engine/common/named_values.hpp"
@@ -22,8 +23,12 @@ struct TuneLimits {
   friend bool operator==(const TuneLimits&, const TuneLimits&) = default;
 };
 
+// What a tuning uses when none is named: the strategy that reaches the optimum on every recorded
+// space (docs/benchmarks.md, "Strategies on recorded spaces"; coordesc stalls on convolution spaces).
+inline constexpr std::string_view kDefaultStrategy = "bestfirst";
+
 struct TuneSettings {
-  std::string strategy = "coordesc";  // exhaustive | random | coordesc (tuner/strategy_factory.hpp)
+  std::string strategy{kDefaultStrategy};  // exhaustive | random | coordesc | bestfirst (tuner/strategy_factory.hpp)
   TuneLimits limits;
   std::size_t random_count = 64;   // configurations tried by `random`
   std::size_t random_starts = 0;   // coordesc: random configurations tried besides the start point

@@ -13,7 +13,7 @@ namespace ktune::cli {
 
 namespace {
 struct ReplayOptions {
-  std::string spec, sizes, from, device, arch, nvrtc, strategy = "coordesc";
+  std::string spec, sizes, from, device, arch, nvrtc, strategy = std::string(kDefaultStrategy);
   std::size_t random_starts = 0, random_count = 64, budget = 0, repeat = 1;
   std::uint64_t seed = 1;
   bool json = false;
@@ -103,7 +103,7 @@ void add_replay_command(CLI::App& app) {
   cmd->add_option("--device", o->device, "GPU the recording was made on")->required();
   cmd->add_option("--arch", o->arch, "Its architecture, e.g. sm_90")->required();
   cmd->add_option("--nvrtc", o->nvrtc, "NVRTC version of the recording (default: this one)");
-  cmd->add_option("--strategy", o->strategy, "coordesc (default), bestfirst, exhaustive or random")->capture_default_str();
+  cmd->add_option("--strategy", o->strategy, "bestfirst (default), coordesc, exhaustive or random")->capture_default_str();
   cmd->add_option("--random-starts", o->random_starts, "coordesc: random starting points besides the default");
   cmd->add_option("--samples", o->random_count, "Configurations tried by --strategy random")->capture_default_str();
   cmd->add_option("--seed", o->seed, "Seed of random choices (the first of --repeat runs)")->capture_default_str();

@@ -18,7 +18,7 @@ namespace ktune::cli {
 namespace {
 
 struct TuneCliOptions {
-  std::string spec, sizes, strategy = "coordesc", db, arch, config, timer = "cupti", trace;
+  std::string spec, sizes, strategy = std::string(kDefaultStrategy), db, arch, config, timer = "cupti", trace;
   std::size_t budget = 0, workers = 0, random_count = 64, random_starts = 0;
   double time_limit = 0;
   int device = 0;
@@ -136,7 +136,7 @@ void add_tune_command(CLI::App& app) {
   auto o = std::make_shared<TuneCliOptions>();
   auto* cmd = app.add_subcommand("tune", "Tune a kernel at given sizes on the GPU and remember the winner");
   add_common(cmd, *o);
-  cmd->add_option("--strategy", o->strategy, "coordesc (default), bestfirst, exhaustive or random")->capture_default_str();
+  cmd->add_option("--strategy", o->strategy, "bestfirst (default), coordesc, exhaustive or random")->capture_default_str();
   cmd->add_option("--budget", o->budget, "At most this many new evaluations");
   cmd->add_option("--time", o->time_limit, "Stop proposing new batches after this many seconds");
   cmd->add_option("--samples", o->random_count, "Configurations tried by --strategy random")->capture_default_str();

@@ -73,7 +73,7 @@ class BestFirstSearch final : public Strategy {
   // Without a caller's budget: half the default budget without a real improvement, and more of the
   // same is unlikely to pay. A caller's budget is what they chose to spend, so it is spent.
   bool stagnant() const {
-    return options_.budget == 0 && best_ns_ && times_.size() - improved_at_ >= std::max<std::size_t>(budget_ / 2, 2 * width_);
+    return options_.budget == 0 && best_ns_ && times_.size() - improved_at_ >= std::max<std::size_t>(budget_ / 4, 2 * width_);
   }
 
   template <class Add>
