@@ -1,6 +1,7 @@
 #include "engine/replay.hpp"
 
 #include "engine/model/tuning_question.hpp"
+#include "engine/replay_evaluator.hpp"
 #include "engine/measurement_ledger.hpp"
 #include "engine/tuning_session.hpp"
 #include "tuner/strategy_factory.hpp"

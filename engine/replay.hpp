@@ -1,10 +1,15 @@
 #pragma once
 // Running a strategy against recorded measurements (no GPU): how good its answer is and how many
 // evaluations it needed, compared with the best recorded configuration.
+#include <filesystem>
+
 #include "engine/engine.hpp"
-#include "engine/replay_evaluator.hpp"
 
 namespace ktune {
+
+namespace store {
+class Store;
+}
 
 struct ReplayReport {
   TuneReport run;                 // what the strategy found and what it evaluated

@@ -9,9 +9,9 @@
 #include <optional>
 #include <string>
 
-#include "engine/runner/statistics.hpp"
 #include "engine/common/named_values.hpp"
 #include "engine/evaluation.hpp"
+#include "engine/runner/stop_rule.hpp"
 
 namespace ktune {
 
