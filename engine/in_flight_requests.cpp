@@ -34,31 +34,22 @@ std::vector<InFlightRequests::Future> InFlightRequests::pending() const {
   return out;
 }
 
-// Callbacks are copied under the lock and called outside it: a hook may be slow, and a waiter may
-// join meanwhile.
-void InFlightRequests::Entry::fire_progress(const TuneProgress& progress) {
-  std::vector<std::function<void(const TuneProgress&)>> callbacks;
+// Calls every waiter's hook `member` (if set) with `value`. Callbacks are copied under the lock and
+// called outside it: a hook may be slow, and a waiter may join meanwhile.
+template <typename Value>
+void InFlightRequests::Entry::fire(std::function<void(const Value&)> TuneHooks::*member, const Value& value) {
+  std::vector<std::function<void(const Value&)>> callbacks;
   {
     std::lock_guard lock(hooks_mutex);
     for (const auto& h : hooks)
-      if (h.on_progress) callbacks.push_back(h.on_progress);
+      if (h.*member) callbacks.push_back(h.*member);
   }
-  for (const auto& callback : callbacks) callback(progress);
-}
-
-void InFlightRequests::Entry::fire_evaluation(const Evaluation& evaluation) {
-  std::vector<std::function<void(const Evaluation&)>> callbacks;
-  {
-    std::lock_guard lock(hooks_mutex);
-    for (const auto& h : hooks)
-      if (h.on_evaluation) callbacks.push_back(h.on_evaluation);
-  }
-  for (const auto& callback : callbacks) callback(evaluation);
+  for (const auto& callback : callbacks) callback(value);
 }
 
 TuneHooks InFlightRequests::fan_out(const std::shared_ptr<Entry>& entry) {
-  return TuneHooks{[entry](const TuneProgress& p) { entry->fire_progress(p); },
-                   [entry](const Evaluation& e) { entry->fire_evaluation(e); }};
+  return TuneHooks{[entry](const TuneProgress& p) { entry->fire(&TuneHooks::on_progress, p); },
+                   [entry](const Evaluation& e) { entry->fire(&TuneHooks::on_evaluation, e); }};
 }
 
 }  // namespace ktune

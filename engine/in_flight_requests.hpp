@@ -45,8 +45,9 @@ class InFlightRequests {
     Future future;
     std::mutex hooks_mutex;  // waiters join while the tuning calls the hooks
     std::vector<TuneHooks> hooks;
-    void fire_progress(const TuneProgress& progress);
-    void fire_evaluation(const Evaluation& evaluation);
+    // Calls the hook `member` of every waiter that set it.
+    template <typename Value>
+    void fire(std::function<void(const Value&)> TuneHooks::*member, const Value& value);
   };
   static TuneHooks fan_out(const std::shared_ptr<Entry>& entry);
 

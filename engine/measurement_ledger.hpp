@@ -8,7 +8,7 @@
 //
 // Cost: one WAL commit (synchronous=FULL: an fsync) took 0.16-0.2 ms on the H100 machine's disk
 // (1 ms on a slow VM disk), against ~16 ms of GPU time per evaluation of the example SGEMM at 1024^3
-// (tools/bench/bench_store_commit.cpp).
+// (store/bench/bench_store_commit.cpp).
 #include <map>
 #include <optional>
 #include <string>

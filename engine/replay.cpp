@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "engine/replay_evaluator.hpp"
 #include "engine/measurement_ledger.hpp"
 #include "engine/model/tuning_question.hpp"
 #include "engine/tuning_session.hpp"
@@ -30,23 +31,33 @@ double ReplayStudy::mean_evaluated() const {
   return runs.empty() ? 0 : sum / static_cast<double>(runs.size());
 }
 
+struct RecordedSpace::State {
+  const KernelSpec* spec = nullptr;
+  TuningQuestion question;
+  SearchSpace space;
+  // Shared by copies: a replay only reads the recording (Evaluator::evaluate is non-const by interface).
+  std::unique_ptr<ReplayEvaluator> evaluator;
+  std::pair<Config, double> best;
+};
+
+const SearchSpace& RecordedSpace::space() const noexcept { return state_->space; }
+std::size_t RecordedSpace::recorded() const noexcept { return state_->evaluator->recorded(); }
+const std::pair<Config, double>& RecordedSpace::recorded_best() const noexcept { return state_->best; }
+
 Result<RecordedSpace> RecordedSpace::open(const KernelSpec& spec, const Sizes& given_sizes, const DeviceSignature& device,
                                           const Toolchain& toolchain, store::Store& recorded) {
   auto sizes = spec.ordered_sizes(given_sizes);
   if (!sizes) return sizes.error();
   auto space = SearchSpace::build(spec.space, &*sizes);
   if (!space) return space.error();
-  RecordedSpace out;
-  out.spec_ = &spec;
-  out.question_ = TuningQuestion{&spec, *sizes, device, toolchain};
-  out.space_ = std::make_unique<SearchSpace>(std::move(*space));
-  auto evaluator = ReplayEvaluator::from_store(recorded, out.question_.tuning_record().tuning_key);
+  auto state = std::make_shared<State>(State{&spec, TuningQuestion{&spec, *sizes, device, toolchain}, std::move(*space), nullptr, {}});
+  auto evaluator = ReplayEvaluator::from_store(recorded, state->question.tuning_record().tuning_key);
   if (!evaluator) return evaluator.error();
-  out.evaluator_ = std::move(*evaluator);
-  auto best = out.evaluator_->best_recorded();
+  state->evaluator = std::move(*evaluator);
+  auto best = state->evaluator->best_recorded();
   if (!best) return make_error(Errc::not_found, "the recording has no successful measurement");
-  out.best_ = std::move(*best);
-  return out;
+  state->best = std::move(*best);
+  return RecordedSpace(std::move(state));
 }
 
 Result<RecordedSpace> RecordedSpace::open(const KernelSpec& spec, const Sizes& sizes, const DeviceSignature& device,
@@ -62,25 +73,25 @@ Result<ReplayReport> RecordedSpace::run(const TuneOptions& options) const {
   // The same choice as the engine's (tuner/strategy_factory.hpp); a recording has no lookup table,
   // so a local search starts from the spec's default.
   StrategyOptions strategy_options;
-  strategy_options.start_candidates = {spec_->default_config};
+  strategy_options.start_candidates = {state_->spec->default_config};
   strategy_options.random_count = options.limits.max_evaluations && parse_strategy_kind(options.strategy) == StrategyKind::random
                                       ? options.limits.max_evaluations
                                       : options.random_count;
   strategy_options.random_starts = options.random_starts;
   strategy_options.seed = options.seed;
   strategy_options.budget = options.limits.max_evaluations;
-  auto strategy = make_strategy(options.strategy, *space_, strategy_options);
+  auto strategy = make_strategy(options.strategy, state_->space, strategy_options);
   if (!strategy) return strategy.error();
-  auto ledger = MeasurementLedger::open(question_, nullptr);  // a replay writes nothing
+  auto ledger = MeasurementLedger::open(state_->question, nullptr);  // a replay writes nothing
   if (!ledger) return ledger.error();
-  auto run = TuningSession(question_, *space_, **strategy, *evaluator_, *ledger, options.limits, options.hooks).run();
+  auto run = TuningSession(state_->question, state_->space, **strategy, *state_->evaluator, *ledger, options.limits, options.hooks).run();
   if (!run) return run.error();
   ReplayReport report;
   report.run = std::move(*run);
-  report.recorded = evaluator_->recorded();
-  report.valid = space_->valid_count();
-  report.recorded_best = best_.first;
-  report.recorded_best_ns = best_.second;
+  report.recorded = state_->evaluator->recorded();
+  report.valid = state_->space.valid_count();
+  report.recorded_best = state_->best.first;
+  report.recorded_best_ns = state_->best.second;
   return report;
 }
 

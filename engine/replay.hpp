@@ -3,14 +3,17 @@
 // evaluations it needed, compared with the best recorded configuration. A study repeats a run with
 // different seeds under a budget, as strategy comparisons do (Schoonhoven et al. 2022 report the
 // mean fraction of the optimum at 100-200 evaluations).
+#include <filesystem>
 #include <memory>
 
 #include "engine/engine.hpp"
-#include "engine/model/tuning_question.hpp"
-#include "engine/replay_evaluator.hpp"
-#include "tuner/search_space.hpp"
 
 namespace ktune {
+
+namespace store {
+class Store;
+}
+class SearchSpace;
 
 struct ReplayReport {
   TuneReport run;                 // what the strategy found and what it evaluated
@@ -49,17 +52,15 @@ class RecordedSpace {
   // `repeats` runs with seeds options.seed, options.seed + 1, ...
   Result<ReplayStudy> study(const TuneOptions& options, std::size_t repeats) const;
 
-  const SearchSpace& space() const noexcept { return *space_; }
-  std::size_t recorded() const noexcept { return evaluator_->recorded(); }
-  const std::pair<Config, double>& recorded_best() const noexcept { return best_; }
+  const SearchSpace& space() const noexcept;
+  std::size_t recorded() const noexcept;
+  const std::pair<Config, double>& recorded_best() const noexcept;
+
+  struct State;  // the question, the valid space and the recorded measurements (engine/replay.cpp)
 
  private:
-  RecordedSpace() = default;
-  const KernelSpec* spec_ = nullptr;
-  TuningQuestion question_;
-  std::unique_ptr<SearchSpace> space_;
-  std::unique_ptr<ReplayEvaluator> evaluator_;
-  std::pair<Config, double> best_;
+  explicit RecordedSpace(std::shared_ptr<const State> state) : state_(std::move(state)) {}
+  std::shared_ptr<const State> state_;
 };
 
 Result<ReplayReport> replay(const KernelSpec& spec, const Sizes& sizes, const DeviceSignature& device, const Toolchain& toolchain,

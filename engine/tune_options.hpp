@@ -10,9 +10,9 @@
 #include <string>
 #include <string_view>
 
-#include "engine/runner/statistics.hpp"
 #include "engine/common/named_values.hpp"
 #include "engine/evaluation.hpp"
+#include "engine/runner/stop_rule.hpp"
 
 namespace ktune {
 

@@ -4,21 +4,13 @@
 
 #include <random>
 
+#include "tests/helpers/hex.hpp"
 #include "workers/compile_protocol.hpp"
 
 using namespace ktune::workers;
+using ktune::testing::hex;
 
 namespace {
-
-std::string hex(std::string_view bytes) {
-  static const char* digits = "0123456789abcdef";
-  std::string out;
-  for (unsigned char c : bytes) {
-    out += digits[c >> 4];
-    out += digits[c & 15];
-  }
-  return out;
-}
 
 CompileJob small_job() {
   CompileJob job;

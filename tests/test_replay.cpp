@@ -6,6 +6,7 @@
 #include <set>
 
 #include "engine/replay.hpp"
+#include "tuner/search_space.hpp"
 #include "helpers/run_ktune.hpp"
 #include "store/store.hpp"
 
@@ -38,6 +39,7 @@ TEST_F(Recording, CoordinateDescentNearlyMatchesExhaustiveAtAQuarterOfTheCost) {
   for (const auto& sizes : kSizes) {
     SCOPED_TRACE(format_named(sizes));
     TuneOptions options;  // coordesc from the spec default: deterministic
+    options.strategy = "coordesc";
     auto report = replay(spec, sizes, kH100, kRecordedWith, *recorded, options);
     ASSERT_TRUE(report.ok()) << report.error().message;
     EXPECT_EQ(report->recorded, 228u);

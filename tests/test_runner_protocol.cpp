@@ -5,54 +5,17 @@
 #include <gtest/gtest.h>
 
 #include "engine/runner/runner_protocol.hpp"
+#include "tests/helpers/h100_device.hpp"
+#include "tests/helpers/hex.hpp"
 #include "workers/process/frame.hpp"
 
 using namespace ktune::runner;
+using ktune::testing::hex;
+using ktune::testing::unhex;
 
 namespace {
 
-std::string hex(std::string_view bytes) {
-  static const char* digits = "0123456789abcdef";
-  std::string out;
-  for (unsigned char c : bytes) {
-    out += digits[c >> 4];
-    out += digits[c & 15];
-  }
-  return out;
-}
-
-std::string unhex(std::string_view text) {
-  std::string out;
-  for (std::size_t i = 0; i + 1 < text.size(); i += 2) out += static_cast<char>(std::stoi(std::string(text.substr(i, 2)), nullptr, 16));
-  return out;
-}
-
-RunnerHello hello_message() {
-  RunnerHello h;
-  h.ok = true;
-  h.cupti = true;
-  h.pid = 42;
-  auto& d = h.device;
-  d.name = "H";
-  d.pci_bus_id = "0";
-  d.cc_major = 9;
-  d.arch = "sm_90";
-  d.multiprocessors = 132;
-  d.total_memory = 1ULL << 30;
-  d.l2_cache_bytes = 62914560;
-  d.max_shared_memory_per_block = 49152;
-  d.max_shared_memory_per_block_optin = 232448;
-  d.max_shared_memory_per_sm = 233472;
-  d.max_registers_per_block = 65536;
-  d.max_threads_per_block = 1024;
-  d.max_threads_per_sm = 2048;
-  d.max_block_dim[0] = d.max_block_dim[1] = 1024;
-  d.max_block_dim[2] = 64;
-  d.max_grid_dim[0] = 2147483647;
-  d.max_grid_dim[1] = d.max_grid_dim[2] = 65535;
-  d.clock_khz = 1980000;
-  return h;
-}
+RunnerHello hello_message() { return ktune::testing::h100_hello(42, "H", "0", 1ULL << 30, 62914560); }
 
 RunnerRequest problem_message() {
   RunnerRequest r;

@@ -31,8 +31,8 @@ TEST_F(Quality, TheDefaultReachesTheOptimumOnEveryRecordedSpaceWithinTwoPercentO
   ASSERT_EQ(spaces->spaces.size(), 7u);
   for (const auto& entry : spaces->spaces) {
     SCOPED_TRACE(entry.label);
-    TuneOptions options;  // no budget: the strategy stops by itself
-    options.strategy = "bestfirst";
+    TuneOptions options;  // the default strategy, no budget: it stops by itself
+    ASSERT_EQ(options.strategy, "bestfirst");
     auto study = entry.space->study(options, 10);
     ASSERT_TRUE(study.ok()) << study.error().message;
     const double valid = static_cast<double>(entry.space->space().valid_count());

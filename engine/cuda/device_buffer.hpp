@@ -1,13 +1,24 @@
 #pragma once
 // One device allocation (cuMemAlloc); freed by its destructor.
 #include <cstddef>
-#include <utility>
 
 #include "engine/cuda/driver_check.hpp"
+#include "engine/cuda/unique_handle.hpp"
 
 namespace ktune::cuda {
 
-class DeviceBuffer {
+struct DeviceAllocation {
+  CUdeviceptr ptr = 0;
+  std::size_t bytes = 0;
+  friend bool operator==(const DeviceAllocation&, const DeviceAllocation&) = default;
+};
+
+// The result of cuMemFree is dropped: after a sticky error it fails, and the process is ending.
+inline void free_device_allocation(const DriverApi& api, DeviceAllocation allocation) noexcept {
+  if (allocation.ptr) (void)api.cuMemFree(allocation.ptr);
+}
+
+class DeviceBuffer : public UniqueHandle<DeviceAllocation, &free_device_allocation> {
  public:
   static Result<DeviceBuffer> allocate(const DriverApi& api, std::size_t bytes) {
     CUdeviceptr ptr = 0;
@@ -16,34 +27,10 @@ class DeviceBuffer {
   }
 
   DeviceBuffer() = default;
-  DeviceBuffer(const DriverApi* api, CUdeviceptr ptr, std::size_t bytes) noexcept : api_(api), ptr_(ptr), bytes_(bytes) {}
-  DeviceBuffer(DeviceBuffer&& o) noexcept : api_(o.api_), ptr_(std::exchange(o.ptr_, 0)), bytes_(std::exchange(o.bytes_, 0)) {}
-  DeviceBuffer& operator=(DeviceBuffer&& o) noexcept {
-    if (this != &o) {
-      reset();
-      api_ = o.api_;
-      ptr_ = std::exchange(o.ptr_, 0);
-      bytes_ = std::exchange(o.bytes_, 0);
-    }
-    return *this;
-  }
-  DeviceBuffer(const DeviceBuffer&) = delete;
-  DeviceBuffer& operator=(const DeviceBuffer&) = delete;
-  ~DeviceBuffer() { reset(); }
+  DeviceBuffer(const DriverApi* api, CUdeviceptr ptr, std::size_t bytes) noexcept : UniqueHandle(api, {ptr, bytes}) {}
 
-  CUdeviceptr get() const noexcept { return ptr_; }
-  std::size_t bytes() const noexcept { return bytes_; }
-  // The result of cuMemFree is dropped: after a sticky error it fails, and the process is ending.
-  void reset() noexcept {
-    if (ptr_) (void)api_->cuMemFree(ptr_);
-    ptr_ = 0;
-    bytes_ = 0;
-  }
-
- private:
-  const DriverApi* api_ = nullptr;
-  CUdeviceptr ptr_ = 0;
-  std::size_t bytes_ = 0;
+  CUdeviceptr get() const noexcept { return handle().ptr; }
+  std::size_t bytes() const noexcept { return handle().bytes; }
 };
 
 }  // namespace ktune::cuda

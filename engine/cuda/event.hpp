@@ -1,12 +1,11 @@
 #pragma once
 // A CUDA event (cuEventCreate); destroyed by its destructor.
-#include <utility>
-
 #include "engine/cuda/driver_check.hpp"
+#include "engine/cuda/unique_handle.hpp"
 
 namespace ktune::cuda {
 
-class Event {
+class Event : public UniqueHandle<CUevent, &DriverApi::cuEventDestroy> {
  public:
   static Result<Event> create(const DriverApi& api, unsigned flags) {
     CUevent event = nullptr;
@@ -15,29 +14,10 @@ class Event {
   }
 
   Event() = default;
-  Event(Event&& o) noexcept : api_(o.api_), event_(std::exchange(o.event_, nullptr)) {}
-  Event& operator=(Event&& o) noexcept {
-    if (this != &o) {
-      reset();
-      api_ = o.api_;
-      event_ = std::exchange(o.event_, nullptr);
-    }
-    return *this;
-  }
-  Event(const Event&) = delete;
-  Event& operator=(const Event&) = delete;
-  ~Event() { reset(); }
-
-  CUevent get() const noexcept { return event_; }
-  void reset() noexcept {
-    if (event_) (void)api_->cuEventDestroy(event_);
-    event_ = nullptr;
-  }
+  CUevent get() const noexcept { return handle(); }
 
  private:
-  Event(const DriverApi* api, CUevent event) noexcept : api_(api), event_(event) {}
-  const DriverApi* api_ = nullptr;
-  CUevent event_ = nullptr;
+  Event(const DriverApi* api, CUevent event) noexcept : UniqueHandle(api, event) {}
 };
 
 }  // namespace ktune::cuda

@@ -3,13 +3,23 @@
 // pageable copies of tens of MiB cost more than the kernel being verified. Freed by its destructor.
 #include <cstddef>
 #include <span>
-#include <utility>
 
 #include "engine/cuda/driver_check.hpp"
+#include "engine/cuda/unique_handle.hpp"
 
 namespace ktune::cuda {
 
-class PinnedHost {
+struct PinnedAllocation {
+  void* ptr = nullptr;
+  std::size_t bytes = 0;  // usable bytes (the allocation may be larger)
+  friend bool operator==(const PinnedAllocation&, const PinnedAllocation&) = default;
+};
+
+inline void free_pinned_allocation(const DriverApi& api, PinnedAllocation allocation) noexcept {
+  if (allocation.ptr) (void)api.cuMemFreeHost(allocation.ptr);
+}
+
+class PinnedHost : public UniqueHandle<PinnedAllocation, &free_pinned_allocation> {
  public:
   // `bytes` usable bytes in an allocation of at least `allocated` (a zero-sized output still gets
   // a valid allocation).
@@ -20,32 +30,9 @@ class PinnedHost {
   }
 
   PinnedHost() = default;
-  PinnedHost(const DriverApi* api, void* ptr, std::size_t bytes) noexcept : api_(api), ptr_(ptr), bytes_(bytes) {}
-  PinnedHost(PinnedHost&& o) noexcept : api_(o.api_), ptr_(std::exchange(o.ptr_, nullptr)), bytes_(std::exchange(o.bytes_, 0)) {}
-  PinnedHost& operator=(PinnedHost&& o) noexcept {
-    if (this != &o) {
-      reset();
-      api_ = o.api_;
-      ptr_ = std::exchange(o.ptr_, nullptr);
-      bytes_ = std::exchange(o.bytes_, 0);
-    }
-    return *this;
-  }
-  PinnedHost(const PinnedHost&) = delete;
-  PinnedHost& operator=(const PinnedHost&) = delete;
-  ~PinnedHost() { reset(); }
+  PinnedHost(const DriverApi* api, void* ptr, std::size_t bytes) noexcept : UniqueHandle(api, {ptr, bytes}) {}
 
-  std::span<std::byte> bytes() const noexcept { return {static_cast<std::byte*>(ptr_), bytes_}; }
-  void reset() noexcept {
-    if (ptr_) (void)api_->cuMemFreeHost(ptr_);
-    ptr_ = nullptr;
-    bytes_ = 0;
-  }
-
- private:
-  const DriverApi* api_ = nullptr;
-  void* ptr_ = nullptr;
-  std::size_t bytes_ = 0;
+  std::span<std::byte> bytes() const noexcept { return {static_cast<std::byte*>(handle().ptr), handle().bytes}; }
 };
 
 }  // namespace ktune::cuda

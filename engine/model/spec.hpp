@@ -13,7 +13,7 @@
 #include "engine/common/expr.hpp"
 #include "engine/common/named_values.hpp"
 #include "engine/common/result.hpp"
-#include "engine/runner/launch_plan.hpp"
+#include "engine/runner/buffer_init.hpp"
 #include "tuner/param_space.hpp"
 
 namespace ktune {

@@ -7,20 +7,13 @@
 #include <vector>
 
 #include "engine/common/element_type.hpp"
+#include "engine/runner/buffer_init.hpp"
 #include "engine/runner/launch_limits.hpp"
 
 namespace ktune::runner {
 
 // Problems larger than this are refused before allocating (a typo like 10^12 elements).
 inline constexpr std::uint64_t kMaxProblemBytes = 1ULL << 40;
-
-struct BufferInit {
-  enum class Kind : std::uint8_t { random, zeros, constant, iota } kind = Kind::zeros;
-  double low = -1.0, high = 1.0;  // random: uniform in [low, high)
-  double value = 0.0;             // constant
-  std::uint64_t seed = 0;         // random: per-buffer seed (spec seed mixed with the arg index)
-};
-inline constexpr std::uint8_t kLastBufferInitKind = static_cast<std::uint8_t>(BufferInit::Kind::iota);
 
 struct BufferPlan {
   std::string name;

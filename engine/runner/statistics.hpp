@@ -7,6 +7,8 @@
 #include <span>
 #include <vector>
 
+#include "engine/runner/stop_rule.hpp"
+
 namespace ktune::runner {
 
 struct SampleStats {
@@ -16,16 +18,6 @@ struct SampleStats {
 };
 
 SampleStats summarize(std::span<const double> samples_ns);
-
-struct StopRule {
-  friend bool operator==(const StopRule&, const StopRule&) = default;
-  std::size_t min_samples = 10;
-  std::size_t max_samples = 1000;
-  double max_noise = 0.01;        // relative stddev
-  double budget_seconds = 0.5;    // wall time per configuration, warm-up excluded
-  std::size_t prune_after = 3;    // samples before the hopeless check
-  double prune_factor = 1.5;      // hopeless: the fastest sample is this much slower than the best median
-};
 
 enum class StopDecision { keep_going, converged, budget_spent, max_samples, pruned };
 const char* stop_decision_name(StopDecision decision) noexcept;

@@ -11,6 +11,7 @@
 #include <string>
 
 #include "engine/runner/runner_protocol.hpp"
+#include "tests/helpers/h100_device.hpp"
 #include "workers/compile_protocol.hpp"
 
 namespace {
@@ -49,30 +50,7 @@ wire::CompileResult result(wire::CompileStatus status) {
 }
 
 runner::RunnerHello hello() {
-  runner::RunnerHello h;
-  h.ok = true;
-  h.cupti = true;
-  h.pid = 4242;
-  auto& d = h.device;
-  d.name = "NVIDIA H100 80GB HBM3";
-  d.pci_bus_id = "0000:19:00.0";
-  d.cc_major = 9;
-  d.arch = "sm_90";
-  d.multiprocessors = 132;
-  d.total_memory = 85'045'231'616;
-  d.l2_cache_bytes = 52'428'800;
-  d.max_shared_memory_per_block = 49152;
-  d.max_shared_memory_per_block_optin = 232448;
-  d.max_shared_memory_per_sm = 233472;
-  d.max_registers_per_block = 65536;
-  d.max_threads_per_block = 1024;
-  d.max_threads_per_sm = 2048;
-  d.max_block_dim[0] = d.max_block_dim[1] = 1024;
-  d.max_block_dim[2] = 64;
-  d.max_grid_dim[0] = 2147483647;
-  d.max_grid_dim[1] = d.max_grid_dim[2] = 65535;
-  d.clock_khz = 1'980'000;
-  return h;
+  return ktune::testing::h100_hello(4242, "NVIDIA H100 80GB HBM3", "0000:19:00.0", 85'045'231'616, 52'428'800);
 }
 
 runner::RunnerRequest problem_request() {

@@ -10,14 +10,13 @@
 
 #include "engine/kernel_tuner_import.hpp"
 #include "engine/replay.hpp"
-#include "store/store.hpp"
+#include "tuner/search_space.hpp"
 
 namespace ktune::bench {
 
 struct RecordedSpaceEntry {
   std::string label;  // "convolution A6000"
   std::unique_ptr<KernelSpec> spec;
-  std::unique_ptr<store::Store> store;
   std::unique_ptr<RecordedSpace> space;
 };
 
@@ -56,16 +55,13 @@ inline Result<RecordedSpaceSet> open_recorded_spaces(const std::filesystem::path
     // store refuses (a kernel key is stored with one name).
     const auto db = scratch / (std::string(c.file) + ".db");
     std::filesystem::remove(db, ec);
-    auto store = store::Store::open(db);
-    if (!store) return store.error();
-    e.store = std::make_unique<store::Store>(std::move(*store));
     KernelTunerImportOptions options;
     options.sizes = c.sizes;
     options.device = c.device;
     options.arch = c.arch;
-    auto imported = import_kernel_tuner_cache(data / c.file, *e.spec, *e.store, options);
+    auto imported = import_kernel_tuner_cache(data / c.file, *e.spec, db, options);
     if (!imported) return imported.error();
-    auto space = RecordedSpace::open(*e.spec, imported->sizes, imported->device, imported->toolchain, *e.store);
+    auto space = RecordedSpace::open(*e.spec, imported->sizes, imported->device, imported->toolchain, db);
     if (!space) return space.error();
     e.space = std::make_unique<RecordedSpace>(std::move(*space));
     out.spaces.push_back(std::move(e));
@@ -80,12 +76,8 @@ inline Result<RecordedSpaceSet> open_recorded_spaces(const std::filesystem::path
     auto spec = KernelSpec::from_file(source_dir / "examples/sgemm.json");
     if (!spec) return spec.error();
     e.spec = std::make_unique<KernelSpec>(std::move(*spec));
-    store::StoreOptions read_only;
-    read_only.read_only = true;
-    auto store = store::Store::open(source_dir / "tests/data/h100-sgemm.db", read_only);
-    if (!store) return store.error();
-    e.store = std::make_unique<store::Store>(std::move(*store));
-    auto space = RecordedSpace::open(*e.spec, sizes, {"NVIDIA H100 80GB HBM3", "sm_90"}, Toolchain{"13.0"}, *e.store);
+    auto space = RecordedSpace::open(*e.spec, sizes, {"NVIDIA H100 80GB HBM3", "sm_90"}, Toolchain{"13.0"},
+                                     source_dir / "tests/data/h100-sgemm.db");
     if (!space) return space.error();
     e.space = std::make_unique<RecordedSpace>(std::move(*space));
     out.spaces.push_back(std::move(e));

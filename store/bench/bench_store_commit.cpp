@@ -1,5 +1,6 @@
-// What a tuning session pays to commit every evaluation as it finishes (engine/tuning_session.cpp):
-// the wall time of Store::record_measurements for one measurement (one WAL transaction,
+// What a tuning session pays to commit every evaluation as it finishes (engine/tuning_session.cpp,
+// through MeasurementLedger::record, which calls Store::record_measurements with that one
+// measurement): the wall time of Store::record_measurements for one measurement (one WAL transaction,
 // synchronous=FULL, so one fsync of the -wal file), against the same measurements committed 16 to
 // a transaction (what sessions did before). The commit runs on the engine thread between two GPU
 // measurements, so its time is GPU idle time; compare with a GPU evaluation (load, verify,

@@ -1,0 +1,21 @@
+# cmake -DSOURCE_DIR=... -P cmake/CheckPublicHeaders.cmake
+# Fails when the public headers (cmake/KtunePublicHeaders.cmake) reach a header that must stay
+# internal; prints the set and, for each internal one, which public header includes it.
+cmake_minimum_required(VERSION 3.24)
+include(${CMAKE_CURRENT_LIST_DIR}/KtunePublicHeaders.cmake)
+ktune_header_closure(public ${SOURCE_DIR} ${KTUNE_PUBLIC_ROOTS})
+ktune_internal_headers(internal ${public})
+list(JOIN public " " listed)
+message("public headers: ${listed}")
+if(internal)
+  foreach(header IN LISTS internal)
+    foreach(candidate IN LISTS public)
+      file(STRINGS ${SOURCE_DIR}/${candidate} hits REGEX "#[ \t]*include[ \t]*\"${header}\"")
+      if(hits)
+        message("internal header ${header} is included by public ${candidate}")
+      endif()
+    endforeach()
+  endforeach()
+  message(FATAL_ERROR "the public headers reach internal ones (above): cut them (forward declarations, a pimpl, a small option header)")
+endif()
+message("ok: no internal header is public")
