@@ -30,6 +30,16 @@ std::optional<std::string> canonical_strategy_name(const std::string& name) {
   return std::nullopt;
 }
 
+namespace {
+// Where a local search starts: the best known point that is valid here (none: an empty config,
+// which the strategies treat as "no start point").
+Config first_valid(const SearchSpace& space, const std::vector<Config>& candidates) {
+  for (const auto& candidate : candidates)
+    if (space.is_valid(candidate)) return candidate;
+  return {};
+}
+}  // namespace
+
 std::unique_ptr<Strategy> make_strategy(StrategyKind kind, const SearchSpace& space, const StrategyOptions& options) {
   switch (kind) {
     case StrategyKind::exhaustive: return make_exhaustive(space);
@@ -37,22 +47,14 @@ std::unique_ptr<Strategy> make_strategy(StrategyKind kind, const SearchSpace& sp
     case StrategyKind::coordinate_descent: break;
     case StrategyKind::best_first: {
       BestFirstOptions bf;
-      for (const auto& candidate : options.start_candidates)
-        if (space.is_valid(candidate)) {
-          bf.start = candidate;
-          break;
-        }
+      bf.start = first_valid(space, options.start_candidates);
       bf.budget = options.budget;
       bf.seed = options.seed;
       return make_best_first(space, std::move(bf));
     }
   }
   CoordinateDescentOptions cd;
-  for (const auto& candidate : options.start_candidates)
-    if (space.is_valid(candidate)) {
-      cd.start = candidate;
-      break;
-    }
+  cd.start = first_valid(space, options.start_candidates);
   cd.random_starts = options.random_starts;
   cd.seed = options.seed;
   return make_coordinate_descent(space, cd);
