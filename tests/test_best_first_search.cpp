@@ -10,17 +10,13 @@
 
 #include "tuner/best_first_search.hpp"
 #include "tuner/strategy_factory.hpp"
+#include "tests/helpers/param_space_of.hpp"
 
 namespace {
 
 using namespace ktune;
 
-ParamSpace space_of(std::vector<Parameter> params, std::vector<std::string> constraints = {}) {
-  ParamSpace s;
-  s.params = std::move(params);
-  for (const auto& text : constraints) s.constraints.push_back({Expr::parse(text, s.resolver()).value_or_throw(), false});
-  return s;
-}
+using ktune::testing::space_of;
 
 double value(const Config& c, const char* name) { return static_cast<double>(*find_value(c, name)); }
 

@@ -6,17 +6,13 @@
 #include <set>
 
 #include "tuner/strategy.hpp"
+#include "tests/helpers/param_space_of.hpp"
 
 namespace {
 
 using namespace ktune;
 
-ParamSpace space_of(std::vector<Parameter> params, std::vector<std::string> constraints = {}) {
-  ParamSpace s;
-  s.params = std::move(params);
-  for (const auto& text : constraints) s.constraints.push_back({Expr::parse(text, s.resolver()).value_or_throw(), false});
-  return s;
-}
+using ktune::testing::space_of;
 
 // Drives a strategy to the end against `cost`; returns how many configurations it evaluated and
 // the best it found. Fails the test if a configuration is proposed twice.
