@@ -1,11 +1,13 @@
 // The best-first search (tuner/best_first_search.hpp) against synthetic cost functions: what it
 // proposes (valid, never twice, wide batches, within its budget), that it leaves a local optimum
-// coordinate descent stops at, and that a batch is cheap on a space of a million configurations.
+// coordinate descent stops at, and that it runs in many small batches on a space of a million
+// configurations (how fast a batch is proposed is tools/bench/bench_strategy_latency's figure).
 #include <gtest/gtest.h>
 
-#include <chrono>
+#include <algorithm>
 #include <cmath>
 #include <functional>
+#include <optional>
 #include <set>
 
 #include "tuner/best_first_search.hpp"
@@ -128,7 +130,7 @@ TEST(BestFirst, FailedConfigurationsAreNeverCentres) {
   EXPECT_EQ(run.evaluated, 7u);  // a space smaller than the budget is searched whole
 }
 
-TEST(BestFirst, ABatchTakesWellUnderAMillisecondOnAMillionConfigurations) {
+TEST(BestFirst, AMillionConfigurationsAreSearchedInManyBatchesWithinTheBudget) {
   std::vector<Parameter> params;
   for (const char* name : {"A", "B", "C", "D", "E", "F"}) params.push_back({name, {1, 2, 3, 4, 5, 6, 7, 8, 9, 10}});
   auto ps = space_of(std::move(params), {"A + B + C + D + E + F <= 50"});
@@ -138,21 +140,21 @@ TEST(BestFirst, ABatchTakesWellUnderAMillisecondOnAMillionConfigurations) {
   options.budget = 2000;
   auto s = make_best_first(space, options);
   auto cost = [](const Config& c) { return 1.0 + std::abs(value(c, "A") - 7) + std::abs(value(c, "B") - 3) + value(c, "C"); };
-  double slowest = 0;
-  std::size_t batches = 0;
+  std::size_t batches = 0, evaluated = 0;
+  std::optional<double> best;
   for (;;) {
-    const auto t0 = std::chrono::steady_clock::now();
     auto batch = s->next_batch();
-    slowest = std::max(slowest, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
     if (batch.empty()) break;
     ++batches;
-    for (const auto& c : batch) s->report(c, cost(c));
+    evaluated += batch.size();
+    for (const auto& c : batch) {
+      s->report(c, cost(c));
+      best = std::min(best.value_or(cost(c)), cost(c));
+    }
   }
   EXPECT_GT(batches, 50u);
-  // The goal is 1 ms (issue #15; ~0.1 ms measured in a RelWithDebInfo build); the bound leaves room
-  // for sanitizer builds and a loaded CI machine while still catching a scan of the whole space.
-  EXPECT_LT(slowest, 0.02) << "slowest batch " << slowest * 1e3 << " ms";
-  std::printf("%zu batches, slowest %.3f ms\n", batches, slowest * 1e3);
+  EXPECT_LE(evaluated, 2000u);
+  EXPECT_DOUBLE_EQ(best.value_or(0), 2.0);  // A = 7, B = 3, C = 1
   EXPECT_EQ(parse_strategy_kind("best-first"), StrategyKind::best_first);
   EXPECT_EQ(canonical_strategy_name("best_first"), "bestfirst");
 }

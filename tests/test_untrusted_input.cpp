@@ -386,7 +386,9 @@ TEST(UntrustedInput, AbsurdBufferSizesAreRefusedBeforeAnythingIsAllocated) {
   auto space = SearchSpace::build(spec.space);
   ASSERT_FALSE(space.ok());
   EXPECT_NE(space.error().message.find("more than the enumeration limit"), std::string::npos) << space.error().message;
-  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(1));
+  // Not a speed goal: enumerating 2.8·10¹⁴ configurations would take days, so any refusal that
+  // came after trying shows up as a hang; the bound is loose enough for sanitizer builds.
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(30));
   // And a parameter list beyond 65536 values is a spec error.
   auto too_many = KernelSpec::from_json_text(R"({"ktune_spec": 1, "name": "huge", "source": {"code": "root"},
     "entry": "root", "params": {"A": )" + many.substr(0, many.size() - 1) +

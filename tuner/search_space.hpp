@@ -27,6 +27,9 @@ class SearchSpace {
   // are skipped and sizes_applied() is false (useful for `ktune space` without --size).
   static Result<SearchSpace> build(const ParamSpace& space, const Sizes* sizes = nullptr);
   static Result<SearchSpace> build(const ParamSpace& space, const Sizes* sizes, Options options);
+  // A SearchSpace refers to its ParamSpace (params()), so it must not be built from a temporary.
+  static Result<SearchSpace> build(ParamSpace&& space, const Sizes* sizes = nullptr) = delete;
+  static Result<SearchSpace> build(ParamSpace&& space, const Sizes* sizes, Options options) = delete;
 
   const ParamSpace& params() const noexcept { return *space_; }
   std::uint64_t product() const noexcept { return product_; }
