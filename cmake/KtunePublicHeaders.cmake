@@ -19,6 +19,7 @@ set(KTUNE_INTERNAL_FOLDERS workers/ engine/cuda/ engine/runner/ engine/model/ st
 set(KTUNE_PUBLIC_LAYER_HEADERS
   engine/runner/buffer_init.hpp   # KernelSpec's buffer initialisation (a plain value)
   engine/runner/stop_rule.hpp     # TuneSettings' stop rule (plain options)
+  engine/runner/measure_phases.hpp  # Evaluation diagnostics: where the runner's time went (plain values)
   engine/model/spec.hpp
   engine/model/key.hpp            # DeviceSignature, Toolchain, the keys
   store/records.hpp               # the records an Evaluation and the lookup table are made of

@@ -3,7 +3,9 @@
 // store keeps, plus what the runner observed that the store does not keep (engine/measurement_record.hpp
 // says which field goes where, and why).
 #include <optional>
+#include <string>
 
+#include "engine/runner/measure_phases.hpp"
 #include "store/records.hpp"
 
 namespace ktune {
@@ -15,6 +17,9 @@ struct MeasurementDiagnostics {
   double noise = 0;                  // stddev / mean of the kept samples
   double max_abs_error = 0, max_rel_error = 0;  // against the verification reference
   int local_bytes = 0;               // local memory per thread (register spills)
+  double relative_standard_error = 0;  // of the median, the statistic configurations are ranked on
+  runner::MeasurePhases phases;      // where the runner's time went (gpu_seconds in total)
+  std::string stop_reason;           // why sampling ended: converged, budget_spent, outranked, ...
 };
 
 struct Evaluation {

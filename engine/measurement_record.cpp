@@ -64,6 +64,9 @@ Evaluation runner_evaluation(const Config& config, const runner::KernelMeasureme
   e.diagnostics.max_abs_error = m.max_abs_error;
   e.diagnostics.max_rel_error = m.max_rel_error;
   e.diagnostics.local_bytes = m.local_bytes;
+  e.diagnostics.relative_standard_error = m.stats.relative_standard_error();
+  e.diagnostics.phases = m.phases;
+  if (m.stop != runner::StopDecision::keep_going) e.diagnostics.stop_reason = runner::stop_decision_name(m.stop);
   e.gpu_seconds = m.wall_seconds;
   return e;
 }

@@ -21,17 +21,19 @@ TEST(BenchStatistics, Summary) {
 TEST(BenchStatistics, StopsWhenQuietAfterMinimumSamples) {
   StopRule rule;
   std::vector<double> quiet(9, 1000.0);
-  EXPECT_EQ(decide(quiet, 0.01, rule, std::nullopt), StopDecision::keep_going);  // 9 < min_samples
+  EXPECT_EQ(decide(quiet, 0.001, rule, std::nullopt), StopDecision::keep_going);  // 9 < min_samples
   quiet.push_back(1000.0);
-  EXPECT_EQ(decide(quiet, 0.01, rule, std::nullopt), StopDecision::converged);
+  EXPECT_EQ(decide(quiet, 0.001, rule, std::nullopt), StopDecision::converged);
 }
 
 TEST(BenchStatistics, NoisySamplesRunUntilTheBudget) {
   StopRule rule;
   std::vector<double> noisy;
-  for (int i = 0; i < 20; ++i) noisy.push_back(i % 2 ? 1000.0 : 1100.0);
-  EXPECT_EQ(decide(noisy, 0.1, rule, std::nullopt), StopDecision::keep_going);
-  EXPECT_EQ(decide(noisy, 0.6, rule, std::nullopt), StopDecision::budget_spent);
+  for (int i = 0; i < 20; ++i) noisy.push_back(i % 2 ? 1000.0 : 1100.0);  // the median's error: 2 %
+  const double budget = rule.budget_for(1050.0);  // floor + 15 kernel times
+  EXPECT_DOUBLE_EQ(budget, rule.budget_floor_seconds + 15 * 1050e-9);
+  EXPECT_EQ(decide(noisy, 0.9 * budget, rule, std::nullopt), StopDecision::keep_going);
+  EXPECT_EQ(decide(noisy, budget, rule, std::nullopt), StopDecision::budget_spent);
   noisy.resize(rule.max_samples, 1000.0);
   noisy[0] = 5000;
   EXPECT_EQ(decide(noisy, 0.1, rule, std::nullopt), StopDecision::max_samples);
@@ -51,5 +53,5 @@ TEST(BenchStatistics, HopelessConfigurationsArePruned) {
   samples.push_back(3050);
   EXPECT_EQ(decide(samples, 0.01, rule, 1000.0), StopDecision::pruned);
   std::vector<double> close{1400, 1450, 1420};
-  EXPECT_EQ(decide(close, 0.01, rule, 1000.0), StopDecision::keep_going);  // could still win: not pruned
+  EXPECT_EQ(decide(close, 0.001, rule, 1000.0), StopDecision::keep_going);  // could still win: not pruned
 }

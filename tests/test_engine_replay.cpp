@@ -47,7 +47,7 @@ TEST_F(EngineOnRecordedData, RequestsThatDifferOnlyInTheirStopRuleAreNotMerged) 
   TuneOptions a = gated(open.get_future().share());
   TuneOptions b = a;
   b.hooks = {};
-  b.rule.max_noise = 0.02;  // nothing else differs
+  b.rule.max_standard_error = 0.02;  // nothing else differs
   auto first = engine->tune_async(spec, sizes, a);
   auto second = engine->tune_async(spec, sizes, b);
   open.set_value();

@@ -21,7 +21,7 @@ TuneRequest sgemm_request() {
 TEST(InFlightRequests, RequestsThatDifferOnlyInTheStopRuleAreNotMerged) {
   InFlightRequests in_flight;
   TuneRequest a = sgemm_request(), b = sgemm_request();
-  b.settings.rule.max_noise = 0.02;
+  b.settings.rule.max_standard_error = 0.02;
   auto first = in_flight.join(a, {});
   auto second = in_flight.join(b, {});
   EXPECT_TRUE(first.promise) << "the first request must run";

@@ -52,7 +52,15 @@ RunnerResponse response_message() {
   RunnerResponse r;
   r.ok = true;
   KernelMeasurement m;
-  m.stats = {10.0, 9.0, 10.5, 0.5, 0.05, 7};
+  m.stats.median_ns = 10.0;
+  m.stats.min_ns = 9.0;
+  m.stats.mean_ns = 10.5;
+  m.stats.stddev_ns = 0.5;
+  m.stats.noise = 0.05;
+  m.stats.median_se_ns = 0.25;
+  m.stats.samples = 7;
+  m.phases = {0.001, 0.002, 0.003, 0.004, 0.005};
+  m.stop = StopDecision::converged;
   m.timer = "cupti";
   m.registers = 32;
   m.sm_clock_mhz = 1980;
@@ -66,7 +74,7 @@ RunnerResponse response_message() {
 
 TEST(RunnerProtocolGolden, Hello) {
   const std::string hello =
-      "02000000"  // protocol version 2
+      "03000000"  // protocol version 3
       "0100000000"  // ok, error ""
       "0000000001000000480100000030"  // device: ordinal 0, name "H", pci_bus_id "0"
       "090000000000000005000000736d5f3930"  // cc 9.0, arch "sm_90"
@@ -92,7 +100,7 @@ TEST(RunnerProtocolGolden, HelloOfAnotherVersionIsRefusedByName) {
   other[0] = 1;  // the JSON-header protocol of earlier builds
   auto decoded = decode_hello(other);
   ASSERT_FALSE(decoded.ok());
-  EXPECT_NE(decoded.error().message.find("protocol 1, expected 2"), std::string::npos) << decoded.error().message;
+  EXPECT_NE(decoded.error().message.find("protocol 1, expected 3"), std::string::npos) << decoded.error().message;
 }
 
 TEST(RunnerProtocolGolden, QuitRequest) {
@@ -124,9 +132,13 @@ TEST(RunnerProtocolGolden, ProblemRequest) {
 TEST(RunnerProtocolGolden, MeasureRequest) {
   const std::string measure =
       "01"  // op measure
-      "0a00000000000000e8030000000000007b14ae47e17a843f000000000000e03f0300000000000000000000000000f83f"  // stop rule: 10..1000 samples, noise 1 %, 0.5 s, prune after 3 at 1.5x
+      "0a00000000000000e803000000000000"  // stop rule: 10..1000 samples
+      "7b14ae47e17a743f"  // the median's standard error at most 0.5 %
+      "fa7e6abc7493583f0000000000002e40000000000000e03f"  // budget 1.5 ms + 15 kernel times, at most 0.5 s
+      "0300000000000000000000000000f83f"  // prune after 3 at 1.5x
+      "05000000000000007b14ae47e17a843f"  // race after 5 with a 1 % margin
       "01010000000000408f40"  // flush L2, best median 1000 ns
-      "0000000000002440fca9f1d24d62603f02"  // kernel timeout 10 s, warm-up 2 ms, verify compare
+      "00000000000024402d431cebe2362a3f02"  // kernel timeout 10 s, warm-up 0.2 ms, verify compare
       "2d431cebe2361a3f2d431cebe2361a3f01"  // rtol, atol, use CUPTI
       "01000000"  // 1 job
       "010000006a010000006b040000007f454c46"  // label "j", lowered name "k", cubin
@@ -148,9 +160,12 @@ TEST(RunnerProtocolGolden, Response) {
       "010000000000"  // ok, error "", not poisoned
       "01000000"  // 1 result
       "0000000000"  // status ok, message ""
-      "000000000000244000000000000022400000000000002540000000000000e03f9a9999999999a93f0700000000000000"  // median, min, mean, stddev, noise, 7 samples
+      "000000000000244000000000000022400000000000002540000000000000e03f9a9999999999a93f"  // median, min, mean, stddev, noise
+      "000000000000d03f0700000000000000"  // the median's standard error 0.25 ns, 7 samples
       "050000006375707469200000000000000000000000"  // timer, 32 registers, no static shared or local memory
       "bc070000010000000000000000000000000000000000000000000000000000000000d03f"  // 1980 MHz, 1 dropped, errors 0, 0.25 s wall
+      "fca9f1d24d62503ffca9f1d24d62603ffa7e6abc7493683ffca9f1d24d62703f7b14ae47e17a743f"  // phases: 1, 2, 3, 4, 5 ms
+      "01"  // stopped: converged
       ;
   EXPECT_EQ(hex(encode_response(response_message())), response);
   auto decoded = decode_response(unhex(response));
@@ -159,6 +174,9 @@ TEST(RunnerProtocolGolden, Response) {
   EXPECT_EQ(decoded->results[0].stats.samples, 7u);
   EXPECT_EQ(decoded->results[0].timer, "cupti");
   EXPECT_EQ(decoded->results[0].wall_seconds, 0.25);
+  EXPECT_EQ(decoded->results[0].phases, (MeasurePhases{0.001, 0.002, 0.003, 0.004, 0.005}));
+  EXPECT_EQ(decoded->results[0].stop, StopDecision::converged);
+  EXPECT_EQ(decoded->results[0].stats.median_se_ns, 0.25);
 }
 
 TEST(RunnerProtocolGolden, EveryTruncationAndTrailingByteIsAnError) {
@@ -172,7 +190,7 @@ TEST(RunnerProtocolGolden, EveryTruncationAndTrailingByteIsAnError) {
 TEST(RunnerProtocolGolden, HostileCountsAndEnumsAreRefused) {
   // A measure request claiming 2^32-1 jobs in a few bytes must fail without allocating.
   std::string hostile = encode_request(measure_message());
-  const std::size_t jobs_at = 1 + 6 * 8 + 1 + 1 + 8 + 8 + 8 + 1 + 8 + 8 + 1;
+  const std::size_t jobs_at = 1 + 10 * 8 + 1 + 1 + 8 + 8 + 8 + 1 + 8 + 8 + 1;
   hostile.replace(jobs_at, 4, "\xff\xff\xff\xff");
   auto refused = decode_request(hostile);
   ASSERT_FALSE(refused.ok());

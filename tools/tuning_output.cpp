@@ -145,6 +145,10 @@ void print_measurement(const KernelSpec& spec, const Sizes& sizes, const Evaluat
                        {"stddev_ns", m.timing->stddev_ns}, {"samples", m.timing->samples}, {"timer", m.timing->timer}};
     if (m.registers) out["registers"] = *m.registers;
     out["gpu_seconds"] = e.gpu_seconds;
+    const auto& p = e.diagnostics.phases;
+    out["phases"] = {{"load", p.load}, {"first_run", p.first_run}, {"verify", p.verify}, {"warm_up", p.warm_up}, {"sampling", p.sampling}};
+    out["stop"] = e.diagnostics.stop_reason;
+    out["relative_standard_error"] = e.diagnostics.relative_standard_error;
     std::printf("%s\n", out.dump(2).c_str());
     return;
   }
@@ -158,8 +162,13 @@ void print_measurement(const KernelSpec& spec, const Sizes& sizes, const Evaluat
   std::printf("  median %s%s  min %s  mean %s  stddev %.2f%%  %lld samples (%s)\n", format_time(t.median_ns).c_str(),
               rate.empty() ? "" : (" (" + rate + ")").c_str(), format_time(t.min_ns).c_str(), format_time(t.mean_ns).c_str(),
               t.mean_ns > 0 ? 100 * t.stddev_ns / t.mean_ns : 0.0, static_cast<long long>(t.samples), t.timer.c_str());
-  std::printf("  %lld registers, %lld bytes shared memory; measured in %.0f ms (load, verify, warm-up, samples)\n",
-              static_cast<long long>(m.registers.value_or(0)), static_cast<long long>(m.shared_bytes.value_or(0)), 1e3 * e.gpu_seconds);
+  std::printf("  %lld registers, %lld bytes shared memory\n", static_cast<long long>(m.registers.value_or(0)),
+              static_cast<long long>(m.shared_bytes.value_or(0)));
+  const auto& p = e.diagnostics.phases;
+  std::printf("  measured in %.2f ms: load %.2f, first run %.2f, verify %.2f, warm-up %.2f, sampling %.2f ms; stopped: %s "
+              "(median ±%.2f%%)\n",
+              1e3 * e.gpu_seconds, 1e3 * p.load, 1e3 * p.first_run, 1e3 * p.verify, 1e3 * p.warm_up, 1e3 * p.sampling,
+              e.diagnostics.stop_reason.empty() ? "-" : e.diagnostics.stop_reason.c_str(), 100 * e.diagnostics.relative_standard_error);
 }
 
 }  // namespace ktune::cli

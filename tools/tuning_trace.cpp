@@ -30,6 +30,14 @@ void TuningTrace::record(const Evaluation& evaluation) {
   line["best_ns"] = best_ns_ ? nlohmann::ordered_json(*best_ns_) : nlohmann::ordered_json(nullptr);
   line["compile_seconds"] = m.compile_seconds ? nlohmann::ordered_json(*m.compile_seconds) : nlohmann::ordered_json(nullptr);
   line["gpu_seconds"] = evaluation.gpu_seconds;
+  const auto& d = evaluation.diagnostics;
+  if (evaluation.gpu_seconds > 0) {
+    line["phases"] = {{"load", d.phases.load}, {"first_run", d.phases.first_run}, {"verify", d.phases.verify},
+                      {"warm_up", d.phases.warm_up}, {"sampling", d.phases.sampling}};
+    line["samples"] = m.timing ? m.timing->samples : 0;
+    line["stop"] = d.stop_reason;
+    line["relative_standard_error"] = d.relative_standard_error;
+  }
   // Flushed per line: the trace of a run that is interrupted is still readable.
   std::fprintf(file_, "%s\n", line.dump().c_str());
   std::fflush(file_);

@@ -26,7 +26,8 @@ CUresult GpuSession::State::wait(double timeout_seconds) {
     if (rc != CUDA_ERROR_NOT_READY) return rc;
     if (Clock::now() > deadline) return CUDA_ERROR_LAUNCH_TIMEOUT;
     std::this_thread::sleep_for(pause);
-    pause = std::min(pause * 2, std::chrono::microseconds(2000));
+    // Capped low: an overshoot of the pause is GPU time lost on every sample round.
+    pause = std::min(pause * 2, std::chrono::microseconds(100));
   }
 }
 
@@ -42,6 +43,29 @@ Status GpuSession::State::flush_l2() {
   ++flush_counter;
   KTUNE_CU_TRY(*api, cuMemsetD32Async(flush.get(), flush_counter, flush.bytes() / 4, stream.get()));
   return Ok{};
+}
+
+Status GpuSession::State::ensure_sample_events(std::size_t count) {
+  while (sample_events.size() < count) {
+    auto event = cuda::Event::create(*api, CU_EVENT_DEFAULT);
+    if (!event) return event.error();
+    sample_events.push_back(std::move(*event));
+  }
+  return Ok{};
+}
+
+void GpuSession::State::ramp_clocks(double max_seconds) {
+  const auto ramp_start = Clock::now();
+  while (seconds_since(ramp_start) < max_seconds) {
+    for (int i = 0; i < 8; ++i)
+      if (!flush_l2()) return;
+    wait(5.0);
+    if (clock) {
+      auto mhz = clock->current_mhz();
+      if (mhz && *mhz >= clock->max_mhz() * 9 / 10) return;
+    }
+    if (!clock && seconds_since(ramp_start) > std::min(max_seconds, 0.3)) return;
+  }
 }
 
 CUresult GpuSession::State::launch(CUfunction function, const std::vector<void*>& params, const LaunchPlan& plan) {
@@ -98,17 +122,8 @@ Result<std::unique_ptr<GpuSession>> GpuSession::open(int device_ordinal) {
   s.clock = cuda::SmClock::open(s.device.pci_bus_id);
 
   // Ramp the clocks from idle (~825 MHz on the H100) before anything is timed.
-  const auto ramp_start = Clock::now();
-  while (seconds_since(ramp_start) < 1.0) {
-    for (int i = 0; i < 8; ++i)
-      if (!s.flush_l2()) break;
-    s.wait(5.0);
-    if (s.clock && seconds_since(ramp_start) > 0.1) {
-      auto mhz = s.clock->current_mhz();
-      if (mhz && *mhz >= s.clock->max_mhz() * 9 / 10) break;
-    }
-    if (!s.clock && seconds_since(ramp_start) > 0.3) break;
-  }
+  s.ramp_clocks(1.0);
+  s.last_busy = Clock::now();
   return session;
 }
 

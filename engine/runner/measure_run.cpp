@@ -5,6 +5,7 @@
 
 #include "engine/cuda/driver_check.hpp"
 #include "engine/runner/host_data.hpp"
+#include "engine/runner/sample_log.hpp"
 
 namespace ktune::runner {
 
@@ -14,8 +15,18 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
-// Samples are taken in batches: the SM clock is read around a batch, and CUPTI flushed once.
-constexpr int kBatch = 5;
+// Samples are taken in rounds queued without a synchronisation between them (one wait per
+// round, so host round trips do not idle the GPU between samples): the first round takes
+// kFirstRoundSamples of each kernel (enough to race), later rounds as many as fit in
+// kRoundSeconds (at most kMaxRoundSamples each). The SM clock is read around a round, CUPTI
+// flushed once per round, and the criteria asked after each.
+constexpr std::size_t kFirstRoundSamples = 5;
+constexpr std::size_t kMaxRoundSamples = 32;
+constexpr double kRoundSeconds = 0.0005;
+// A GPU idle for this long may have lowered its clocks: ramp them again before measuring
+// (at most kIdleRampSeconds; it returns as soon as the clock is up).
+constexpr double kIdleBeforeRampSeconds = 0.05;
+constexpr double kIdleRampSeconds = 0.05;
 // Events time a launch, not only the kernel (the best is CUPTI kernel time): the slack keeps
 // launch latency from making a kernel of a few microseconds look hopeless.
 constexpr double kEventSlackNs = 50e3;
@@ -23,21 +34,33 @@ constexpr double kEventSlackNs = 50e3;
 }  // namespace
 
 MeasureRun::MeasureRun(GpuSession::State& session, const std::vector<KernelJob>& jobs, const MeasureOptions& options)
-    : s_(session), d_(*session.api), options_(options), kernels_(jobs.size()) {
+    : s_(session), d_(*session.api), options_(options), kernels_(jobs.size()), sample_log_(SampleLog::from_environment()) {
   for (std::size_t i = 0; i < jobs.size(); ++i) kernels_[i].job = &jobs[i];
 }
 
 std::vector<KernelMeasurement> MeasureRun::run() {
+  // Charged to the first configuration's warm-up: it is time spent so that it is measured right.
+  const auto ramp_start = Clock::now();
+  if (seconds_since(s_.last_busy) > kIdleBeforeRampSeconds) s_.ramp_clocks(kIdleRampSeconds);
+  const double ramp_seconds = seconds_since(ramp_start);
+  if (!kernels_.empty()) kernels_.front().result.phases.warm_up += ramp_seconds;
   for (auto& k : kernels_) {
     if (s_.poisoned) break;
     k.started = Clock::now();
-    prepare(k);
-    if (!k.done) first_run(k);
-    if (!k.done) verify(k);
-    if (!k.done) warm_up(k);
+    auto phase = [&](double& seconds, auto&& step) {
+      if (k.done) return;
+      const auto start = Clock::now();
+      step();
+      seconds += seconds_since(start);
+    };
+    phase(k.result.phases.load, [&] { prepare(k); });
+    phase(k.result.phases.first_run, [&] { first_run(k); });
+    phase(k.result.phases.verify, [&] { verify(k); });
+    phase(k.result.phases.warm_up, [&] { warm_up(k); });
   }
   if (s_.cupti) (void)s_.cupti->collect();  // discard the records of first runs and warm-ups
   sample_rounds();
+  s_.last_busy = Clock::now();
   return summarise();
 }
 
@@ -156,6 +179,7 @@ void MeasureRun::first_run(Kernel& k) {
   if (!second_ms || !hopeless(*second_ms)) return;
   k.samples.push_back(1e6 * static_cast<double>(*second_ms));
   k.result.timer = "events";
+  k.result.stop = StopDecision::pruned;
   fail(k, MeasurementStatus::pruned, "two runs were each far slower than the best so far");
 }
 
@@ -208,44 +232,62 @@ void MeasureRun::warm_up(Kernel& k) {
 }
 
 // Round robin over the kernels still going (A B C A B C ...), so a drift in clocks cannot favour
-// one of them, until each one's criteria are satisfied. The budget counts sampling only;
-// wall_seconds (reported) counts everything.
+// one of them, until each one's criteria are satisfied. Each kernel is charged its share of every
+// round it takes part in; the budget counts sampling only, wall_seconds (reported) everything.
 void MeasureRun::sample_rounds() {
   for (auto& k : kernels_)
     if (!k.done) k.criteria = make_criteria(options_.rule, options_.best_median_ns);
-  const auto sampling_start = Clock::now();
+  std::size_t per_kernel = kFirstRoundSamples;
   for (;;) {
     std::vector<std::size_t> active;
     for (std::size_t i = 0; i < kernels_.size(); ++i)
       if (!kernels_[i].done) active.push_back(i);
     if (active.empty() || s_.poisoned) return;
-    if (!sample_round(active)) return;
-    const double per_kernel = seconds_since(sampling_start) / static_cast<double>(active.size());
+    const auto round_start = Clock::now();
+    const std::size_t launches = sample_round(active, per_kernel);
+    if (s_.poisoned) return;
+    const double round_seconds = seconds_since(round_start);
+    const double share = round_seconds / static_cast<double>(active.size());
     for (std::size_t i : active) {
       Kernel& k = kernels_[i];
+      k.result.phases.sampling += share;
       if (k.done) continue;
-      const StopDecision decision = evaluate(k.criteria, per_kernel);
+      const StopDecision decision = evaluate(k.criteria, k.result.phases.sampling);
       if (decision == StopDecision::keep_going) continue;
       k.done = true;
+      k.result.stop = decision;
       if (decision == StopDecision::pruned) {
         k.result.status = MeasurementStatus::pruned;
         k.result.message = "clearly slower than the best so far after " + std::to_string(k.samples.size()) + " samples";
       }
     }
+    // The next round: as many samples as fit in kRoundSeconds at this round's cost per launch.
+    if (launches > 0) {
+      const double per_launch = round_seconds / static_cast<double>(launches);
+      const double fit = kRoundSeconds / (per_launch * static_cast<double>(active.size()));
+      per_kernel = std::clamp<std::size_t>(static_cast<std::size_t>(fit), 1, kMaxRoundSamples);
+    }
   }
 }
 
-// One batch of kBatch samples of every active kernel: restore outputs → flush L2 → launch. Kernel
-// times come from CUPTI records (in launch order, one per launch) or, without CUPTI, from events.
-// A batch taken while the clock sagged (throttling) is dropped rather than averaged in. False when
-// the session was poisoned.
-bool MeasureRun::sample_round(const std::vector<std::size_t>& active) {
+// One round of up to `per_kernel` samples of every active kernel, queued without waiting:
+// restore outputs → flush L2 → event → launch → event, then one wait. Kernel times come from
+// CUPTI records (in launch order, one per launch) or, without CUPTI, from the events. A round
+// taken while the clock sagged (throttling) is dropped rather than averaged in. Returns the
+// number of launches queued.
+std::size_t MeasureRun::sample_round(const std::vector<std::size_t>& active, std::size_t per_kernel) {
   const unsigned mhz = s_.clock ? s_.clock->current_mhz().value_or(0) : 0;  // 0: unknown
-  std::vector<std::pair<std::size_t, float>> event_times;                   // kernel index, ms
-  for (int sample = 0; sample < kBatch && !s_.poisoned; ++sample) {
+  if (auto ok = s_.ensure_sample_events(2 * per_kernel * active.size()); !ok) {
+    for (std::size_t i : active) fail(kernels_[i], MeasurementStatus::launch_error, ok.error().message);
+    return 0;
+  }
+  std::vector<std::size_t> launched;  // kernel index of each launch, in launch order
+  launched.reserve(per_kernel * active.size());
+  for (std::size_t sample = 0; sample < per_kernel; ++sample) {
     for (std::size_t i : active) {
       Kernel& k = kernels_[i];
       if (k.done) continue;
+      if (k.samples.size() + sample >= options_.rule.max_samples) continue;
       if (auto ok = s_.restore_outputs(); !ok) {
         fail(k, MeasurementStatus::launch_error, ok.error().message);
         continue;
@@ -255,48 +297,65 @@ bool MeasureRun::sample_round(const std::vector<std::size_t>& active) {
           fail(k, MeasurementStatus::launch_error, ok.error().message);
           continue;
         }
-      d_.cuEventRecord(s_.start_event.get(), s_.stream.get());
-      CUresult rc = s_.launch(k.function, k.params, k.job->launch);
-      d_.cuEventRecord(s_.end_event.get(), s_.stream.get());
-      if (rc == CUDA_SUCCESS) rc = s_.wait(options_.kernel_timeout_seconds);
-      if (rc != CUDA_SUCCESS) {
+      const std::size_t e = 2 * launched.size();
+      d_.cuEventRecord(s_.sample_events[e].get(), s_.stream.get());
+      if (CUresult rc = s_.launch(k.function, k.params, k.job->launch); rc != CUDA_SUCCESS) {
         launch_failed(k, rc, "sampling");
+        if (s_.poisoned) return launched.size();
         continue;
       }
-      float ms = 0;
-      d_.cuEventElapsedTime(&ms, s_.start_event.get(), s_.end_event.get());
-      event_times.emplace_back(i, ms);
+      d_.cuEventRecord(s_.sample_events[e + 1].get(), s_.stream.get());
+      launched.push_back(i);
     }
   }
-  if (s_.poisoned) return false;
+  if (launched.empty()) return 0;
+  // Every kernel here already finished its first run and warm-up, so the deadline scales with
+  // the launches queued; a hang still ends in the same kernel timeout per launch.
+  const double timeout = options_.kernel_timeout_seconds * static_cast<double>(launched.size());
+  if (CUresult rc = s_.wait(timeout); rc != CUDA_SUCCESS) {
+    // Blame the first launch that did not complete (the ones before it finished); the round's
+    // samples are dropped, and the other kernels sample again in the next round.
+    std::size_t culprit = launched.front();
+    for (std::size_t j = 0; j < launched.size(); ++j)
+      if (d_.cuEventQuery(s_.sample_events[2 * j + 1].get()) != CUDA_SUCCESS) {
+        culprit = launched[j];
+        break;
+      }
+    launch_failed(kernels_[culprit], rc, "sampling");
+    return launched.size();
+  }
 
-  std::vector<double> times(event_times.size());
+  std::vector<double> times(launched.size());
   bool cupti_used = false;
   if (s_.cupti) {
     auto records = s_.cupti->collect();  // always drained, so records never pile up
     if (!options_.use_cupti) records = make_error(Errc::unsupported, "events requested");
-    if (records && records->size() == event_times.size()) {
+    if (records && records->size() == launched.size()) {
       for (std::size_t r = 0; r < records->size(); ++r) times[r] = (*records)[r].duration_ns();
       cupti_used = true;
     }
   }
   if (!cupti_used)
-    for (std::size_t r = 0; r < event_times.size(); ++r) times[r] = 1e6 * static_cast<double>(event_times[r].second);
+    for (std::size_t j = 0; j < launched.size(); ++j) {
+      float ms = 0;
+      d_.cuEventElapsedTime(&ms, s_.sample_events[2 * j].get(), s_.sample_events[2 * j + 1].get());
+      times[j] = 1e6 * static_cast<double>(ms);
+    }
 
   const unsigned mhz_after = s_.clock ? s_.clock->current_mhz().value_or(0) : 0;
   const bool throttled = s_.clock && mhz && mhz_after && std::min(mhz, mhz_after) < s_.clock->max_mhz() * 8 / 10;
-  for (std::size_t r = 0; r < event_times.size(); ++r) {
-    Kernel& k = kernels_[event_times[r].first];
+  for (std::size_t j = 0; j < launched.size(); ++j) {
+    Kernel& k = kernels_[launched[j]];
     k.result.timer = cupti_used ? "cupti" : "events";
     if (mhz_after) k.result.sm_clock_mhz = mhz_after;
     if (throttled && k.samples.size() + k.result.dropped_samples < options_.rule.max_samples * 2) {
       ++k.result.dropped_samples;
       continue;
     }
-    k.samples.push_back(times[r]);
-    for (auto& c : k.criteria) c->add_measurement(times[r]);
+    k.samples.push_back(times[j]);
+    for (auto& c : k.criteria) c->add_measurement(times[j]);
   }
-  return true;
+  return launched.size();
 }
 
 std::vector<KernelMeasurement> MeasureRun::summarise() {
@@ -309,6 +368,7 @@ std::vector<KernelMeasurement> MeasureRun::summarise() {
       k.result.message = "the GPU context was lost before this configuration was measured";
     }
     k.result.wall_seconds = k.started == Clock::time_point{} ? 0.0 : seconds_since(k.started);
+    if (sample_log_) sample_log_->append(k.job->label, k.result, k.samples);
     out.push_back(std::move(k.result));
   }
   return out;

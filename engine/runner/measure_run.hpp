@@ -13,6 +13,7 @@
 
 #include "engine/cuda/loaded_library.hpp"
 #include "engine/runner/criteria/criterion.hpp"
+#include "engine/runner/sample_log.hpp"
 #include "engine/runner/session_state.hpp"
 
 namespace ktune::runner {
@@ -50,7 +51,7 @@ class MeasureRun {
   std::vector<KernelMeasurement> summarise();
 
   // Steps the phases share.
-  bool sample_round(const std::vector<std::size_t>& active);
+  std::size_t sample_round(const std::vector<std::size_t>& active, std::size_t per_kernel);
   std::optional<float> timed_launch(Kernel& k, const char* when);
   bool hopeless(float event_ms) const;
   void fail(Kernel& k, MeasurementStatus status, std::string message);
@@ -60,6 +61,7 @@ class MeasureRun {
   const cuda::DriverApi& d_;
   const MeasureOptions& options_;
   std::vector<Kernel> kernels_;
+  SampleLog* sample_log_;  // KTUNE_RUNNER_SAMPLE_LOG, or null
 };
 
 }  // namespace ktune::runner

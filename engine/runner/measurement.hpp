@@ -8,6 +8,7 @@
 
 #include "engine/common/measurement_status.hpp"
 #include "engine/runner/launch_plan.hpp"
+#include "engine/runner/measure_phases.hpp"
 #include "engine/runner/statistics.hpp"
 
 namespace ktune::runner {
@@ -28,9 +29,10 @@ struct MeasureOptions {
   bool flush_l2 = true;                 // cold-cache samples (the default); false = --warm-cache
   std::optional<double> best_median_ns; // enables the early stop of hopeless configurations
   double kernel_timeout_seconds = 10;   // one launch running longer than this is a hang
-  // Clocks are ramped once per runner; per configuration, warm-up only has to absorb lazy module
-  // loading and cold instruction caches: at least 2 launches, and this long.
-  double warmup_seconds = 0.002;
+  // Clocks are ramped when the runner starts and again after the GPU sat idle (gpu_session.hpp);
+  // per configuration, warm-up only has to absorb lazy module loading and cold instruction
+  // caches: at least 2 launches, and this long.
+  double warmup_seconds = 0.0002;
   VerifyMode verify = VerifyMode::none;
   bool use_cupti = true;  // false: time with CUDA events even where CUPTI works (for comparisons)
   double rtol = 1e-4, atol = 1e-4;
@@ -46,6 +48,8 @@ struct KernelMeasurement {
   std::size_t dropped_samples = 0;  // taken while the GPU was throttled
   double max_abs_error = 0, max_rel_error = 0;
   double wall_seconds = 0;  // in the runner: load, checks, verification, warm-up, samples
+  MeasurePhases phases;
+  StopDecision stop = StopDecision::keep_going;  // why sampling ended (keep_going: it never started)
 };
 
 }  // namespace ktune::runner

@@ -125,10 +125,14 @@ void read_problem(Reader& rd, Problem& p) {
 void write_options(Writer& w, const MeasureOptions& o) {
   w.u64(o.rule.min_samples);
   w.u64(o.rule.max_samples);
-  w.f64(o.rule.max_noise);
+  w.f64(o.rule.max_standard_error);
+  w.f64(o.rule.budget_floor_seconds);
+  w.f64(o.rule.budget_kernel_times);
   w.f64(o.rule.budget_seconds);
   w.u64(o.rule.prune_after);
   w.f64(o.rule.prune_factor);
+  w.u64(o.rule.race_after);
+  w.f64(o.rule.race_margin);
   w.boolean(o.flush_l2);
   w.boolean(o.best_median_ns.has_value());
   if (o.best_median_ns) w.f64(*o.best_median_ns);
@@ -143,10 +147,14 @@ void write_options(Writer& w, const MeasureOptions& o) {
 void read_options(Reader& rd, MeasureOptions& o) {
   o.rule.min_samples = rd.u64("options.min_samples");
   o.rule.max_samples = rd.u64("options.max_samples");
-  o.rule.max_noise = rd.f64("options.max_noise");
+  o.rule.max_standard_error = rd.f64("options.max_standard_error");
+  o.rule.budget_floor_seconds = rd.f64("options.budget_floor_seconds");
+  o.rule.budget_kernel_times = rd.f64("options.budget_kernel_times");
   o.rule.budget_seconds = rd.f64("options.budget_seconds");
   o.rule.prune_after = rd.u64("options.prune_after");
   o.rule.prune_factor = rd.f64("options.prune_factor");
+  o.rule.race_after = rd.u64("options.race_after");
+  o.rule.race_margin = rd.f64("options.race_margin");
   o.flush_l2 = rd.boolean("options.flush_l2");
   if (rd.boolean("options.has_best_median")) o.best_median_ns = rd.f64("options.best_median_ns");
   o.kernel_timeout_seconds = rd.f64("options.kernel_timeout_seconds");
@@ -201,6 +209,7 @@ void write_measurement(Writer& w, const KernelMeasurement& m) {
   w.f64(m.stats.mean_ns);
   w.f64(m.stats.stddev_ns);
   w.f64(m.stats.noise);
+  w.f64(m.stats.median_se_ns);
   w.u64(m.stats.samples);
   w.str(m.timer);
   w.i32(m.registers);
@@ -211,6 +220,8 @@ void write_measurement(Writer& w, const KernelMeasurement& m) {
   w.f64(m.max_abs_error);
   w.f64(m.max_rel_error);
   w.f64(m.wall_seconds);
+  for (double seconds : {m.phases.load, m.phases.first_run, m.phases.verify, m.phases.warm_up, m.phases.sampling}) w.f64(seconds);
+  w.u8(static_cast<std::uint8_t>(m.stop));
 }
 
 void read_measurement(Reader& rd, KernelMeasurement& m) {
@@ -221,6 +232,7 @@ void read_measurement(Reader& rd, KernelMeasurement& m) {
   m.stats.mean_ns = rd.f64("result.mean_ns");
   m.stats.stddev_ns = rd.f64("result.stddev_ns");
   m.stats.noise = rd.f64("result.noise");
+  m.stats.median_se_ns = rd.f64("result.median_se_ns");
   m.stats.samples = rd.u64("result.samples");
   m.timer = rd.str("result.timer");
   m.registers = rd.i32("result.registers");
@@ -231,6 +243,9 @@ void read_measurement(Reader& rd, KernelMeasurement& m) {
   m.max_abs_error = rd.f64("result.max_abs_error");
   m.max_rel_error = rd.f64("result.max_rel_error");
   m.wall_seconds = rd.f64("result.wall_seconds");
+  for (double* seconds : {&m.phases.load, &m.phases.first_run, &m.phases.verify, &m.phases.warm_up, &m.phases.sampling})
+    *seconds = rd.f64("result.phases");
+  m.stop = read_enum<StopDecision>(rd, "result.stop", static_cast<std::uint8_t>(StopDecision::outranked));
 }
 
 }  // namespace

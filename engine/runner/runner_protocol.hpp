@@ -15,8 +15,9 @@
 
 namespace ktune::runner {
 
-// 1: a JSON header inside the payload; 2: binary fields through the one codec.
-inline constexpr int kRunnerProtocolVersion = 2;
+// 1: a JSON header inside the payload; 2: binary fields through the one codec; 3: the stop rule on
+// the median's standard error, racing, phase times and the stop decision (issue #13).
+inline constexpr int kRunnerProtocolVersion = 3;
 
 // Frame types (process::FrameHeader::type) of this protocol.
 inline constexpr std::uint16_t kRunnerHelloFrame = 16;     // runner -> engine once: the device, or why there is none

@@ -24,6 +24,7 @@ struct GpuSession::State {
   cuda::PrimaryContext context;
   cuda::Stream stream;
   cuda::Event start_event, end_event;
+  std::vector<cuda::Event> sample_events;  // start/end pairs of the launches of one sample round
   DeviceLimits limits;
   std::unique_ptr<cuda::CuptiKernelTimer> cupti;
   std::unique_ptr<cuda::SmClock> clock;
@@ -36,6 +37,7 @@ struct GpuSession::State {
   bool has_reference = false;
   bool poisoned = false;
   std::uint32_t flush_counter = 0;
+  std::chrono::steady_clock::time_point last_busy;  // when the last measure call ended
 
   // Waits for the stream with a deadline, polling, so a kernel that never ends is detected.
   // Returns the CUresult of the stream, or CUDA_ERROR_LAUNCH_TIMEOUT when the deadline passed.
@@ -44,6 +46,11 @@ struct GpuSession::State {
   // Writing twice the L2's worth of fresh values evicts whatever the last sample left there.
   Status flush_l2();
   CUresult launch(CUfunction function, const std::vector<void*>& params, const LaunchPlan& plan);
+  // At least `count` events in sample_events.
+  Status ensure_sample_events(std::size_t count);
+  // Keeps the GPU busy (L2 flushes) until the SM clock is within 90 % of its maximum, or for
+  // `max_seconds` (at least 0.3 s of it without a clock reading); a GPU left idle drops its clocks.
+  void ramp_clocks(double max_seconds);
 };
 
 }  // namespace ktune::runner

@@ -23,6 +23,13 @@ SampleStats summarize(std::span<const double> samples_ns) {
   for (double x : sorted) squares += (x - s.mean_ns) * (x - s.mean_ns);
   s.stddev_ns = n > 1 ? std::sqrt(squares / static_cast<double>(n - 1)) : 0.0;
   s.noise = s.mean_ns > 0 ? s.stddev_ns / s.mean_ns : 0.0;
+  if (n > 1) {
+    std::vector<double> deviations(n);
+    for (std::size_t i = 0; i < n; ++i) deviations[i] = std::abs(sorted[i] - s.median_ns);
+    std::nth_element(deviations.begin(), deviations.begin() + static_cast<std::ptrdiff_t>(n / 2), deviations.end());
+    const double mad = deviations[n / 2];
+    s.median_se_ns = 1.2533 * 1.4826 * mad / std::sqrt(static_cast<double>(n));
+  }
   return s;
 }
 
@@ -33,6 +40,7 @@ const char* stop_decision_name(StopDecision decision) noexcept {
     case StopDecision::budget_spent: return "budget_spent";
     case StopDecision::max_samples: return "max_samples";
     case StopDecision::pruned: return "pruned";
+    case StopDecision::outranked: return "outranked";
   }
   return "unknown";
 }

@@ -7,14 +7,33 @@
 
 namespace ktune::runner {
 
+// The precision asked of a measurement is the precision of what configurations are ranked on,
+// the median: its standard error shrinks with √n while the spread of single samples does not
+// (L2-cold samples of a 40 µs kernel spread by 2-5 % however many are taken, which kept the
+// old rule on "relative stddev ≤ 1 %" sampling to its cap). Sampling time is budgeted in
+// proportion to the kernel's own time (issue #13: at most 3 ms + 20 kernel times per configuration).
 struct StopRule {
   friend bool operator==(const StopRule&, const StopRule&) = default;
   std::size_t min_samples = 10;
   std::size_t max_samples = 1000;
-  double max_noise = 0.01;        // relative stddev
-  double budget_seconds = 0.5;    // wall time per configuration, warm-up excluded
+  double max_standard_error = 0.005;   // of the median, relative to it
+  // Sampling time per configuration (warm-up excluded): floor + kernel_times × the kernel's
+  // median, and never more than budget_seconds.
+  double budget_floor_seconds = 0.0015;
+  double budget_kernel_times = 15;
+  double budget_seconds = 0.5;
   std::size_t prune_after = 3;    // samples before the hopeless check
   double prune_factor = 1.5;      // hopeless: the fastest sample is this much slower than the best median
+  // Racing: after race_after samples, a configuration whose median is slower than the best so far
+  // by more than race_margin with confidence (3 standard errors) is ranked and stops.
+  std::size_t race_after = 5;
+  double race_margin = 0.01;
+
+  // The sampling budget of a kernel whose median is median_ns.
+  double budget_for(double median_ns) const noexcept {
+    const double proportional = budget_floor_seconds + budget_kernel_times * median_ns * 1e-9;
+    return proportional < budget_seconds ? proportional : budget_seconds;
+  }
 };
 
 }  // namespace ktune::runner

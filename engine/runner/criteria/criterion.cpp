@@ -1,13 +1,17 @@
 #include "engine/runner/criteria/criterion.hpp"
 
 #include "engine/runner/criteria/prune_criterion.hpp"
+#include "engine/runner/criteria/race_criterion.hpp"
 #include "engine/runner/criteria/stop_rule_criterion.hpp"
 
 namespace ktune::runner {
 
 Criteria make_criteria(const StopRule& rule, std::optional<double> best_median_ns) {
   Criteria criteria;
-  if (best_median_ns) criteria.push_back(std::make_unique<PruneCriterion>(rule, *best_median_ns));
+  if (best_median_ns) {
+    criteria.push_back(std::make_unique<PruneCriterion>(rule, *best_median_ns));
+    criteria.push_back(std::make_unique<RaceCriterion>(rule, *best_median_ns));
+  }
   criteria.push_back(std::make_unique<StopRuleCriterion>(rule));
   for (auto& c : criteria) c->initialize();
   return criteria;

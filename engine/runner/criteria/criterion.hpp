@@ -23,8 +23,8 @@ class Criterion {
 
 using Criteria = std::vector<std::unique_ptr<Criterion>>;
 
-// Today's StopRule as criteria, in the order decide() always asked: the prune rule (only when a
-// best median is known), then the stop rule.
+// A StopRule as criteria, in the order they are asked: with a best median known, the prune rule
+// (hopeless from its fastest sample) and the race (confidently slower), then the stop rule.
 Criteria make_criteria(const StopRule& rule, std::optional<double> best_median_ns);
 
 // The first finished criterion's decision, or keep_going.

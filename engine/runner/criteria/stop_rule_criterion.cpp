@@ -4,16 +4,19 @@ namespace ktune::runner {
 
 bool StopRuleCriterion::is_finished(double elapsed_seconds) const {
   const std::size_t n = samples_.size();
-  if (n >= rule_.max_samples)
+  decision_ = StopDecision::keep_going;
+  if (n >= rule_.max_samples) {
     decision_ = StopDecision::max_samples;
-  else if (n >= rule_.min_samples && summarize(samples_).noise <= rule_.max_noise)
-    decision_ = StopDecision::converged;
-  else if (n >= rule_.min_samples && elapsed_seconds >= rule_.budget_seconds)
-    decision_ = StopDecision::budget_spent;
-  else if (n >= 3 && elapsed_seconds >= 4 * rule_.budget_seconds)
-    decision_ = StopDecision::budget_spent;
-  else
-    decision_ = StopDecision::keep_going;
+  } else if (n >= 3) {
+    const SampleStats stats = summarize(samples_);
+    const double budget = rule_.budget_for(stats.median_ns);
+    if (n >= rule_.min_samples && stats.relative_standard_error() <= rule_.max_standard_error)
+      decision_ = StopDecision::converged;
+    else if (n >= rule_.min_samples && elapsed_seconds >= budget)
+      decision_ = StopDecision::budget_spent;
+    else if (elapsed_seconds >= 4 * budget)
+      decision_ = StopDecision::budget_spent;
+  }
   return decision_ != StopDecision::keep_going;
 }
 

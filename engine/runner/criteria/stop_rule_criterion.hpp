@@ -1,8 +1,9 @@
 #pragma once
-// The stop rule (DESIGN.md decision 6, like nvbench's stdrel): at most `max_samples`; after
-// `min_samples`, stop once the relative noise (stddev / mean) is at most `max_noise` or the time
-// budget is spent; and never let a slow kernel run far past the budget just to reach min_samples
-// (4x the budget with at least 3 samples).
+// The stop rule (DESIGN.md decision 6, revised by issue #13): at most `max_samples`; after
+// `min_samples`, stop once the median's relative standard error is at most `max_standard_error`
+// or the sampling budget for this kernel's length is spent (StopRule::budget_for); and never let
+// a slow kernel run far past the budget just to reach min_samples (4x the budget with at least 3
+// samples).
 #include <vector>
 
 #include "engine/runner/criteria/criterion.hpp"
