@@ -139,9 +139,18 @@ TEST_F(GpuRunnerTest, WrongResultNeverPasses) {
   compare.atol = 1e-5;
   auto right = measure_one(job(0, 512), compare);
   EXPECT_EQ(right.status, MeasurementStatus::ok) << right.message;
+  // Outputs of a few hundred MiB are compared on the GPU (the reference is kept there): the
+  // verdict and the first mismatch are the host comparison's, exactly.
+  EXPECT_TRUE(right.verified_on_device);
+  EXPECT_EQ(right.max_abs_error, 0.0);
   auto wrong = measure_one(job(1), compare);
   EXPECT_EQ(wrong.status, MeasurementStatus::wrong_result);
   EXPECT_NE(wrong.message.find("elements differ from the reference"), std::string::npos) << wrong.message;
+  EXPECT_NE(wrong.message.find(std::to_string(kFloats / 4) + " of " + std::to_string(kFloats) + " elements differ"), std::string::npos)
+      << wrong.message;  // x of every float4 is off by one
+  EXPECT_NE(wrong.message.find("first at [0]"), std::string::npos) << wrong.message;
+  EXPECT_NEAR(wrong.max_abs_error, 1.0, 1e-6);
+  std::printf("%s\n", wrong.message.c_str());
 }
 
 TEST_F(GpuRunnerTest, OutOfBoundsIsALaunchErrorAndTheRunnerRecovers) {
@@ -225,6 +234,8 @@ TEST_F(GpuRunnerTest, ARunnerKilledMidMeasurementIsRespawnedAndTheCallerGoesOn) 
   MeasureOptions slow;  // thousands of samples per configuration: the batch runs for seconds
   slow.rule.min_samples = 4000;
   slow.rule.max_samples = 4000;
+  slow.rule.max_standard_error = -1;  // never precise enough
+  slow.rule.budget_floor_seconds = 30;
   slow.rule.budget_seconds = 30;
   const int pid = runner_->hello().pid;
   ASSERT_GT(pid, 0);

@@ -104,7 +104,8 @@ TEST(Criteria, PruneIsAskedBeforeTheStopRuleAndOnlyWithABest) {
   rule.max_samples = 3;
   Criteria with_best = make_criteria(rule, 100.0);
   Criteria without = make_criteria(rule, std::nullopt);
-  EXPECT_EQ(with_best.size(), 3u);  // prune, race, stop rule
+  EXPECT_EQ(with_best.size(), 2u);  // prune, stop rule: no race against a best of 100 ns
+  EXPECT_EQ(make_criteria(rule, 10e3).size(), 3u);  // prune, race, stop rule
   EXPECT_EQ(without.size(), 1u);
   for (double x : {300.0, 310.0, 305.0}) {
     for (auto& c : with_best) c->add_measurement(x);
@@ -154,7 +155,7 @@ TEST(StopRuleCriterion, TheBudgetGrowsWithTheKernelAndIsCapped) {
 
 TEST(RaceCriterion, StopsAConfigurationConfidentlySlowerThanTheBest) {
   StopRule rule;  // race after 5 samples, 1 % margin
-  RaceCriterion c(rule, 100.0);
+  RaceCriterion c(rule, 100.0);  // the criterion itself; make_criteria adds it only against a best of ≥ 5 µs
   c.initialize();
   feed(c, {110.2, 109.8, 110.1, 110.0});
   EXPECT_FALSE(c.is_finished(0.0));  // 4 < race_after
@@ -180,8 +181,8 @@ TEST(RaceCriterion, NeverStopsAContenderWithinTheMarginOrAFasterOne) {
 
 TEST(Criteria, AnOutrankedConfigurationKeepsItsStatusButStopsEarly) {
   StopRule rule;
-  Criteria criteria = make_criteria(rule, 100.0);
-  for (double x : {120.0, 121.0, 119.5, 120.5, 120.2}) {
+  Criteria criteria = make_criteria(rule, 100e3);
+  for (double x : {120e3, 121e3, 119.5e3, 120.5e3, 120.2e3}) {
     EXPECT_EQ(evaluate(criteria, 0.0), StopDecision::keep_going);
     for (auto& c : criteria) c->add_measurement(x);
   }

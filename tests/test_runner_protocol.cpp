@@ -61,6 +61,7 @@ RunnerResponse response_message() {
   m.stats.samples = 7;
   m.phases = {0.001, 0.002, 0.003, 0.004, 0.005};
   m.stop = StopDecision::converged;
+  m.verified_on_device = true;
   m.timer = "cupti";
   m.registers = 32;
   m.sm_clock_mhz = 1980;
@@ -137,6 +138,7 @@ TEST(RunnerProtocolGolden, MeasureRequest) {
       "fa7e6abc7493583f0000000000002e40000000000000e03f"  // budget 1.5 ms + 15 kernel times, at most 0.5 s
       "0300000000000000000000000000f83f"  // prune after 3 at 1.5x
       "05000000000000007b14ae47e17a843f"  // race after 5 with a 1 % margin
+      "000000000088b340"  // race only against a best of 5 µs or more
       "01010000000000408f40"  // flush L2, best median 1000 ns
       "00000000000024402d431cebe2362a3f02"  // kernel timeout 10 s, warm-up 0.2 ms, verify compare
       "2d431cebe2361a3f2d431cebe2361a3f01"  // rtol, atol, use CUPTI
@@ -166,6 +168,7 @@ TEST(RunnerProtocolGolden, Response) {
       "bc070000010000000000000000000000000000000000000000000000000000000000d03f"  // 1980 MHz, 1 dropped, errors 0, 0.25 s wall
       "fca9f1d24d62503ffca9f1d24d62603ffa7e6abc7493683ffca9f1d24d62703f7b14ae47e17a743f"  // phases: 1, 2, 3, 4, 5 ms
       "01"  // stopped: converged
+      "01"  // verified on the GPU
       ;
   EXPECT_EQ(hex(encode_response(response_message())), response);
   auto decoded = decode_response(unhex(response));
@@ -176,6 +179,7 @@ TEST(RunnerProtocolGolden, Response) {
   EXPECT_EQ(decoded->results[0].wall_seconds, 0.25);
   EXPECT_EQ(decoded->results[0].phases, (MeasurePhases{0.001, 0.002, 0.003, 0.004, 0.005}));
   EXPECT_EQ(decoded->results[0].stop, StopDecision::converged);
+  EXPECT_TRUE(decoded->results[0].verified_on_device);
   EXPECT_EQ(decoded->results[0].stats.median_se_ns, 0.25);
 }
 
@@ -190,7 +194,7 @@ TEST(RunnerProtocolGolden, EveryTruncationAndTrailingByteIsAnError) {
 TEST(RunnerProtocolGolden, HostileCountsAndEnumsAreRefused) {
   // A measure request claiming 2^32-1 jobs in a few bytes must fail without allocating.
   std::string hostile = encode_request(measure_message());
-  const std::size_t jobs_at = 1 + 10 * 8 + 1 + 1 + 8 + 8 + 8 + 1 + 8 + 8 + 1;
+  const std::size_t jobs_at = 1 + 11 * 8 + 1 + 1 + 8 + 8 + 8 + 1 + 8 + 8 + 1;
   hostile.replace(jobs_at, 4, "\xff\xff\xff\xff");
   auto refused = decode_request(hostile);
   ASSERT_FALSE(refused.ok());

@@ -56,15 +56,17 @@ Status GpuSession::State::ensure_sample_events(std::size_t count) {
 
 void GpuSession::State::ramp_clocks(double max_seconds) {
   const auto ramp_start = Clock::now();
-  while (seconds_since(ramp_start) < max_seconds) {
-    for (int i = 0; i < 8; ++i)
-      if (!flush_l2()) return;
-    wait(5.0);
+  for (;;) {
     if (clock) {
       auto mhz = clock->current_mhz();
       if (mhz && *mhz >= clock->max_mhz() * 9 / 10) return;
+    } else if (seconds_since(ramp_start) > std::min(max_seconds, 0.3)) {
+      return;  // no clock reading: a fixed ramp
     }
-    if (!clock && seconds_since(ramp_start) > std::min(max_seconds, 0.3)) return;
+    if (seconds_since(ramp_start) >= max_seconds) return;
+    for (int i = 0; i < 8; ++i)
+      if (!flush_l2()) return;
+    wait(5.0);
   }
 }
 
@@ -141,6 +143,8 @@ Status GpuSession::set_problem(const Problem& problem) {
   s.staging.clear();
   s.reference.clear();
   s.has_reference = false;
+  s.device_reference.clear();
+  s.has_device_reference = false;
   s.problem = problem;
   std::size_t free_bytes = 0, total_bytes = 0;
   KTUNE_CU_TRY(d, cuMemGetInfo(&free_bytes, &total_bytes));

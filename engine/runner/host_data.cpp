@@ -68,7 +68,10 @@ void store_element(std::byte* at, ElementType type, double v) noexcept {
   }
 }
 
-double load_element(const std::byte* at, ElementType type) noexcept {
+
+}  // namespace
+
+double element_as_double(const std::byte* at, ElementType type) noexcept {
   switch (type) {
     case ElementType::f32: return load<float>(at);
     case ElementType::f64: return load<double>(at);
@@ -85,8 +88,6 @@ double load_element(const std::byte* at, ElementType type) noexcept {
   }
   return 0.0;
 }
-
-}  // namespace
 
 std::uint16_t float_to_half(float value) noexcept {
   const std::uint32_t f = std::bit_cast<std::uint32_t>(value);
@@ -159,8 +160,8 @@ Comparison compare_range(ElementType type, const std::byte* expected, const std:
   const std::size_t size = element_size(type);
   c.compared = end - begin;
   for (std::uint64_t i = begin; i < end; ++i) {
-    const double e = load_element(expected + i * size, type);
-    const double g = load_element(got + i * size, type);
+    const double e = element_as_double(expected + i * size, type);
+    const double g = element_as_double(got + i * size, type);
     bool match;
     if (std::isnan(e) || std::isnan(g)) {
       match = std::isnan(e) && std::isnan(g);

@@ -26,6 +26,9 @@ struct Comparison {
 Comparison compare_buffers(ElementType type, std::span<const std::byte> expected, std::span<const std::byte> got,
                            double rtol, double atol);
 
+// The element at `at` as a double (how outputs are compared).
+double element_as_double(const std::byte* at, ElementType type) noexcept;
+
 // IEEE binary16 / bfloat16 conversions (round to nearest even), exposed for tests.
 std::uint16_t float_to_half(float value) noexcept;
 float half_to_float(std::uint16_t bits) noexcept;

@@ -183,9 +183,23 @@ void MeasureRun::first_run(Kernel& k) {
   fail(k, MeasurementStatus::pruned, "two runs were each far slower than the best so far");
 }
 
-// Reads the outputs of the first run back and keeps them as the reference, or compares them with it.
+// Keeps the outputs of the first run as the reference, or compares them with it: on the GPU
+// where the reference is kept there (device_compare/), else read back and compared on the host.
 void MeasureRun::verify(Kernel& k) {
   if (options_.verify == VerifyMode::none) return;
+  if (options_.verify == VerifyMode::set_reference) {
+    // Kept on the GPU, the reference never has to cross to the host (64 MiB of read-back and a
+    // host copy cost ~40 ms on the H200); on the host only where it cannot stay on the GPU.
+    s_.reference.clear();
+    s_.has_reference = false;
+    keep_device_reference();
+    if (s_.has_device_reference) return;
+  }
+  if (options_.verify == VerifyMode::compare && s_.has_device_reference) {
+    if (verify_on_device(k)) return;
+    if (!s_.has_reference && !host_reference_from_device())
+      return fail(k, MeasurementStatus::launch_error, "the reference outputs could not be read back from the GPU");
+  }
   const auto& buffers = s_.problem.buffers;
   std::vector<std::span<const std::byte>> outputs;
   for (std::size_t b = 0; b < buffers.size(); ++b) {
@@ -207,16 +221,90 @@ void MeasureRun::verify(Kernel& k) {
   for (std::size_t b = 0; b < buffers.size(); ++b) {
     const BufferPlan& plan = buffers[b];
     if (!plan.output) continue;
-    Comparison c = compare_buffers(plan.type, s_.reference[o], outputs[o], options_.rtol, options_.atol);
-    k.result.max_abs_error = std::max(k.result.max_abs_error, c.max_abs_error);
-    k.result.max_rel_error = std::max(k.result.max_rel_error, c.max_rel_error);
-    if (!c.ok())
-      return fail(k, MeasurementStatus::wrong_result,
-                  plan.name + ": " + std::to_string(c.mismatches) + " of " + std::to_string(c.compared) +
-                      " elements differ from the reference; first at [" + std::to_string(c.first_mismatch) +
-                      "]: " + std::to_string(c.got_at_first) + " instead of " + std::to_string(c.expected_at_first));
+    if (!record_comparison(k, plan, compare_buffers(plan.type, s_.reference[o], outputs[o], options_.rtol, options_.atol))) return;
     ++o;
   }
+}
+
+// Copies the reference outputs on the GPU, where there is room for them and the comparison
+// kernel loads; otherwise verification stays on the host.
+void MeasureRun::keep_device_reference() {
+  s_.device_reference.clear();
+  s_.has_device_reference = false;
+  if (!s_.comparer_tried) {
+    s_.comparer_tried = true;
+    if (auto comparer = DeviceComparer::load(d_, s_.device.multiprocessors)) s_.comparer = std::move(*comparer);
+  }
+  if (!s_.comparer) return;
+  std::uint64_t needed = 0;
+  for (const auto& plan : s_.problem.buffers)
+    if (plan.output) needed += plan.bytes;
+  std::size_t free_bytes = 0, total_bytes = 0;
+  if (d_.cuMemGetInfo(&free_bytes, &total_bytes) != CUDA_SUCCESS || needed + (256u << 20) > free_bytes) return;
+  std::vector<cuda::DeviceBuffer> copies;
+  for (std::size_t b = 0; b < s_.problem.buffers.size(); ++b) {
+    const BufferPlan& plan = s_.problem.buffers[b];
+    if (!plan.output) {
+      copies.emplace_back();
+      continue;
+    }
+    auto copy = cuda::DeviceBuffer::allocate(d_, std::max<std::uint64_t>(plan.bytes, 256));
+    if (!copy) return;
+    if (plan.bytes && d_.cuMemcpyDtoDAsync(copy->get(), s_.buffers[b].get(), plan.bytes, s_.stream.get()) != CUDA_SUCCESS) return;
+    copies.push_back(std::move(*copy));
+  }
+  if (s_.wait(options_.kernel_timeout_seconds) != CUDA_SUCCESS) return;
+  s_.device_reference = std::move(copies);
+  s_.has_device_reference = true;
+}
+
+// The host comparison's reference, from the copy on the GPU (when the GPU comparison failed).
+bool MeasureRun::host_reference_from_device() {
+  std::vector<std::vector<std::byte>> reference;
+  for (std::size_t b = 0; b < s_.problem.buffers.size(); ++b) {
+    const BufferPlan& plan = s_.problem.buffers[b];
+    if (!plan.output) continue;
+    std::vector<std::byte> host(plan.bytes);
+    if (plan.bytes && d_.cuMemcpyDtoH(host.data(), s_.device_reference[b].get(), plan.bytes) != CUDA_SUCCESS) return false;
+    reference.push_back(std::move(host));
+  }
+  s_.reference = std::move(reference);
+  s_.has_reference = true;
+  return true;
+}
+
+// False when the comparison itself could not run (then the host compares); a sticky error fails
+// the configuration and poisons the session like any other.
+bool MeasureRun::verify_on_device(Kernel& k) {
+  for (std::size_t b = 0; b < s_.problem.buffers.size(); ++b) {
+    const BufferPlan& plan = s_.problem.buffers[b];
+    if (!plan.output) continue;
+    const std::uint64_t count = plan.bytes / element_size(plan.type);
+    const CUdeviceptr expected = s_.device_reference[b].get(), got = s_.buffers[b].get();
+    if (!s_.comparer->enqueue(s_.stream.get(), plan.type, expected, got, count, options_.rtol, options_.atol)) return false;
+    if (CUresult rc = s_.wait(options_.kernel_timeout_seconds); rc != CUDA_SUCCESS) {
+      if (!cuda::is_sticky(rc) && rc != CUDA_ERROR_LAUNCH_TIMEOUT) return false;
+      launch_failed(k, rc, "comparing the outputs");
+      return true;
+    }
+    auto comparison = s_.comparer->read(plan.type, expected, got, count);
+    if (!comparison) return false;
+    if (!record_comparison(k, plan, *comparison)) return true;
+  }
+  k.result.verified_on_device = true;
+  return true;
+}
+
+// Records one output's comparison; false (and the configuration failed) on a mismatch.
+bool MeasureRun::record_comparison(Kernel& k, const BufferPlan& plan, const Comparison& c) {
+  k.result.max_abs_error = std::max(k.result.max_abs_error, c.max_abs_error);
+  k.result.max_rel_error = std::max(k.result.max_rel_error, c.max_rel_error);
+  if (c.ok()) return true;
+  fail(k, MeasurementStatus::wrong_result,
+       plan.name + ": " + std::to_string(c.mismatches) + " of " + std::to_string(c.compared) +
+           " elements differ from the reference; first at [" + std::to_string(c.first_mismatch) +
+           "]: " + std::to_string(c.got_at_first) + " instead of " + std::to_string(c.expected_at_first));
+  return false;
 }
 
 // Lazy loading, instruction caches and clocks: at least 2 launches and warmup_seconds.
@@ -262,8 +350,10 @@ void MeasureRun::sample_rounds() {
       }
     }
     // The next round: as many samples as fit in kRoundSeconds at this round's cost per launch.
+    // The round's fixed costs (clock reading, CUPTI flush: ~0.5 ms on the H200) are left out:
+    // counted per launch they shrank rounds to one sample each, each paying them again.
     if (launches > 0) {
-      const double per_launch = round_seconds / static_cast<double>(launches);
+      const double per_launch = std::max(round_seconds - round_overhead_seconds_, 1e-6) / static_cast<double>(launches);
       const double fit = kRoundSeconds / (per_launch * static_cast<double>(active.size()));
       per_kernel = std::clamp<std::size_t>(static_cast<std::size_t>(fit), 1, kMaxRoundSamples);
     }
@@ -276,7 +366,15 @@ void MeasureRun::sample_rounds() {
 // taken while the clock sagged (throttling) is dropped rather than averaged in. Returns the
 // number of launches queued.
 std::size_t MeasureRun::sample_round(const std::vector<std::size_t>& active, std::size_t per_kernel) {
-  const unsigned mhz = s_.clock ? s_.clock->current_mhz().value_or(0) : 0;  // 0: unknown
+  round_overhead_seconds_ = 0;
+  auto overhead = [this](auto&& step) {
+    const auto start = Clock::now();
+    step();
+    round_overhead_seconds_ += seconds_since(start);
+  };
+  // The clock before this round is the one read after the last (one reading per round).
+  if (!last_mhz_ && s_.clock) overhead([&] { last_mhz_ = s_.clock->current_mhz().value_or(0); });
+  const unsigned mhz = last_mhz_;  // 0: unknown
   if (auto ok = s_.ensure_sample_events(2 * per_kernel * active.size()); !ok) {
     for (std::size_t i : active) fail(kernels_[i], MeasurementStatus::launch_error, ok.error().message);
     return 0;
@@ -328,12 +426,14 @@ std::size_t MeasureRun::sample_round(const std::vector<std::size_t>& active, std
   std::vector<double> times(launched.size());
   bool cupti_used = false;
   if (s_.cupti) {
-    auto records = s_.cupti->collect();  // always drained, so records never pile up
-    if (!options_.use_cupti) records = make_error(Errc::unsupported, "events requested");
-    if (records && records->size() == launched.size()) {
-      for (std::size_t r = 0; r < records->size(); ++r) times[r] = (*records)[r].duration_ns();
-      cupti_used = true;
-    }
+    overhead([&] {
+      auto records = s_.cupti->collect();  // always drained, so records never pile up
+      if (!options_.use_cupti) records = make_error(Errc::unsupported, "events requested");
+      if (records && records->size() == launched.size()) {
+        for (std::size_t r = 0; r < records->size(); ++r) times[r] = (*records)[r].duration_ns();
+        cupti_used = true;
+      }
+    });
   }
   if (!cupti_used)
     for (std::size_t j = 0; j < launched.size(); ++j) {
@@ -342,7 +442,9 @@ std::size_t MeasureRun::sample_round(const std::vector<std::size_t>& active, std
       times[j] = 1e6 * static_cast<double>(ms);
     }
 
-  const unsigned mhz_after = s_.clock ? s_.clock->current_mhz().value_or(0) : 0;
+  unsigned mhz_after = 0;
+  if (s_.clock) overhead([&] { mhz_after = s_.clock->current_mhz().value_or(0); });
+  last_mhz_ = mhz_after;
   const bool throttled = s_.clock && mhz && mhz_after && std::min(mhz, mhz_after) < s_.clock->max_mhz() * 8 / 10;
   for (std::size_t j = 0; j < launched.size(); ++j) {
     Kernel& k = kernels_[launched[j]];

@@ -13,6 +13,7 @@
 
 #include "engine/cuda/loaded_library.hpp"
 #include "engine/runner/criteria/criterion.hpp"
+#include "engine/runner/host_data.hpp"
 #include "engine/runner/sample_log.hpp"
 #include "engine/runner/session_state.hpp"
 
@@ -50,6 +51,12 @@ class MeasureRun {
   void sample_rounds();
   std::vector<KernelMeasurement> summarise();
 
+  // Verification on the GPU (device_compare/) and its bookkeeping.
+  void keep_device_reference();
+  bool verify_on_device(Kernel& k);
+  bool host_reference_from_device();
+  bool record_comparison(Kernel& k, const BufferPlan& plan, const Comparison& c);
+
   // Steps the phases share.
   std::size_t sample_round(const std::vector<std::size_t>& active, std::size_t per_kernel);
   std::optional<float> timed_launch(Kernel& k, const char* when);
@@ -62,6 +69,8 @@ class MeasureRun {
   const MeasureOptions& options_;
   std::vector<Kernel> kernels_;
   SampleLog* sample_log_;  // KTUNE_RUNNER_SAMPLE_LOG, or null
+  unsigned last_mhz_ = 0;  // the SM clock read after the last sample round (0: unknown)
+  double round_overhead_seconds_ = 0;  // of the last sample round: clock reading, CUPTI flush
 };
 
 }  // namespace ktune::runner

@@ -50,6 +50,7 @@ struct KernelMeasurement {
   double wall_seconds = 0;  // in the runner: load, checks, verification, warm-up, samples
   MeasurePhases phases;
   StopDecision stop = StopDecision::keep_going;  // why sampling ended (keep_going: it never started)
+  bool verified_on_device = false;  // compared with the reference on the GPU (else on the host, or not at all)
 };
 
 }  // namespace ktune::runner

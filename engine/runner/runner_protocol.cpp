@@ -133,6 +133,7 @@ void write_options(Writer& w, const MeasureOptions& o) {
   w.f64(o.rule.prune_factor);
   w.u64(o.rule.race_after);
   w.f64(o.rule.race_margin);
+  w.f64(o.rule.race_min_best_ns);
   w.boolean(o.flush_l2);
   w.boolean(o.best_median_ns.has_value());
   if (o.best_median_ns) w.f64(*o.best_median_ns);
@@ -155,6 +156,7 @@ void read_options(Reader& rd, MeasureOptions& o) {
   o.rule.prune_factor = rd.f64("options.prune_factor");
   o.rule.race_after = rd.u64("options.race_after");
   o.rule.race_margin = rd.f64("options.race_margin");
+  o.rule.race_min_best_ns = rd.f64("options.race_min_best_ns");
   o.flush_l2 = rd.boolean("options.flush_l2");
   if (rd.boolean("options.has_best_median")) o.best_median_ns = rd.f64("options.best_median_ns");
   o.kernel_timeout_seconds = rd.f64("options.kernel_timeout_seconds");
@@ -222,6 +224,7 @@ void write_measurement(Writer& w, const KernelMeasurement& m) {
   w.f64(m.wall_seconds);
   for (double seconds : {m.phases.load, m.phases.first_run, m.phases.verify, m.phases.warm_up, m.phases.sampling}) w.f64(seconds);
   w.u8(static_cast<std::uint8_t>(m.stop));
+  w.boolean(m.verified_on_device);
 }
 
 void read_measurement(Reader& rd, KernelMeasurement& m) {
@@ -246,6 +249,7 @@ void read_measurement(Reader& rd, KernelMeasurement& m) {
   for (double* seconds : {&m.phases.load, &m.phases.first_run, &m.phases.verify, &m.phases.warm_up, &m.phases.sampling})
     *seconds = rd.f64("result.phases");
   m.stop = read_enum<StopDecision>(rd, "result.stop", static_cast<std::uint8_t>(StopDecision::outranked));
+  m.verified_on_device = rd.boolean("result.verified_on_device");
 }
 
 }  // namespace

@@ -41,7 +41,7 @@ SampleLog* SampleLog::from_environment() {
 void SampleLog::append(const std::string& label, const KernelMeasurement& m, std::span<const double> samples_ns) {
   std::string line = "{\"label\": " + json_string(label) + ", \"timer\": " + json_string(m.timer) + ", \"status\": " +
                      json_string(std::string(to_string(m.status))) + ", \"stop\": " + json_string(stop_decision_name(m.stop)) +
-                     ", \"samples_ns\": [";
+                     ", \"sampling_seconds\": " + std::to_string(m.phases.sampling) + ", \"samples_ns\": [";
   char number[32];
   for (std::size_t i = 0; i < samples_ns.size(); ++i) {
     std::snprintf(number, sizeof number, "%s%.1f", i ? ", " : "", samples_ns[i]);

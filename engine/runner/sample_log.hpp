@@ -2,7 +2,8 @@
 // Raw sample streams out of the runner, for studying and testing stop rules on real data
 // (tests/data/sample-streams-*.jsonl came from here): with KTUNE_RUNNER_SAMPLE_LOG=FILE in the
 // runner's environment, every measured configuration appends one JSON line to FILE —
-//   {"label": "...", "timer": "cupti", "status": "ok", "stop": "converged", "samples_ns": [...]}
+//   {"label": "...", "timer": "cupti", "status": "ok", "stop": "converged", "sampling_seconds": 0.0021,
+//    "samples_ns": [...]}
 // A diagnostic, off by default; a failed write is ignored (it must never fail a measurement).
 #include <cstdio>
 #include <memory>

@@ -13,6 +13,7 @@
 #include "engine/cuda/primary_context.hpp"
 #include "engine/cuda/sm_clock.hpp"
 #include "engine/cuda/stream.hpp"
+#include "engine/runner/device_compare/device_comparer.hpp"
 #include "engine/runner/gpu_session.hpp"
 #include "engine/runner/launch_limits.hpp"
 
@@ -35,6 +36,12 @@ struct GpuSession::State {
   std::vector<cuda::PinnedHost> staging;     // per output: where outputs are read back for verification
   std::vector<std::vector<std::byte>> reference;  // outputs of the reference configuration
   bool has_reference = false;
+  // The reference outputs kept on the GPU too, where the comparison kernel loads: then every
+  // later configuration is verified there (device_compare/), and on the host otherwise.
+  std::unique_ptr<DeviceComparer> comparer;
+  bool comparer_tried = false;
+  std::vector<cuda::DeviceBuffer> device_reference;  // per buffer; empty for inputs
+  bool has_device_reference = false;
   bool poisoned = false;
   std::uint32_t flush_counter = 0;
   std::chrono::steady_clock::time_point last_busy;  // when the last measure call ended

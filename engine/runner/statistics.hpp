@@ -14,8 +14,9 @@ namespace ktune::runner {
 struct SampleStats {
   double median_ns = 0, min_ns = 0, mean_ns = 0, stddev_ns = 0;
   double noise = 0;  // stddev / mean
-  // Standard error of the median, from the median absolute deviation so that a few outliers
-  // (a preempted launch) do not inflate it: 1.2533 · 1.4826 · MAD / √n.
+  // Standard error of the median, from its distribution-free confidence interval (order
+  // statistics), so that neither a few outliers (a preempted launch) nor the ties of a coarse
+  // timer (CUPTI ticks of 32 ns on a 1.2 µs kernel) distort it.
   double median_se_ns = 0;
   std::size_t samples = 0;
   double relative_standard_error() const noexcept { return median_ns > 0 ? median_se_ns / median_ns : 0.0; }

@@ -25,9 +25,13 @@ struct StopRule {
   std::size_t prune_after = 3;    // samples before the hopeless check
   double prune_factor = 1.5;      // hopeless: the fastest sample is this much slower than the best median
   // Racing: after race_after samples, a configuration whose median is slower than the best so far
-  // by more than race_margin with confidence (3 standard errors) is ranked and stops.
+  // by more than race_margin with confidence (3 standard errors) is ranked and stops. Not below
+  // race_min_best_ns: kernels of ~1 µs drift by 5-10 % over their first samples on the H200
+  // (tests/data/sample-streams-h200.jsonl), enough to outrank the winner, and their sampling
+  // costs little anyway (an L2 flush per sample).
   std::size_t race_after = 5;
   double race_margin = 0.01;
+  double race_min_best_ns = 5000;
 
   // The sampling budget of a kernel whose median is median_ns.
   double budget_for(double median_ns) const noexcept {

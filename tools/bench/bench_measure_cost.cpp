@@ -151,9 +151,12 @@ int main(int argc, char** argv) {
       TuneOptions options;
       options.strategy = "exhaustive";
       options.force = true;
-      if (record_samples) {
+      if (record_samples) {  // every configuration exactly record_samples times: no rule may stop it
         options.rule.min_samples = options.rule.max_samples = record_samples;
-        options.rule.budget_seconds = 1e3;
+        options.rule.max_standard_error = -1;
+        options.rule.budget_floor_seconds = options.rule.budget_seconds = 1e3;
+        options.rule.prune_factor = 1e9;
+        options.rule.race_after = record_samples + 1;
         options.limits.finalists = 0;
       }
       options.hooks.on_evaluation = [&](const Evaluation& e) {

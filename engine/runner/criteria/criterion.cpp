@@ -10,7 +10,7 @@ Criteria make_criteria(const StopRule& rule, std::optional<double> best_median_n
   Criteria criteria;
   if (best_median_ns) {
     criteria.push_back(std::make_unique<PruneCriterion>(rule, *best_median_ns));
-    criteria.push_back(std::make_unique<RaceCriterion>(rule, *best_median_ns));
+    if (*best_median_ns >= rule.race_min_best_ns) criteria.push_back(std::make_unique<RaceCriterion>(rule, *best_median_ns));
   }
   criteria.push_back(std::make_unique<StopRuleCriterion>(rule));
   for (auto& c : criteria) c->initialize();
