@@ -173,12 +173,17 @@ std::string kernel_canonical_form(const KernelSpec& spec) {
 
 std::string tuning_canonical_form(const KernelSpec& spec, const Sizes& sizes, const DeviceSignature& device,
                                   const Toolchain& toolchain) {
+  return tuning_canonical_form(kernel_key(spec).hex(), spec.space.size_names, sizes, device, toolchain);
+}
+
+std::string tuning_canonical_form(std::string_view kernel_key_hex, const std::vector<std::string>& size_names,
+                                  const Sizes& sizes, const DeviceSignature& device, const Toolchain& toolchain) {
   json form;
   form["form"] = "ktune-tuning";
   form["version"] = kKeyFormatVersion;
-  form["kernel"] = kernel_key(spec).hex();
+  form["kernel"] = std::string(kernel_key_hex);
   json size_values = json::array();
-  for (const auto& name : spec.space.size_names) {
+  for (const auto& name : size_names) {
     auto value = find_value(sizes, name);
     size_values.push_back(json::array({name, value.value_or(-1)}));
   }
