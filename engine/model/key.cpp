@@ -168,6 +168,9 @@ std::string kernel_canonical_form(const KernelSpec& spec) {
     args.push_back(arg);
   }
   form["args"] = args;
+  // Only present when the source includes headers found on disk (outside the toolkit), so the
+  // keys of kernels without such includes did not change when header contents joined the key.
+  if (!spec.headers_digest.empty()) form["headers"] = spec.headers_digest;
   return form.dump();
 }
 

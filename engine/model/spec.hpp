@@ -72,6 +72,9 @@ struct KernelSpec {
   std::vector<std::string> compile_options;       // extra NVRTC options, e.g. "-std=c++17"
   std::vector<std::filesystem::path> include_dirs;  // resolved against the spec's folder
   bool arch_specific = false;                     // compile for sm_XXa (needed by wgmma & co.)
+  // Digest of the contents of the headers the source includes (engine/model/included_headers.hpp),
+  // taken when the spec is loaded; part of the kernel key and the cubin key. Empty: none found.
+  std::string headers_digest;
 
   LaunchGeometry launch;
   std::vector<Argument> args;

@@ -10,6 +10,7 @@
 #include "engine/common/identifier.hpp"
 #include "engine/model/json_input.hpp"
 #include "engine/model/spec.hpp"
+#include "engine/model/included_headers.hpp"
 #include "tuner/search_space.hpp"
 
 namespace ktune {
@@ -524,7 +525,12 @@ class SpecReader {
 
 // nlohmann keeps the last of duplicate keys silently; a spec with "BM" twice is a mistake we name.
 Result<KernelSpec> parse_spec(std::string_view text, const std::filesystem::path& base_dir, const std::string& origin) {
-  return json_input::read_document(text, kSpecDocument, origin, [&](const json& root) { return SpecReader(base_dir).read(root); });
+  auto spec =
+      json_input::read_document(text, kSpecDocument, origin, [&](const json& root) { return SpecReader(base_dir).read(root); });
+  // Read once, here: a key is computed on every lookup, and the headers must be the same ones for
+  // the key and the compile (bench_included_headers: ~0.4 ms for 41 headers of 4 KiB).
+  if (spec) spec->headers_digest = included_headers(*spec).digest;
+  return spec;
 }
 
 }  // namespace
