@@ -130,5 +130,28 @@ TEST_F(LookupSizeConstraints, AnInvalidDefaultIsSaidBySweepCheck) {
   EXPECT_EQ(run.output.find("N=4096                       warning"), std::string::npos) << run.output;
 }
 
+// The issue's "verify is in no key": a winner tuned with verification off is not served once it is
+// turned on (the spec with verification is another kernel key), and is served to the same spec.
+TEST_F(LookupSizeConstraints, AWinnerTunedWithoutVerificationIsNotServedWithVerificationOn) {
+  std::string text = kSpec;
+  text.replace(text.find(R"("verify": {"against": "default"})"), 32, R"("verify": false)");
+  const KernelSpec unverified = KernelSpec::from_json_text(text).value_or_throw();
+  {
+    TuningQuestion q{&unverified, {{"N", 4096}}, {kDevice, "sm_90"}, current_toolchain()};
+    auto store = store::Store::open(db()).value_or_throw();
+    ASSERT_TRUE(store.put_kernel(q.kernel_record()).ok());
+    store::BestRecord best;
+    best.tuning = q.tuning_record();
+    best.config = {{"BLOCK", 512}, {"ITEMS", 8}};
+    best.time_ns = 10;
+    best.strategy = "exhaustive";
+    best.ktune_version = "0.1.0";
+    ASSERT_TRUE(store.put_best(best).ok());
+  }
+  auto table = LookupTable::open(db()).value_or_throw();
+  EXPECT_EQ(table.lookup(unverified, {{"N", 4096}}, {kDevice, "sm_90"}).value_or_throw().rule, LookupRule::exact);
+  EXPECT_EQ(lookup(4096).rule, LookupRule::none);  // spec_ verifies
+}
+
 }  // namespace
 }  // namespace ktune

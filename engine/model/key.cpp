@@ -171,6 +171,13 @@ std::string kernel_canonical_form(const KernelSpec& spec) {
   // Only present when the source includes headers found on disk (outside the toolkit), so the
   // keys of kernels without such includes did not change when header contents joined the key.
   if (!spec.headers_digest.empty()) form["headers"] = spec.headers_digest;
+  // A measurement made without verification, or on other input data, must not answer a request
+  // with verification, or on the spec's data (issue #14; docs/keys.md "What a measurement's
+  // identity is"). Present only when they differ from the defaults, so the keys of existing
+  // entries (verified, default seed) still find them.
+  static const std::uint64_t default_seed = KernelSpec{}.seed;
+  if (!spec.verify.enabled) form["verify"] = false;
+  if (spec.seed != default_seed) form["seed"] = spec.seed;
   return form.dump();
 }
 
