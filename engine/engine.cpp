@@ -290,7 +290,7 @@ Result<TuneOutcome> Engine::tune_now(const KernelSpec& spec, const Sizes& given_
   outcome.device = *device;
   TuningQuestion question{&spec, *sizes, outcome.device, state_->toolchain()};
 
-  auto known = state_->store->lookup(question.lookup_request());
+  auto known = state_->store->lookup(question.lookup_request(), question.usable_config());
   if (!known) return known.error();
   if (known->rule == store::LookupRule::exact && !options.force && !options.refine) {
     outcome.answered_from_lookup = true;

@@ -25,7 +25,7 @@ Result<LookupAnswer> LookupTable::lookup(const KernelSpec& spec, const Sizes& si
   if (!ordered) return ordered.error();
   if (!store_) return LookupAnswer{};
   TuningQuestion question{&spec, std::move(*ordered), device, current_toolchain()};
-  return store_->lookup(question.lookup_request());
+  return store_->lookup(question.lookup_request(), question.usable_config());
 }
 
 }  // namespace ktune

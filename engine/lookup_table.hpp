@@ -34,6 +34,10 @@ class LookupTable {
   explicit LookupTable(std::shared_ptr<store::Store> store);
 
   // Sizes in any order (each size once). Errors: sizes that do not fit the spec, a failing database.
+  // Every answer is a valid configuration at `sizes`: a stored entry that is not (a constraint
+  // over sizes rejects the nearest size's winner) is skipped for the next candidate. On `none`
+  // the caller runs the spec's default, which may itself be invalid at these sizes:
+  // KernelSpec::why_default_invalid_at says so.
   Result<LookupAnswer> lookup(const KernelSpec& spec, const Sizes& sizes, const DeviceSignature& device) const;
 
  private:

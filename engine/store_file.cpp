@@ -1,5 +1,7 @@
 #include "engine/store_file.hpp"
 
+#include "engine/model/table_meaning.hpp"
+
 namespace ktune {
 
 Result<StoreFile> StoreFile::open(const std::filesystem::path& path) {
@@ -13,6 +15,10 @@ Result<StoreStats> StoreFile::stats() { return store_->stats(); }
 Result<std::vector<KernelRecord>> StoreFile::kernels() { return store_->kernels(); }
 Result<TableDocument> StoreFile::export_table(const ExportFilter& filter) { return store_->export_table(filter); }
 Result<ImportSummary> StoreFile::import_table(const TableDocument& table, const ImportOptions& options) {
+  // The store checks the format; what the entries mean is checked against their kernels here,
+  // before anything is written, so a poisoned table leaves the store as it was.
+  if (auto ok = store::check_table(table); !ok) return ok.error();
+  if (auto ok = check_table_meaning(table); !ok) return ok.error();
   return store_->import_table(table, options);
 }
 

@@ -37,8 +37,9 @@ class StoreFile {
   Result<std::vector<KernelRecord>> kernels();
   // The lookup table (entries and the kernels they refer to), in canonical order.
   Result<TableDocument> export_table(const ExportFilter& filter = {});
-  // All or nothing: every kernel and entry is checked (and every conflict under `fail`) before
-  // anything is written.
+  // All or nothing: every kernel and entry is checked — its format, and its meaning against its
+  // kernel (engine/model/table_meaning.hpp) — and every conflict under `fail`, before anything is
+  // written; the error names the first problem.
   Result<ImportSummary> import_table(const TableDocument& table, const ImportOptions& options = {});
 
  private:

@@ -13,6 +13,7 @@
 // Ties go to an entry with the request's toolchain, then the more recently tuned, then the smaller
 // tuning key, so the answer is deterministic.
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -30,6 +31,12 @@ struct LookupRequest {
   std::string arch;        // e.g. "sm_90"
   std::string toolchain;   // e.g. "nvrtc 13.0"
 };
+
+// Whether a tuned configuration can run at the request's sizes. The store does not read kernels,
+// so the engine judges (a constraint such as BLOCK * ITEMS <= N makes the nearest size's winner
+// invalid at a smaller N); an entry it refuses is skipped and the next candidate is tried. An
+// empty function accepts every entry.
+using UsableConfig = std::function<bool(const Config& config)>;
 
 enum class LookupRule : std::uint8_t { exact, nearest_size, same_arch, none };
 std::string_view to_string(LookupRule rule) noexcept;

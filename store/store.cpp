@@ -247,10 +247,10 @@ struct Store::Impl {
     return s.run();
   }
 
-  Result<LookupAnswer> answer_from_database(const LookupRequest& r) {
+  Result<LookupAnswer> answer_from_database(const LookupRequest& r, const UsableConfig& usable) {
     auto exact = find_best(r.tuning_key);
     if (!exact) return exact.error();
-    if (*exact) return LookupAnswer{LookupRule::exact, std::make_shared<const BestRecord>(std::move(**exact)), 0.0};
+    if (*exact && (!usable || usable((*exact)->config))) return LookupAnswer{LookupRule::exact, std::make_shared<const BestRecord>(std::move(**exact)), 0.0};
 
     // Rules 2 and 3 rank the same candidates (this kernel's tuned entries) by the same order;
     // rule 2 only looks at the request's device, rule 3 at other devices of its arch.
@@ -269,6 +269,7 @@ struct Store::Impl {
       if (!on_device && (r.arch.empty() || candidate->tuning.arch != r.arch)) continue;
       const double distance = size_distance(r.sizes, candidate->tuning.sizes);
       if (distance < 0) continue;
+      if (usable && !usable(candidate->config)) continue;
       Rank rank{distance, candidate->tuning.toolchain != r.toolchain, -candidate->tuned_at,
                 candidate->tuning.tuning_key};
       auto& slot = on_device ? same_device : same_arch;
@@ -431,11 +432,11 @@ Result<std::optional<BestRecord>> Store::best(const std::string& tuning_key) {
   return impl_->find_best(tuning_key);
 }
 
-Result<LookupAnswer> Store::lookup(const LookupRequest& request) {
+Result<LookupAnswer> Store::lookup(const LookupRequest& request, const UsableConfig& usable) {
   impl_->notice_external_writes();
   if (auto cached = impl_->tier.find(request.tuning_key)) return std::move(*cached);
   std::lock_guard lock(impl_->mutex);
-  auto answer = impl_->answer_from_database(request);
+  auto answer = impl_->answer_from_database(request, usable);
   if (!answer) return answer.error();
   impl_->tier.insert(request.tuning_key, *answer);
   return answer;

@@ -115,8 +115,10 @@ class Store {
   Result<std::optional<BestRecord>> best(const std::string& tuning_key);
 
   // The fallback chain of store/lookup.hpp. Errors only when the database fails; "nothing
-  // stored" is LookupRule::none.
-  Result<LookupAnswer> lookup(const LookupRequest& request);
+  // stored" is LookupRule::none. Entries `usable` refuses are skipped, the exact one included; the
+  // in-memory tier keeps answers by tuning key, so every caller asking one question must pass the
+  // same judgement (the engine derives it from the spec and the sizes, which the key covers).
+  Result<LookupAnswer> lookup(const LookupRequest& request, const UsableConfig& usable = {});
 
   // The lookup table (entries and the kernels they refer to), in canonical order.
   Result<LookupTable> export_table(const ExportFilter& filter = {});

@@ -92,6 +92,20 @@ TEST(KernelKey, ChangesWithAnythingThatChangesTheKernel) {
   EXPECT_TRUE(changed([](auto& j) { j["args"][2]["type"] = "double"; }));
 }
 
+// A winner tuned with verification off, or on other input data (seed), must not answer a
+// request with verification on or on the spec's data (issue #14, "Stale"); the defaults leave the
+// key as it was, so stored entries keep being found (KeyGolden pins that).
+TEST(KernelKey, VerificationOffAndAnotherSeedAreAnotherQuestion) {
+  const auto base = ktune::kernel_key(spec_with([](auto&) {}));
+  const auto unverified = ktune::kernel_key(spec_with([](auto& j) { j["verify"] = false; }));
+  EXPECT_NE(unverified, base);
+  EXPECT_NE(ktune::kernel_key(spec_with([](auto& j) { j["seed"] = 7; })), base);
+  EXPECT_NE(ktune::kernel_key(spec_with([](auto& j) { j["seed"] = 7; })),
+            ktune::kernel_key(spec_with([](auto& j) { j["seed"] = 8; })));
+  EXPECT_EQ(ktune::kernel_key(spec_with([](auto& j) { j["seed"] = 0x6b74756e65ULL; })), base);  // the default
+  EXPECT_EQ(ktune::kernel_key(spec_with([](auto& j) { j["verify"]["atol"] = 0.5; })), base);    // tolerances: not
+}
+
 TEST(TuningKey, DependsOnSizesDeviceAndToolchainNotOnTheirOrder) {
   const auto spec = spec_with([](auto&) {});
   const auto key = ktune::tuning_key(spec, {{"n", 1 << 20}}, kH100, kNvrtc13);

@@ -3,12 +3,19 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <set>
 
 #include "engine/model/spec.hpp"
 #include "tuner/search_space.hpp"
 
 namespace {
+
+std::string read_valid_scale() {
+  std::ifstream in(std::filesystem::path(KTUNE_SOURCE_DIR) / "tests/specs/valid_scale.json");
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
 
 const std::filesystem::path kInvalid = std::filesystem::path(KTUNE_SOURCE_DIR) / "tests/specs/invalid";
 
@@ -41,6 +48,8 @@ const Case kCases[] = {
     {"unknown_function.json", "launch.grid[0]: in expression \"ceildiv(n, TB)\" at position 1: unknown function 'ceildiv'"},
     {"template_arg_not_param.json", "template_args[1]: \"WARPS\" is not a parameter"},
     {"arch_in_options.json", "compile.options[0]: the architecture is chosen by ktune"},
+    {"define_tuned_param.json",
+     "compile.options[0]: \"-DTB=256\" defines TB, a tuned parameter: ktune sets it for each configuration"},
     {"missing_launch.json", "launch: missing required field"},
     {"duplicate_arg_name.json", "args[1].name: duplicate argument name \"x\" (also args[0])"},
     {"constant_constraint.json", "constraints[0]: \"1 + 1\" names no parameter or size"},
@@ -113,6 +122,27 @@ TEST(SpecErrors, SizeConstraintUnsatisfiableAtGivenSizes) {
   auto ok = ktune::SearchSpace::build(spec->space, &large);
   ASSERT_TRUE(ok.ok());
   EXPECT_EQ(ok->valid_count(), 1u);
+}
+
+// A compile option that defines or undefines a tuned parameter would override every
+// configuration's value (issue #14, "Stale"): refused at load in each spelling NVRTC accepts.
+TEST(SpecErrors, ACompileOptionCannotDefineATunedParameter) {
+  const std::string base = read_valid_scale();
+  for (const char* option : {"-DTB=256", "-DTB", "-D TB=64", "-D=TB", "--define-macro=ITEMS=2", "--define-macro ITEMS",
+                             "-UTB", "--undefine-macro=ITEMS", "-DITEMS(x)=x"}) {
+    std::string text = base;
+    text.replace(text.rfind('}'), 1, ", \"compile\": {\"options\": [\"" + std::string(option) + "\"]}}");
+    auto spec = ktune::KernelSpec::from_json_text(text, kInvalid.parent_path());
+    ASSERT_FALSE(spec.ok()) << option << " was accepted";
+    EXPECT_NE(spec.error().message.find("compile.options[0]"), std::string::npos) << spec.error().message;
+    EXPECT_NE(spec.error().message.find("a tuned parameter"), std::string::npos) << spec.error().message;
+  }
+  for (const char* option : {"-DTBX=1", "-DUSE_TB=1", "-D_TB", "-std=c++17", "--use_fast_math", "-DN=4"}) {
+    std::string text = base;
+    text.replace(text.rfind('}'), 1, ", \"compile\": {\"options\": [\"" + std::string(option) + "\"]}}");
+    auto spec = ktune::KernelSpec::from_json_text(text, kInvalid.parent_path());
+    EXPECT_TRUE(spec.ok()) << option << ": " << spec.error().message;
+  }
 }
 
 }  // namespace

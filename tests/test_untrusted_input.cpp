@@ -19,6 +19,7 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/model/instantiate.hpp"
+#include "engine/model/key.hpp"
 #include "engine/common/hash.hpp"
 #include "engine/model/spec.hpp"
 #include "store/store.hpp"
@@ -116,20 +117,27 @@ HostileTable hostile_table(const fs::path& markers) {
   auto touch = [&](int n) { return "touch " + (markers / ("pwned-" + std::to_string(n))).string(); };
   store::KernelRecord kernel;
   kernel.name = "$(" + touch(1) + ")`" + touch(2) + "`;" + touch(3) + "|" + touch(4) + " ../../../../etc/passwd";
-  kernel.kernel_json = R"js({"form":"ktune-kernel","source":"#include \"../../../../etc/passwd\"\n$()js" + touch(5) +
-                       R"js()","options":["; )js" + touch(6) + R"js("],"cache":"../../../../tmp/ktune-untrusted"})js";
+  // A real kernel form (an import checks what a table means), with hostile text where a form
+  // holds text: the source and the options.
+  kernel.kernel_json = R"js({"form":"ktune-kernel","version":1,"source":"#include \"../../../../etc/passwd\"\n$()js" +
+                       touch(5) + R"js()","options":["; )js" + touch(6) +
+                       R"js("],"cache":"../../../../tmp/ktune-untrusted","params":[{"name":"BM","values":[64]}],"sizes":["M"],"constraints":[]})js";
   kernel.kernel_key = xxh3_128(kernel.kernel_json).hex();
   store::BestRecord entry;
-  entry.tuning.tuning_key = xxh3_128("hostile").hex();
   entry.tuning.kernel_key = kernel.kernel_key;
   entry.tuning.sizes = {{"M", 4096}};
   entry.tuning.device = "../../../../../tmp/ktune-device; " + touch(7) + " #";
-  entry.tuning.arch = "sm_90$(" + touch(8) + ")";
-  entry.tuning.toolchain = "nvrtc 13.0 && " + touch(9);
+  // arch and toolchain have a syntax an import checks (ImportMeaning.*); markers 8 and 9 go in the
+  // strategy, which is free text.
+  entry.tuning.arch = "sm_90";
+  entry.tuning.toolchain = "nvrtc 13.0";
+  entry.tuning.tuning_key = xxh3_128(tuning_canonical_form(kernel.kernel_key, {"M"}, entry.tuning.sizes,
+                                                           {entry.tuning.device, entry.tuning.arch}, Toolchain{"13.0"}))
+                                .hex();
   entry.config = {{"BM", 64}};
   entry.time_ns = 1843.2;
   entry.default_time_ns = 5713.9;
-  entry.strategy = "exhaustive\n" + touch(10) + "\n";
+  entry.strategy = "exhaustive\n" + touch(10) + "\n$(" + touch(8) + ") && " + touch(9);
   entry.evaluations = 243;
   entry.wall_seconds = 3.9;
   entry.tuned_at = 1795342500;

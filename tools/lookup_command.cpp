@@ -2,6 +2,7 @@
 // tunes, never creates a store.
 #include <cstdio>
 #include <filesystem>
+#include <optional>
 #include <nlohmann/json.hpp>
 
 #include "engine/lookup_table.hpp"
@@ -30,6 +31,12 @@ void run(const LookupOptions& o) {
   const auto table = LookupTable::open(default_store_path(o.db)).value_or_throw();
   const LookupAnswer answer = table.lookup(spec, sizes, device).value_or_throw();
   const Config& config = answer.entry ? answer.entry->config : spec.default_config;
+  // Stored answers are valid at these sizes (LookupTable skips others); the default may not be.
+  const std::optional<std::string> default_problem =
+      answer.entry ? std::nullopt : spec.why_default_invalid_at(spec.ordered_sizes(sizes).value_or_throw());
+  if (default_problem)
+    std::fprintf(stderr, "ktune: warning: the spec's default %s is not valid at %s (%s); tune at these sizes\n",
+                 format_named(config).c_str(), format_named(sizes).c_str(), default_problem->c_str());
 
   std::string why;
   switch (answer.rule) {
@@ -38,7 +45,10 @@ void run(const LookupOptions& o) {
       why = "nearest tuned size " + format_named(answer.entry->tuning.sizes) + ", distance " + std::to_string(answer.distance).substr(0, 4);
       break;
     case LookupRule::same_arch: why = "same architecture, tuned on " + answer.entry->tuning.device; break;
-    case LookupRule::none: why = "the spec's default: nothing tuned for this kernel here"; break;
+    case LookupRule::none:
+      why = default_problem ? "the spec's default, NOT VALID at these sizes: nothing valid tuned for this kernel here"
+                            : "the spec's default: nothing tuned for this kernel here";
+      break;
   }
   if (o.json) {
     nlohmann::ordered_json out;
@@ -46,6 +56,8 @@ void run(const LookupOptions& o) {
     for (const auto& [k, v] : config) c[k] = v;
     out["config"] = c;
     out["rule"] = std::string(to_string(answer.rule));
+    out["valid"] = !default_problem;
+    if (default_problem) out["problem"] = *default_problem;
     if (answer.entry) {
       out["time_ns"] = answer.entry->time_ns;
       out["tuned_on"] = answer.entry->tuning.device;

@@ -37,6 +37,9 @@ void run(const SpaceOptions& options) {
   SearchSpace space = SearchSpace::build(spec.space, sizes ? &*sizes : nullptr).value_or_throw();
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   auto samples = space.sample(options.samples, options.seed);
+  // A constraint over sizes can reject the default at some sizes; the parser checks it only
+  // without sizes (spec_json.cpp), so it is said here, where sizes are known.
+  const std::optional<std::string> default_problem = sizes ? spec.why_default_invalid_at(*sizes) : std::nullopt;
 
   if (options.json) {
     nlohmann::ordered_json out;
@@ -44,6 +47,8 @@ void run(const SpaceOptions& options) {
     out["product"] = space.product();
     out["valid"] = space.valid_count();
     out["sizes_applied"] = space.sizes_applied();
+    if (sizes) out["default_valid"] = !default_problem;
+    if (default_problem) out["default_problem"] = *default_problem;
     nlohmann::ordered_json constraints = nlohmann::ordered_json::array();
     for (std::size_t c = 0; c < spec.space.constraints.size(); ++c) {
       const auto& constraint = spec.space.constraints[c];
@@ -93,6 +98,9 @@ void run(const SpaceOptions& options) {
     std::printf("             (%llu configurations rejected because a constraint could not be evaluated)\n",
                 static_cast<unsigned long long>(space.evaluation_failures()));
   std::printf("default      %s\n", format_named(spec.default_config).c_str());
+  if (default_problem)
+    std::printf("             warning: the default is not valid at %s: %s\n", format_named(*sizes).c_str(),
+                default_problem->c_str());
   first = true;
   for (const auto& config : samples) {
     std::printf("%-12s %s\n", first ? "samples" : "", format_named(config).c_str());

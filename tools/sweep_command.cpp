@@ -160,8 +160,15 @@ void run_check(const SweepPlan& plan, const SweepCliOptions& o) {
         set["valid"] = space->valid_count();
       }
       if (!problem.empty()) set["problem"] = problem;
+      // Not a problem of the plan (tuning does not need the default), but what a lookup answers
+      // before tuning, and the speed-up baseline, would not run: said, not refused.
+      const auto default_problem = item.spec.why_default_invalid_at(sizes);
+      if (default_problem) set["default_problem"] = *default_problem;
       sets.push_back(set);
       if (o.json) continue;
+      if (default_problem)
+        std::printf("      %-28s warning: the spec's default %s is not valid here: %s\n", format_named(sizes).c_str(),
+                    format_named(item.spec.default_config).c_str(), default_problem->c_str());
       if (problem.empty())
         std::printf("      %-28s %llu valid configurations (of %llu)\n", format_named(sizes).c_str(),
                     static_cast<unsigned long long>(space->valid_count()), static_cast<unsigned long long>(space->product()));

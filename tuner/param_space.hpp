@@ -36,4 +36,14 @@ struct ParamSpace {
   Expr::Resolver resolver() const;
 };
 
+// Why `config` is not a valid configuration of `space` at `sizes` — a name that is no parameter, a
+// missing parameter, a value not in its list, a constraint false or not evaluable — or nullopt when
+// it is valid. Every constraint is checked (sizes must name every size of the space); the same
+// verdict as SearchSpace::is_valid on a space built at these sizes, without enumerating it, so an
+// imported or stored configuration can be checked in microseconds.
+std::optional<std::string> why_invalid_at(const ParamSpace& space, const Config& config, const Sizes& sizes);
+
+// "32, 64, 128" (long lists elided), for messages.
+std::string join_values(const std::vector<std::int64_t>& values);
+
 }  // namespace ktune

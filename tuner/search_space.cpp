@@ -17,19 +17,6 @@ struct ChunkResult {
   std::vector<std::uint64_t> valid;
 };
 
-std::string join_values(const std::vector<std::int64_t>& values) {
-  std::string out;
-  for (std::size_t i = 0; i < values.size(); ++i) {
-    if (i) out += ", ";
-    if (i == 8 && values.size() > 10) {
-      out += "... (" + std::to_string(values.size()) + " values)";
-      break;
-    }
-    out += std::to_string(values[i]);
-  }
-  return out;
-}
-
 }  // namespace
 
 Result<SearchSpace> SearchSpace::build(const ParamSpace& space, const Sizes* sizes) {

@@ -1,5 +1,7 @@
 #include "engine/model/instantiate.hpp"
 
+#include "engine/model/included_headers.hpp"
+
 #include <cctype>
 #include <cstdlib>
 #include <filesystem>
@@ -92,24 +94,17 @@ Result<std::string> choose_arch(const std::string& requested, const std::string&
   return arch;
 }
 
-namespace {
 // NVRTC ships a few headers built in (cuda_fp16.h, ...) but not the toolkit's others (mma.h,
 // cuda/pipeline, ...); kernels include those as they would with nvcc, so the toolkit's include
-// folder is always on the path: $CUDA_HOME, else where this build found the toolkit.
-std::string toolkit_include_dir() {
-  static const std::string dir = [] {
-    if (const char* home = std::getenv("CUDA_HOME"); home && *home && std::filesystem::exists(std::filesystem::path(home) / "include/cuda.h"))
-      return (std::filesystem::path(home) / "include").string();
-    return std::string(KTUNE_CUDA_INCLUDE_DIR);
-  }();
-  return dir;
-}
-}  // namespace
+// folder is always on the path (toolkit_include_dir, engine/model/included_headers.hpp).
 
 workers::CompileJob make_compile_job(const KernelSpec& spec, const Config& config, const std::string& arch,
                                      bool use_nvrtc_cache) {
   workers::CompileJob job;
   job.source = spec.source;
+  // The cubin key hashes the job's source, not the files it includes: the digest of the included
+  // headers goes in as a trailing comment, so an edited header is a new cubin (NVRTC ignores it).
+  if (!spec.headers_digest.empty()) job.source += "\n// ktune: included headers " + spec.headers_digest + "\n";
   job.source_name = spec.source_path.empty() ? spec.name + ".cu" : spec.source_path.filename().string();
   job.name_expressions = {spec.name_expression_for(config)};
   job.defines = spec.defines_for(config);

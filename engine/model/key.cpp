@@ -168,17 +168,32 @@ std::string kernel_canonical_form(const KernelSpec& spec) {
     args.push_back(arg);
   }
   form["args"] = args;
+  // Only present when the source includes headers found on disk (outside the toolkit), so the
+  // keys of kernels without such includes did not change when header contents joined the key.
+  if (!spec.headers_digest.empty()) form["headers"] = spec.headers_digest;
+  // A measurement made without verification, or on other input data, must not answer a request
+  // with verification, or on the spec's data (issue #14; docs/keys.md "What a measurement's
+  // identity is"). Present only when they differ from the defaults, so the keys of existing
+  // entries (verified, default seed) still find them.
+  static const std::uint64_t default_seed = KernelSpec{}.seed;
+  if (!spec.verify.enabled) form["verify"] = false;
+  if (spec.seed != default_seed) form["seed"] = spec.seed;
   return form.dump();
 }
 
 std::string tuning_canonical_form(const KernelSpec& spec, const Sizes& sizes, const DeviceSignature& device,
                                   const Toolchain& toolchain) {
+  return tuning_canonical_form(kernel_key(spec).hex(), spec.space.size_names, sizes, device, toolchain);
+}
+
+std::string tuning_canonical_form(std::string_view kernel_key_hex, const std::vector<std::string>& size_names,
+                                  const Sizes& sizes, const DeviceSignature& device, const Toolchain& toolchain) {
   json form;
   form["form"] = "ktune-tuning";
   form["version"] = kKeyFormatVersion;
-  form["kernel"] = kernel_key(spec).hex();
+  form["kernel"] = std::string(kernel_key_hex);
   json size_values = json::array();
-  for (const auto& name : spec.space.size_names) {
+  for (const auto& name : size_names) {
     auto value = find_value(sizes, name);
     size_values.push_back(json::array({name, value.value_or(-1)}));
   }

@@ -11,6 +11,7 @@
 // computed by the compile workers from the exact job they run (workers/).
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "engine/common/hash.hpp"
 #include "engine/common/named_values.hpp"
@@ -41,6 +42,10 @@ std::string canonical_source(std::string_view source, std::string_view entry);
 std::string kernel_canonical_form(const KernelSpec& spec);
 std::string tuning_canonical_form(const KernelSpec& spec, const Sizes& sizes, const DeviceSignature& device,
                                   const Toolchain& toolchain);
+// The same form from its parts, for a record that carries only the kernel's key and size names
+// (an imported lookup table entry): sizes are taken in `size_names` order.
+std::string tuning_canonical_form(std::string_view kernel_key_hex, const std::vector<std::string>& size_names,
+                                  const Sizes& sizes, const DeviceSignature& device, const Toolchain& toolchain);
 
 Hash128 kernel_key(const KernelSpec& spec);
 // Sizes are taken in the spec's size order whatever order they are given in; the caller checks

@@ -51,6 +51,10 @@ Result<std::vector<std::int64_t>> KernelSpec::slots(const Config& config, const 
   return out;
 }
 
+std::optional<std::string> KernelSpec::why_default_invalid_at(const Sizes& sizes) const {
+  return why_invalid_at(space, default_config, sizes);
+}
+
 std::vector<std::string> KernelSpec::defines_for(const Config& config) const {
   std::vector<std::string> defines;
   for (const auto& [param, value] : config) {

@@ -72,6 +72,9 @@ struct KernelSpec {
   std::vector<std::string> compile_options;       // extra NVRTC options, e.g. "-std=c++17"
   std::vector<std::filesystem::path> include_dirs;  // resolved against the spec's folder
   bool arch_specific = false;                     // compile for sm_XXa (needed by wgmma & co.)
+  // Digest of the contents of the headers the source includes (engine/model/included_headers.hpp),
+  // taken when the spec is loaded; part of the kernel key and the cubin key. Empty: none found.
+  std::string headers_digest;
 
   LaunchGeometry launch;
   std::vector<Argument> args;
@@ -93,6 +96,9 @@ struct KernelSpec {
   // depend on the order: check_sizes, and a size given twice is an error too (a later value
   // would otherwise silently lose).
   Result<Sizes> ordered_sizes(const Sizes& sizes) const;
+  // Why the spec's default configuration is not valid at `sizes` (spec order, all given) — a
+  // constraint over sizes such as BLOCK * ITEMS <= N can reject it at small sizes — or nullopt.
+  std::optional<std::string> why_default_invalid_at(const Sizes& sizes) const;
   // The configuration of the defines/template arguments: "-DBM=64" ... or "sgemm<64, 64>".
   std::vector<std::string> defines_for(const Config& config) const;
   std::string name_expression_for(const Config& config) const;

@@ -17,4 +17,8 @@ store::LookupRequest TuningQuestion::lookup_request() const {
   return store::LookupRequest{t.tuning_key, t.kernel_key, t.sizes, t.device, t.arch, t.toolchain};
 }
 
+store::UsableConfig TuningQuestion::usable_config() const {
+  return [space = &spec->space, sizes = sizes](const Config& config) { return !why_invalid_at(*space, config, sizes); };
+}
+
 }  // namespace ktune

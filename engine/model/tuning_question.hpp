@@ -19,6 +19,9 @@ struct TuningQuestion {
   store::KernelRecord kernel_record() const;
   store::TuningRecord tuning_record() const;
   store::LookupRequest lookup_request() const;
+  // A stored answer is used only if it is a valid configuration of this spec at these sizes
+  // (store/lookup.hpp UsableConfig); refers to *spec, which must outlive the lookup call.
+  store::UsableConfig usable_config() const;
 };
 
 }  // namespace ktune
