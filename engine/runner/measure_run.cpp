@@ -307,11 +307,13 @@ bool MeasureRun::record_comparison(Kernel& k, const BufferPlan& plan, const Comp
   return false;
 }
 
-// Lazy loading, instruction caches and clocks: at least 2 launches and warmup_seconds.
+// Instruction caches and clocks, after the first run paid for lazy loading: at least one more
+// launch and warmup_seconds (so a kernel of milliseconds is not run twice for nothing, and one
+// of microseconds runs many times).
 void MeasureRun::warm_up(Kernel& k) {
   const auto warm_start = Clock::now();
   int launches = 0;
-  while (launches < 2 || seconds_since(warm_start) < options_.warmup_seconds) {
+  while (launches < 1 || seconds_since(warm_start) < options_.warmup_seconds) {
     CUresult rc = s_.launch(k.function, k.params, k.job->launch);
     if (rc == CUDA_SUCCESS) rc = s_.wait(options_.kernel_timeout_seconds);
     if (rc != CUDA_SUCCESS) return launch_failed(k, rc, "warm-up");
