@@ -7,6 +7,10 @@
 //   auto spec = ktune::KernelSpec::from_file("sgemm.json").value_or_throw();
 //   auto outcome = engine->tune(spec, {{"M", 4096}, {"N", 4096}, {"K", 4096}}, {}).value_or_throw();
 //   use(outcome.report.best);
+//
+// Inside a compiler: keep a PreparedKernel per kernel for sub-microsecond lookups, ask binary()
+// for the tuned cubin and its launch geometry, and let EngineLifecycle give processes and GPU
+// memory back when idle (docs/ARCHITECTURE.md, "An engine inside a long-running process").
 #include <chrono>
 #include <filesystem>
 #include <future>
