@@ -194,6 +194,38 @@ std::unique_ptr<ktune_answer> make_answer(ktune_rule rule, ktune::Config config,
   return answer;
 }
 
+// The C form of ktune::EngineLifecycle's defaults (ktune_engine_options_init).
+ktune_engine_options default_engine_options() noexcept {
+  const ktune::EngineLifecycle defaults;
+  ktune_engine_options options{};
+  options.warm_start = defaults.warm_start ? 1 : 0;
+  options.worker_idle_timeout_ms = static_cast<int64_t>(defaults.worker_idle_timeout.count());
+  options.runner_idle_timeout_ms = static_cast<int64_t>(defaults.runner_idle_timeout.count());
+  options.runner_frees_problem = defaults.runner_frees_problem ? 1 : 0;
+  return options;
+}
+
+// ktune_engine_create and ktune_engine_create_with_options, with the caller's name in errors.
+ktune_status create_engine(const char* fn, const ktune_engine_options& given, ktune_engine** out) {
+  if (!out) return null_argument(fn, "out");
+  if (given.worker_idle_timeout_ms < 0 || given.runner_idle_timeout_ms < 0)
+    return fail(KTUNE_ERROR_INVALID_ARGUMENT, std::string(fn) + ": idle timeouts must be >= 0 (0 = never)");
+  ktune::EngineOptions options;
+  if (given.store_path) options.store_path = given.store_path;
+  options.workers = given.workers;
+  options.lifecycle.warm_start = given.warm_start != 0;
+  options.lifecycle.worker_idle_timeout = std::chrono::milliseconds(given.worker_idle_timeout_ms);
+  options.lifecycle.runner_idle_timeout = std::chrono::milliseconds(given.runner_idle_timeout_ms);
+  options.lifecycle.runner_frees_problem = given.runner_frees_problem != 0;
+  auto created = ktune::Engine::create(std::move(options));
+  if (!created) return fail(created.error());
+  auto handle = std::make_unique<ktune_engine>();
+  handle->engine = std::move(*created);
+  handle->store_path = handle->engine->store_path().string();
+  *out = handle.release();
+  return KTUNE_OK;
+}
+
 ktune_status load_spec(ktune::Result<ktune::KernelSpec> parsed, ktune_spec** out) {
   if (!parsed) return fail(parsed.error());
   *out = new ktune_spec(std::move(*parsed));
@@ -242,43 +274,23 @@ const char* ktune_last_error_message(void) { return t_static_message ? t_static_
 ktune_status ktune_engine_options_init(ktune_engine_options* options) {
   return guarded(__func__, [&](const char* fn) {
     if (!options) return null_argument(fn, "options");
-    const ktune::EngineLifecycle defaults;
-    *options = ktune_engine_options{};
-    options->worker_idle_timeout_ms = static_cast<int64_t>(defaults.worker_idle_timeout.count());
-    options->runner_idle_timeout_ms = static_cast<int64_t>(defaults.runner_idle_timeout.count());
-    options->runner_frees_problem = defaults.runner_frees_problem ? 1 : 0;
-    options->warm_start = defaults.warm_start ? 1 : 0;
+    *options = default_engine_options();
     return KTUNE_OK;
   });
 }
 
 ktune_status ktune_engine_create(const char* store_path, ktune_engine** out) {
-  ktune_engine_options options;
-  (void)ktune_engine_options_init(&options);
-  options.store_path = store_path;
-  return ktune_engine_create_with_options(&options, out);
+  return guarded(__func__, [&](const char* fn) {
+    ktune_engine_options options = default_engine_options();
+    options.store_path = store_path;
+    return create_engine(fn, options, out);
+  });
 }
 
 ktune_status ktune_engine_create_with_options(const ktune_engine_options* given, ktune_engine** out) {
   return guarded(__func__, [&](const char* fn) {
     if (!given) return null_argument(fn, "options");
-    if (!out) return null_argument(fn, "out");
-    if (given->worker_idle_timeout_ms < 0 || given->runner_idle_timeout_ms < 0)
-      return fail(KTUNE_ERROR_INVALID_ARGUMENT, std::string(fn) + ": idle timeouts must be >= 0 (0 = never)");
-    ktune::EngineOptions options;
-    if (given->store_path) options.store_path = given->store_path;
-    options.workers = given->workers;
-    options.lifecycle.warm_start = given->warm_start != 0;
-    options.lifecycle.worker_idle_timeout = std::chrono::milliseconds(given->worker_idle_timeout_ms);
-    options.lifecycle.runner_idle_timeout = std::chrono::milliseconds(given->runner_idle_timeout_ms);
-    options.lifecycle.runner_frees_problem = given->runner_frees_problem != 0;
-    auto created = ktune::Engine::create(std::move(options));
-    if (!created) return fail(created.error());
-    auto handle = std::make_unique<ktune_engine>();
-    handle->engine = std::move(*created);
-    handle->store_path = handle->engine->store_path().string();
-    *out = handle.release();
-    return KTUNE_OK;
+    return create_engine(fn, *given, out);
   });
 }
 

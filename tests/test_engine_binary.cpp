@@ -142,3 +142,30 @@ TEST(EngineBinaryCApi, BinaryGetReturnsACubinAndTheLaunch) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(EngineBinaryCApi, NullArgumentsOfTheLifecycleAndBinaryFunctionsAreErrors) {
+  ktune_counters counters;
+  EXPECT_EQ(ktune_engine_counters(nullptr, &counters), KTUNE_ERROR_INVALID_ARGUMENT);
+  EXPECT_STREQ(ktune_last_error_message(), "ktune_engine_counters: engine is NULL");
+  EXPECT_EQ(ktune_engine_wait_ready(nullptr, 1000), KTUNE_ERROR_INVALID_ARGUMENT);
+  EXPECT_EQ(ktune_engine_shutdown(nullptr, 1000), KTUNE_ERROR_INVALID_ARGUMENT);
+  EXPECT_EQ(ktune_engine_options_init(nullptr), KTUNE_ERROR_INVALID_ARGUMENT);
+  ktune_engine* engine = nullptr;
+  EXPECT_EQ(ktune_engine_create_with_options(nullptr, &engine), KTUNE_ERROR_INVALID_ARGUMENT);
+  ktune_engine_options options;
+  ASSERT_EQ(ktune_engine_options_init(&options), KTUNE_OK);
+  options.worker_idle_timeout_ms = -1;
+  EXPECT_EQ(ktune_engine_create_with_options(&options, &engine), KTUNE_ERROR_INVALID_ARGUMENT);
+  EXPECT_EQ(ktune_binary_get(nullptr, nullptr, nullptr, nullptr, 0, nullptr, nullptr, nullptr), KTUNE_ERROR_INVALID_ARGUMENT);
+  EXPECT_STREQ(ktune_last_error_message(), "ktune_binary_get: engine is NULL");
+  const void* data = nullptr;
+  size_t size = 0;
+  EXPECT_EQ(ktune_binary_cubin(nullptr, &data, &size), KTUNE_ERROR_INVALID_ARGUMENT);
+  int64_t grid[3], block[3], shared = 0;
+  EXPECT_EQ(ktune_binary_launch(nullptr, grid, block, &shared), KTUNE_ERROR_INVALID_ARGUMENT);
+  ktune_binary_destroy(nullptr);
+}
+
+}  // namespace
