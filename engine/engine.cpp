@@ -186,7 +186,7 @@ struct Engine::State {
     if (gpu_thread.joinable()) gpu_thread.join();
   }
 
-  // The compile service, made on first need (any thread). Null with the error when it cannot be.
+  // The compile service, made on first need (any thread), or why it cannot be.
   Result<CompileService*> ensure_pool() {
     std::lock_guard lock(pool_mutex);
     if (compile) return compile.get();
