@@ -4,6 +4,10 @@
 // are not cached away.
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <thread>
+#include <vector>
+
 #include "engine/engine.hpp"
 #include "tests/helpers/engine_on_recording.hpp"
 #include "tests/helpers/scratch_dir.hpp"
@@ -73,6 +77,25 @@ TEST_F(PreparedKernelLookup, ASnapshotCannotGoStale) {
   // Copies share the snapshot and its keys.
   const PreparedKernel copy = kernel;
   EXPECT_EQ(&copy.spec(), &kernel.spec());
+}
+
+TEST_F(PreparedKernelLookup, ManyThreadsShareOnePreparedKernel) {
+  const PreparedKernel kernel = PreparedKernel::from(spec);
+  std::atomic<int> wrong{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      const PreparedKernel mine = kernel;  // copies share the snapshot and its question cache
+      for (int i = 0; i < 300; ++i) {
+        const std::int64_t m = 512 << ((i + t) % 4);  // 2048 is the tuned size, the others fall back
+        auto answer = engine->lookup(mine, {{"M", m}, {"N", 2048}, {"K", 2048}});
+        const LookupRule expected = m == 2048 ? LookupRule::exact : LookupRule::nearest_size;
+        if (!answer.ok() || answer->rule != expected || answer->entry->config != best) ++wrong;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(wrong.load(), 0);
 }
 
 }  // namespace
