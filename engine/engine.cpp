@@ -308,13 +308,18 @@ Status Engine::wait_ready(std::chrono::milliseconds timeout) {
 
 Status Engine::shutdown(std::chrono::milliseconds timeout) {
   if (auto ok = state_->usable("shutdown", false); !ok) return ok;
-  state_->shut_down = true;
-  // Compiles in flight come back cancelled, so a tuning in flight runs out of work quickly.
-  if (auto* service = state_->existing_pool()) service->shutdown();
-  auto stopped = state_->on_gpu_thread([this] { state_->stop_runner(); });
+  state_->shut_down = true;  // queued and new requests fail at once from here on
+  // The workers and the runner stop on the GPU thread, after a tuning in flight: cutting that one
+  // short would record its remaining configurations as failed (cancelled compiles), and the store
+  // never evaluates a recorded configuration again. Pending compile_async/binary jobs come back
+  // cancelled, which nothing records.
+  auto stopped = state_->on_gpu_thread([this] {
+    state_->stop_runner();
+    if (auto* service = state_->existing_pool()) service->shutdown();
+  });
   if (stopped.wait_for(timeout) != std::future_status::ready)
     return make_error(Errc::internal, "shutdown: a tuning was still running after " + std::to_string(timeout.count()) +
-                                          " ms; the runner stops when it ends");
+                                          " ms; the workers and the runner stop when it ends");
   return Ok{};
 }
 

@@ -109,9 +109,11 @@ class Engine {
   // hello, and the runner is up. The error says what could not start (e.g. Errc::no_gpu).
   Status wait_ready(std::chrono::milliseconds timeout);
   // Stops the compile workers and the runner and refuses new compiles, tunings and measurements
-  // (lookups keep working). Compiles in flight come back cancelled; a tuning in flight ends at
-  // its next evaluation. Returns within `timeout` (+ the runner's 2 s exit grace); the error says
-  // what was still running then. The destructor does the same, waiting as long as it takes.
+  // (lookups keep working); queued requests fail at once, pending compile_async/binary jobs come
+  // back cancelled. A tuning already running is finished, not cut short (its remaining
+  // configurations would be recorded as failed). Returns within `timeout` (+ the runner's 2 s exit
+  // grace), with an error when that tuning was still running: the workers and the runner then stop
+  // when it ends. The destructor waits for everything.
   Status shutdown(std::chrono::milliseconds timeout = std::chrono::seconds(10));
 
   // The GPU this engine tunes on (starts the runner once; remembered for the engine's life, also

@@ -156,8 +156,9 @@ KTUNE_API ktune_status ktune_engine_create_with_options(const ktune_engine_optio
  * ready; the error says what could not start (KTUNE_ERROR_NO_GPU where there is no GPU). */
 KTUNE_API ktune_status ktune_engine_wait_ready(ktune_engine* engine, int64_t timeout_ms);
 /* Stops the workers and the runner and refuses further tunings and compiles (lookups still
- * work); returns within timeout_ms (+ the runner's 2 s exit grace), with an error if a tuning was
- * still running then. ktune_engine_destroy does the same and waits as long as it takes. */
+ * work); a tuning already running is finished first. Returns within timeout_ms (+ the runner's
+ * 2 s exit grace), with an error if that tuning was still running (the workers and the runner
+ * then stop when it ends). ktune_engine_destroy waits for everything. */
 KTUNE_API ktune_status ktune_engine_shutdown(ktune_engine* engine, int64_t timeout_ms);
 /* Destroying an engine inherited through fork() in the child touches none of the parent's
  * processes; every other call on it there fails with KTUNE_ERROR_UNSUPPORTED (create a new

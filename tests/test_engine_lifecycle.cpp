@@ -4,7 +4,9 @@
 // processes and real NVRTC; short idle timeouts so the tests do not wait long.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
+#include <future>
 #include <thread>
 
 #include "engine/engine.hpp"
@@ -23,7 +25,7 @@ bool eventually(Done&& done, std::chrono::milliseconds limit = 20s) {
   const auto deadline = std::chrono::steady_clock::now() + limit;
   while (std::chrono::steady_clock::now() < deadline) {
     if (done()) return true;
-    std::this_thread::sleep_for(20ms);
+    std::this_thread::sleep_for(5ms);
   }
   return done();
 }
@@ -103,6 +105,37 @@ TEST(EngineLifecycle, ShutdownIsBoundedRefusesWorkAndKeepsLookups) {
   auto answer = engine->lookup(PreparedKernel::from(spec), sizes);
   ASSERT_TRUE(answer.ok()) << answer.error().message;
   EXPECT_EQ(answer->rule, LookupRule::exact);
+}
+
+TEST(EngineLifecycle, ShutdownDuringATuningReturnsInTimeAndTheTuningFinishesWhole) {
+  ScratchDir dir("ktune-lifecycle");
+  auto engine = Engine::create(ktune::testing::recorded_engine_options(dir)).value_or_throw();
+  const KernelSpec spec = ktune::testing::example_sgemm();
+  const Sizes sizes{{"M", 2048}, {"N", 2048}, {"K", 2048}};
+  std::promise<void> started;
+  std::atomic<bool> first{true};
+  TuneOptions slow;
+  slow.strategy = "exhaustive";
+  slow.hooks.on_evaluation = [&](const Evaluation&) {  // a tuning that takes a while (228 x 5 ms)
+    if (first.exchange(false)) started.set_value();
+    std::this_thread::sleep_for(5ms);
+  };
+  auto tuning = engine->tune_async(spec, sizes, slow);
+  auto queued = engine->tune_async(spec, {{"M", 1024}, {"N", 1024}, {"K", 1024}}, {});
+  started.get_future().wait();
+
+  const auto before = std::chrono::steady_clock::now();
+  auto stopped = engine->shutdown(200ms);
+  EXPECT_LT(std::chrono::steady_clock::now() - before, 10s);  // a hang guard
+  ASSERT_FALSE(stopped.ok());
+  EXPECT_NE(stopped.error().message.find("still running"), std::string::npos) << stopped.error().message;
+  const auto& queued_result = queued.get();  // queued behind the running tuning: refused, not run
+  ASSERT_FALSE(queued_result.ok());
+  EXPECT_NE(queued_result.error().message.find("shut down"), std::string::npos) << queued_result.error().message;
+  const auto& result = tuning.get();  // the running one was finished whole
+  ASSERT_TRUE(result.ok()) << result.error().message;
+  EXPECT_EQ(result->report.evaluated, 228u);
+  EXPECT_EQ(result->report.by_status.count("compile_error"), 0u);
 }
 
 TEST(EngineLifecycle, CountersSayWhatTheEngineDid) {
