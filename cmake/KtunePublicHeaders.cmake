@@ -31,7 +31,7 @@ set(KTUNE_PUBLIC_LAYER_HEADERS
 set(KTUNE_INTERNAL_ENGINE_HEADERS
   engine/evaluator.hpp engine/replay_evaluator.hpp engine/gpu_evaluator.hpp engine/runner_client.hpp
   engine/tuning_session.hpp engine/measurement_ledger.hpp engine/measurement_record.hpp
-  engine/in_flight_requests.hpp)
+  engine/in_flight_requests.hpp engine/fork_guard.hpp engine/question_cache.hpp engine/prepared_kernel_snapshot.hpp)
 
 # `out_var`: the headers reachable from the given ones through `#include "..."` lines, relative to
 # `source_dir` (includes that are not files of the project, e.g. "cuda.h", are not followed).

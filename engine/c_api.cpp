@@ -4,6 +4,7 @@
 #include "engine/ktune.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <limits>
 #include <memory>
@@ -15,6 +16,7 @@
 
 #include "engine/engine.hpp"
 #include "engine/model/spec.hpp"
+#include "engine/prepared_kernel.hpp"
 #include "engine/version.hpp"
 
 struct ktune_engine {
@@ -24,8 +26,17 @@ struct ktune_engine {
   std::optional<ktune::DeviceSignature> device;  // set once, never changed: pointers into it stay valid
 };
 
+// The C API's specs are immutable once loaded, so each is a PreparedKernel: its keys are computed
+// once and ktune_lookup answers from the store's memory tier (docs/c-api.md, "Hot lookups").
 struct ktune_spec {
-  ktune::KernelSpec spec;
+  ktune::PreparedKernel prepared;
+  const ktune::KernelSpec& spec;
+  explicit ktune_spec(ktune::KernelSpec parsed) : prepared(ktune::PreparedKernel::from(std::move(parsed))), spec(prepared.spec()) {}
+};
+
+struct ktune_binary {
+  ktune::KernelBinary binary;
+  std::string config_text;
 };
 
 struct ktune_answer {
@@ -121,9 +132,10 @@ ktune_rule to_rule(ktune::store::LookupRule rule) noexcept {
   return KTUNE_RULE_DEFAULT;
 }
 
-// The caller's parallel arrays as Sizes in the spec's order, every size given exactly once.
-ktune::Result<ktune::Sizes> sizes_from(const char* function, const ktune::KernelSpec& spec, const char* const* names,
-                                       const int64_t* values, size_t count) {
+// The caller's parallel arrays as Sizes, as given (the prepared kernel checks and orders them
+// once per size set).
+ktune::Result<ktune::Sizes> given_sizes(const char* function, const char* const* names, const int64_t* values,
+                                        size_t count) {
   const std::string where = std::string(function) + ": ";
   if (count > 0 && names == nullptr) return ktune::make_error(ktune::Errc::invalid_argument, where + "size_names is NULL");
   if (count > 0 && values == nullptr) return ktune::make_error(ktune::Errc::invalid_argument, where + "size_values is NULL");
@@ -133,7 +145,15 @@ ktune::Result<ktune::Sizes> sizes_from(const char* function, const ktune::Kernel
       return ktune::make_error(ktune::Errc::invalid_argument, where + "size_names[" + std::to_string(i) + "] is NULL");
     given.emplace_back(names[i], values[i]);
   }
-  return spec.ordered_sizes(given);
+  return given;
+}
+
+// The same in the spec's order, every size given exactly once.
+ktune::Result<ktune::Sizes> sizes_from(const char* function, const ktune::KernelSpec& spec, const char* const* names,
+                                       const int64_t* values, size_t count) {
+  auto given = given_sizes(function, names, values, count);
+  if (!given) return given.error();
+  return spec.ordered_sizes(*given);
 }
 
 // This machine's GPU, asked once per engine.
@@ -145,6 +165,21 @@ ktune::Result<const ktune::DeviceSignature*> device_of(ktune_engine& handle) {
     handle.device = std::move(*device);
   }
   return &*handle.device;
+}
+
+// The device a lookup or binary is asked for: as given, else this machine's GPU.
+ktune::Result<ktune::DeviceSignature> device_for(ktune_engine& engine, const char* device_name, const char* arch) {
+  ktune::DeviceSignature device{device_name ? device_name : "", arch ? arch : ""};
+  if (device.name.empty() || device.arch.empty()) {
+    auto gpu = device_of(engine);
+    if (!gpu) {
+      return ktune::make_error(gpu.error().code, gpu.error().message + "; pass device_name and arch to look up for another machine "
+                                                                       "(e.g. \"NVIDIA H100 80GB HBM3\", \"sm_90\")");
+    }
+    if (device.name.empty()) device.name = (*gpu)->name;
+    if (device.arch.empty()) device.arch = (*gpu)->arch;
+  }
+  return device;
 }
 
 std::unique_ptr<ktune_answer> make_answer(ktune_rule rule, ktune::Config config, double time_ns, std::string device,
@@ -159,9 +194,41 @@ std::unique_ptr<ktune_answer> make_answer(ktune_rule rule, ktune::Config config,
   return answer;
 }
 
+// The C form of ktune::EngineLifecycle's defaults (ktune_engine_options_init).
+ktune_engine_options default_engine_options() noexcept {
+  const ktune::EngineLifecycle defaults;
+  ktune_engine_options options{};
+  options.warm_start = defaults.warm_start ? 1 : 0;
+  options.worker_idle_timeout_ms = static_cast<int64_t>(defaults.worker_idle_timeout.count());
+  options.runner_idle_timeout_ms = static_cast<int64_t>(defaults.runner_idle_timeout.count());
+  options.runner_frees_problem = defaults.runner_frees_problem ? 1 : 0;
+  return options;
+}
+
+// ktune_engine_create and ktune_engine_create_with_options, with the caller's name in errors.
+ktune_status create_engine(const char* fn, const ktune_engine_options& given, ktune_engine** out) {
+  if (!out) return null_argument(fn, "out");
+  if (given.worker_idle_timeout_ms < 0 || given.runner_idle_timeout_ms < 0)
+    return fail(KTUNE_ERROR_INVALID_ARGUMENT, std::string(fn) + ": idle timeouts must be >= 0 (0 = never)");
+  ktune::EngineOptions options;
+  if (given.store_path) options.store_path = given.store_path;
+  options.workers = given.workers;
+  options.lifecycle.warm_start = given.warm_start != 0;
+  options.lifecycle.worker_idle_timeout = std::chrono::milliseconds(given.worker_idle_timeout_ms);
+  options.lifecycle.runner_idle_timeout = std::chrono::milliseconds(given.runner_idle_timeout_ms);
+  options.lifecycle.runner_frees_problem = given.runner_frees_problem != 0;
+  auto created = ktune::Engine::create(std::move(options));
+  if (!created) return fail(created.error());
+  auto handle = std::make_unique<ktune_engine>();
+  handle->engine = std::move(*created);
+  handle->store_path = handle->engine->store_path().string();
+  *out = handle.release();
+  return KTUNE_OK;
+}
+
 ktune_status load_spec(ktune::Result<ktune::KernelSpec> parsed, ktune_spec** out) {
   if (!parsed) return fail(parsed.error());
-  *out = new ktune_spec{std::move(*parsed)};
+  *out = new ktune_spec(std::move(*parsed));
   return KTUNE_OK;
 }
 
@@ -204,18 +271,26 @@ const char* ktune_last_error_message(void) { return t_static_message ? t_static_
 
 // ---- engine ----
 
+ktune_status ktune_engine_options_init(ktune_engine_options* options) {
+  return guarded(__func__, [&](const char* fn) {
+    if (!options) return null_argument(fn, "options");
+    *options = default_engine_options();
+    return KTUNE_OK;
+  });
+}
+
 ktune_status ktune_engine_create(const char* store_path, ktune_engine** out) {
   return guarded(__func__, [&](const char* fn) {
-    if (!out) return null_argument(fn, "out");
-    ktune::EngineOptions options;
-    if (store_path) options.store_path = store_path;
-    auto created = ktune::Engine::create(std::move(options));
-    if (!created) return fail(created.error());
-    auto handle = std::make_unique<ktune_engine>();
-    handle->engine = std::move(*created);
-    handle->store_path = handle->engine->store_path().string();
-    *out = handle.release();
-    return KTUNE_OK;
+    ktune_engine_options options = default_engine_options();
+    options.store_path = store_path;
+    return create_engine(fn, options, out);
+  });
+}
+
+ktune_status ktune_engine_create_with_options(const ktune_engine_options* given, ktune_engine** out) {
+  return guarded(__func__, [&](const char* fn) {
+    if (!given) return null_argument(fn, "options");
+    return create_engine(fn, *given, out);
   });
 }
 
@@ -224,6 +299,34 @@ void ktune_engine_destroy(ktune_engine* engine) {
     delete engine;
   } catch (...) {  // a destructor that throws would be a bug; it still must not cross into C
   }
+}
+
+ktune_status ktune_engine_wait_ready(ktune_engine* engine, int64_t timeout_ms) {
+  return guarded(__func__, [&](const char* fn) {
+    if (!engine) return null_argument(fn, "engine");
+    auto ok = engine->engine->wait_ready(std::chrono::milliseconds(std::max<int64_t>(timeout_ms, 0)));
+    return ok ? KTUNE_OK : fail(ok.error());
+  });
+}
+
+ktune_status ktune_engine_shutdown(ktune_engine* engine, int64_t timeout_ms) {
+  return guarded(__func__, [&](const char* fn) {
+    if (!engine) return null_argument(fn, "engine");
+    auto ok = engine->engine->shutdown(std::chrono::milliseconds(std::max<int64_t>(timeout_ms, 0)));
+    return ok ? KTUNE_OK : fail(ok.error());
+  });
+}
+
+ktune_status ktune_engine_counters(const ktune_engine* engine, ktune_counters* out) {
+  return guarded(__func__, [&](const char* fn) {
+    if (!engine) return null_argument(fn, "engine");
+    if (!out) return null_argument(fn, "out");
+    const ktune::EngineCounters c = engine->engine->counters();
+    *out = ktune_counters{c.compiles_started, c.compiles_finished, c.compiles_failed, c.compiles_from_cache,
+                          c.wait_seconds,     c.tunings_run,       c.tunings_from_table, c.lookups,
+                          c.workers_alive,    c.runner_alive ? 1 : 0};
+    return KTUNE_OK;
+  });
 }
 
 ktune_status ktune_engine_store_path(const ktune_engine* engine, const char** out) {
@@ -296,7 +399,7 @@ ktune_status ktune_spec_size_name(const ktune_spec* spec, size_t index, const ch
 // (a NULL engine, spec or out is "FUNCTION: spec is NULL", as null_argument words it).
 ktune::Result<ktune::Sizes> question_sizes(const char* fn, const ktune_engine* engine, const ktune_spec* spec,
                                            const char* const* size_names, const int64_t* size_values, size_t n_sizes,
-                                           ktune_answer* const* out) {
+                                           const void* out) {
   const char* missing = !engine ? "engine" : !spec ? "spec" : !out ? "out" : nullptr;
   if (missing) return ktune::make_error(ktune::Errc::invalid_argument, std::string(fn) + ": " + missing + " is NULL");
   return sizes_from(fn, spec->spec, size_names, size_values, n_sizes);
@@ -306,22 +409,14 @@ ktune_status ktune_lookup(ktune_engine* engine, const ktune_spec* spec, const ch
                           const int64_t* size_values, size_t n_sizes, const char* device_name, const char* arch,
                           ktune_answer** out) {
   return guarded(__func__, [&](const char* fn) {
-    auto sizes = question_sizes(fn, engine, spec, size_names, size_values, n_sizes, out);
+    const char* missing = !engine ? "engine" : !spec ? "spec" : !out ? "out" : nullptr;
+    if (missing) return null_argument(fn, missing);
+    auto sizes = given_sizes(fn, size_names, size_values, n_sizes);
     if (!sizes) return fail(sizes.error());
+    auto device = device_for(*engine, device_name, arch);
+    if (!device) return fail(device.error());
 
-    ktune::DeviceSignature device{device_name ? device_name : "", arch ? arch : ""};
-    if (device.name.empty() || device.arch.empty()) {
-      auto gpu = device_of(*engine);
-      if (!gpu) {
-        return fail(to_status(gpu.error().code),
-                    gpu.error().message + "; pass device_name and arch to look up for another machine "
-                                          "(e.g. \"NVIDIA H100 80GB HBM3\", \"sm_90\")");
-      }
-      if (device.name.empty()) device.name = (*gpu)->name;
-      if (device.arch.empty()) device.arch = (*gpu)->arch;
-    }
-
-    auto answer = engine->engine->lookup(spec->spec, *sizes, device);
+    auto answer = engine->engine->lookup(spec->prepared, *sizes, *device);
     if (!answer) return fail(answer.error());
     std::unique_ptr<ktune_answer> result;
     if (answer->entry) {
@@ -367,6 +462,69 @@ ktune_status ktune_tune(ktune_engine* engine, const ktune_spec* spec, const char
     auto result = make_answer(outcome->answered_from_lookup ? KTUNE_RULE_EXACT : KTUNE_RULE_TUNED,
                               std::move(outcome->report.best), outcome->report.best_ns, outcome->device.name, 0);
     *out = result.release();
+    return KTUNE_OK;
+  });
+}
+
+ktune_status ktune_binary_get(ktune_engine* engine, const ktune_spec* spec, const char* const* size_names,
+                              const int64_t* size_values, size_t n_sizes, const char* device_name, const char* arch,
+                              ktune_binary** out) {
+  return guarded(__func__, [&](const char* fn) {
+    auto sizes = question_sizes(fn, engine, spec, size_names, size_values, n_sizes, out);
+    if (!sizes) return fail(sizes.error());
+    auto device = device_for(*engine, device_name, arch);
+    if (!device) return fail(device.error());
+    auto binary = engine->engine->binary(spec->spec, *sizes, *device);
+    if (!binary) return fail(binary.error());
+    auto handle = std::make_unique<ktune_binary>();
+    handle->config_text = ktune::format_named(binary->kernel.config);
+    handle->binary = std::move(*binary);
+    *out = handle.release();
+    return KTUNE_OK;
+  });
+}
+
+void ktune_binary_destroy(ktune_binary* binary) { delete binary; }
+
+ktune_status ktune_binary_cubin(const ktune_binary* binary, const void** data, size_t* size) {
+  return guarded(__func__, [&](const char* fn) {
+    if (!binary) return null_argument(fn, "binary");
+    if (!data) return null_argument(fn, "data");
+    if (!size) return null_argument(fn, "size");
+    *data = binary->binary.kernel.cubin.data();
+    *size = binary->binary.kernel.cubin.size();
+    return KTUNE_OK;
+  });
+}
+
+ktune_status ktune_binary_entry(const ktune_binary* binary, const char** out) {
+  return read_field(__func__, "binary", binary, out, [](const ktune_binary& h) { return h.binary.kernel.entry.c_str(); });
+}
+
+ktune_status ktune_binary_arch(const ktune_binary* binary, const char** out) {
+  return read_field(__func__, "binary", binary, out, [](const ktune_binary& h) { return h.binary.kernel.arch.c_str(); });
+}
+
+ktune_status ktune_binary_config_string(const ktune_binary* binary, const char** out) {
+  return read_field(__func__, "binary", binary, out, [](const ktune_binary& h) { return h.config_text.c_str(); });
+}
+
+ktune_status ktune_binary_rule(const ktune_binary* binary, ktune_rule* out) {
+  return read_field(__func__, "binary", binary, out, [](const ktune_binary& h) { return to_rule(h.binary.rule); });
+}
+
+ktune_status ktune_binary_launch(const ktune_binary* binary, int64_t grid[3], int64_t block[3], int64_t* shared_bytes) {
+  return guarded(__func__, [&](const char* fn) {
+    if (!binary) return null_argument(fn, "binary");
+    if (!grid) return null_argument(fn, "grid");
+    if (!block) return null_argument(fn, "block");
+    if (!shared_bytes) return null_argument(fn, "shared_bytes");
+    const auto& launch = binary->binary.launch;
+    for (int d = 0; d < 3; ++d) {
+      grid[d] = launch.grid[static_cast<std::size_t>(d)];
+      block[d] = launch.block[static_cast<std::size_t>(d)];
+    }
+    *shared_bytes = launch.dynamic_shared_bytes;
     return KTUNE_OK;
   });
 }

@@ -18,6 +18,7 @@ Result<std::unique_ptr<CompileService>> CompileService::create(const CompileServ
   workers::CompilePoolOptions pool_options;
   pool_options.workers = options.workers;
   pool_options.job_timeout = options.job_timeout;
+  pool_options.idle_timeout = options.worker_idle_timeout;
   if (options.use_cubin_cache) {
     auto dir = options.cubin_cache_dir.empty() ? default_cache_dir() / "cubins" : options.cubin_cache_dir;
     auto opened = workers::CubinCache::open({dir});

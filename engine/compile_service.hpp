@@ -27,6 +27,9 @@ struct CompileServiceOptions {
   bool use_cubin_cache = true;                   // false: neither read nor write the cubin cache
   std::filesystem::path cubin_cache_dir;         // empty: ~/.cache/ktune/cubins (next to the store)
   std::chrono::milliseconds job_timeout{60'000};  // per configuration; the worker is killed past it
+  // A worker idle this long exits and is started again on demand; 0 keeps workers (the CLI's
+  // choice: it lives for one command). The Engine sets EngineLifecycle::worker_idle_timeout.
+  std::chrono::milliseconds worker_idle_timeout{0};
 };
 
 // What became of one configuration (the cubin itself stays with the cache and the evaluator).

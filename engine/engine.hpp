@@ -7,19 +7,45 @@
 //   auto spec = ktune::KernelSpec::from_file("sgemm.json").value_or_throw();
 //   auto outcome = engine->tune(spec, {{"M", 4096}, {"N", 4096}, {"K", 4096}}, {}).value_or_throw();
 //   use(outcome.report.best);
+//
+// Inside a compiler: keep a PreparedKernel per kernel for sub-microsecond lookups, ask binary()
+// for the tuned cubin and its launch geometry, and let EngineLifecycle give processes and GPU
+// memory back when idle (docs/ARCHITECTURE.md, "An engine inside a long-running process").
+#include <chrono>
 #include <filesystem>
 #include <future>
 #include <memory>
 #include <optional>
 #include <string>
 
+#include "engine/engine_counters.hpp"
+#include "engine/kernel_binary.hpp"
 #include "engine/lookup_table.hpp"
 #include "engine/model/key.hpp"
 #include "engine/model/spec.hpp"
+#include "engine/prepared_kernel.hpp"
 #include "engine/tune_options.hpp"
 #include "store/lookup.hpp"
 
 namespace ktune {
+
+// How an engine lives inside a long-running process (a compiler, a training job): what it starts
+// at once, and what it gives back when idle. The defaults suit an embedded engine: nothing is
+// started before it is needed, and an engine that tuned a few kernels at start-up holds no worker
+// process after 30 s and no GPU memory after 60 s. Everything is started again on demand.
+struct EngineLifecycle {
+  // Start the compile workers and (on a GPU) the runner in Engine::create, without waiting;
+  // Engine::wait_ready waits for them.
+  bool warm_start = false;
+  // A compile worker idle this long exits; 0 keeps workers for the engine's life.
+  std::chrono::milliseconds worker_idle_timeout{30'000};
+  // The GPU runner idle this long exits (its CUDA context and all its GPU memory go with it);
+  // 0 keeps it for the engine's life.
+  std::chrono::milliseconds runner_idle_timeout{60'000};
+  // After each tune or measure request the runner frees the problem's buffers (inputs, outputs,
+  // their pristine copies); false keeps them until the next problem replaces them.
+  bool runner_frees_problem = true;
+};
 
 struct EngineOptions {
   std::filesystem::path store_path;       // empty: --db / $KTUNE_DB / ~/.cache/ktune/ktune.db
@@ -38,6 +64,7 @@ struct EngineOptions {
     Toolchain toolchain;
   };
   std::optional<Recording> replay;
+  EngineLifecycle lifecycle;
 };
 
 
@@ -73,11 +100,34 @@ class Engine {
   Engine(const Engine&) = delete;
   Engine& operator=(const Engine&) = delete;
 
-  // The GPU this engine tunes on (starts the runner). Errc::no_gpu where there is none.
+  // Every call on an engine from a fork()ed child of the process that created it fails at once
+  // with Errc::unsupported (the workers, the runner, the threads and the database connection are
+  // the parent's); the child creates an engine of its own. Destroying the inherited engine in the
+  // child touches none of the parent's processes and waits for nothing.
+
+  // Waits until what warm_start (or earlier calls) started is ready: every compile worker said
+  // hello, and the runner is up. The error says what could not start (e.g. Errc::no_gpu).
+  Status wait_ready(std::chrono::milliseconds timeout);
+  // Stops the compile workers and the runner and refuses new compiles, tunings and measurements
+  // (lookups keep working); queued requests fail at once, pending compile_async/binary jobs come
+  // back cancelled. A tuning already running is finished, not cut short (its remaining
+  // configurations would be recorded as failed). Returns within `timeout` (+ the runner's 2 s exit
+  // grace), with an error when that tuning was still running: the workers and the runner then stop
+  // when it ends. The destructor waits for everything.
+  Status shutdown(std::chrono::milliseconds timeout = std::chrono::seconds(10));
+
+  // The GPU this engine tunes on (starts the runner once; remembered for the engine's life, also
+  // after the runner exits idle). Errc::no_gpu where there is none.
   Result<DeviceSignature> device();
 
   // Never tunes. The answer says which rule matched (exact, nearest size, same arch, none).
+  // Computes the spec's keys on every call (tens of microseconds); hot paths use a PreparedKernel.
   Result<LookupAnswer> lookup(const KernelSpec& spec, const Sizes& sizes, const DeviceSignature& device);
+  // The hot path: the prepared kernel's keys are computed once per (sizes, device), the store's
+  // in-memory tier answers (docs/benchmarks.md: well under a microsecond). Without a device, this
+  // engine's (the recording's, or the GPU's: starts the runner the first time).
+  Result<LookupAnswer> lookup(const PreparedKernel& kernel, const Sizes& sizes, const DeviceSignature& device);
+  Result<LookupAnswer> lookup(const PreparedKernel& kernel, const Sizes& sizes);
 
   // Blocks until tuned (or answered from the lookup table, unless options.force/refine).
   // Thread-safe; requests run one at a time (the GPU is one resource), and a request identical to
@@ -92,6 +142,18 @@ class Engine {
 
   // Measures one configuration (verified against the spec's reference) and records it.
   Result<Evaluation> measure(const KernelSpec& spec, const Sizes& sizes, const Config& config, const TuneOptions& options);
+
+  // The tuned configuration's cubin and launch geometry at these sizes, so a compiler launches
+  // what was tuned: the lookup table's answer (any rule; the spec's default when nothing is
+  // tuned) compiled through the cubin cache and the pool. `device` chooses the answer and the
+  // architecture; without it, this engine's device.
+  Result<KernelBinary> binary(const KernelSpec& spec, const Sizes& sizes, std::optional<DeviceSignature> device = {});
+  // Compiles one configuration in the background (the AsyncCompile use: submit every kernel,
+  // keep generating code, collect the futures). `arch` empty: this engine's device's.
+  std::shared_future<Result<CompiledKernel>> compile_async(const KernelSpec& spec, const Config& config,
+                                                           const std::string& arch = {});
+
+  EngineCounters counters() const;
 
   const std::filesystem::path& store_path() const noexcept;
 

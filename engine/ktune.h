@@ -87,6 +87,35 @@ typedef enum ktune_rule {
 typedef struct ktune_engine ktune_engine; /* the store, the compile pool and the GPU runner */
 typedef struct ktune_spec ktune_spec;     /* a parsed kernel spec (docs/spec.md) */
 typedef struct ktune_answer ktune_answer; /* a configuration and where it came from */
+typedef struct ktune_binary ktune_binary; /* a tuned configuration's cubin and launch geometry */
+
+/* How an engine lives inside a long-running process. Fill with ktune_engine_options_init, then
+ * change what you need. The defaults suit an embedded engine: nothing starts before it is needed,
+ * compile workers exit after 30 s idle, the GPU runner frees the problem's buffers after each
+ * request and exits (giving all its GPU memory back) after 60 s idle; both start again on demand.
+ * The layout is part of KTUNE_C_API_VERSION. */
+typedef struct ktune_engine_options {
+  const char* store_path;         /* NULL or "" = $KTUNE_DB, else ~/.cache/ktune/ktune.db */
+  size_t workers;                 /* compile worker processes; 0 = min(cores, 32) */
+  int warm_start;                 /* non-zero: start workers and runner at create (ktune_engine_wait_ready) */
+  int64_t worker_idle_timeout_ms; /* a worker idle this long exits; 0 = never */
+  int64_t runner_idle_timeout_ms; /* the runner idle this long exits; 0 = never */
+  int runner_frees_problem;       /* non-zero: problem buffers freed after each tune/measure */
+} ktune_engine_options;
+
+/* What an engine has done, for a compiler's logs (ktune_engine_counters). */
+typedef struct ktune_counters {
+  uint64_t compiles_started;    /* submitted to the compile pool (cache hits included) */
+  uint64_t compiles_finished;   /* results delivered, failures and cache hits included */
+  uint64_t compiles_failed;     /* finished without a cubin */
+  uint64_t compiles_from_cache; /* answered by the cubin cache */
+  double wait_seconds;          /* callers blocked in tune, binary, wait_ready */
+  uint64_t tunings_run;         /* tune requests that ran a search */
+  uint64_t tunings_from_table;  /* tune requests answered by an exact table entry */
+  uint64_t lookups;             /* lookups answered */
+  size_t workers_alive;         /* compile worker processes running now */
+  int runner_alive;             /* non-zero: the GPU runner process is running now */
+} ktune_counters;
 
 /* Options of ktune_tune. Fill with ktune_tune_options_init, then change what you need. The
  * layout is part of KTUNE_C_API_VERSION: a new field means a new version. */
@@ -119,7 +148,24 @@ KTUNE_API const char* ktune_last_error_message(void);
 /* Opens (creating it if needed) the store at store_path; NULL or "" = $KTUNE_DB, else
  * ~/.cache/ktune/ktune.db. Needs no GPU: the GPU runner starts on the first call that needs it. */
 KTUNE_API ktune_status ktune_engine_create(const char* store_path, ktune_engine** out);
+/* Sets the defaults above (store_path NULL). */
+KTUNE_API ktune_status ktune_engine_options_init(ktune_engine_options* options);
+/* ktune_engine_create with lifecycle options. */
+KTUNE_API ktune_status ktune_engine_create_with_options(const ktune_engine_options* options, ktune_engine** out);
+/* Starts what is not started yet and waits until every compile worker and the GPU runner are
+ * ready; the error says what could not start (KTUNE_ERROR_NO_GPU where there is no GPU). */
+KTUNE_API ktune_status ktune_engine_wait_ready(ktune_engine* engine, int64_t timeout_ms);
+/* Stops the workers and the runner and refuses further tunings and compiles (lookups still
+ * work); a tuning already running is finished first. Returns within timeout_ms (+ the runner's
+ * 2 s exit grace), with an error if that tuning was still running (the workers and the runner
+ * then stop when it ends). ktune_engine_destroy waits for everything. */
+KTUNE_API ktune_status ktune_engine_shutdown(ktune_engine* engine, int64_t timeout_ms);
+/* Destroying an engine inherited through fork() in the child touches none of the parent's
+ * processes; every other call on it there fails with KTUNE_ERROR_UNSUPPORTED (create a new
+ * engine in the child). */
 KTUNE_API void ktune_engine_destroy(ktune_engine* engine);
+/* The engine's counters now. */
+KTUNE_API ktune_status ktune_engine_counters(const ktune_engine* engine, ktune_counters* out);
 /* The store file the engine uses (owned by the engine). */
 KTUNE_API ktune_status ktune_engine_store_path(const ktune_engine* engine, const char** out);
 /* This machine's GPU, as keys name it: "NVIDIA H100 80GB HBM3" and "sm_90" (owned by the
@@ -164,6 +210,27 @@ KTUNE_API ktune_status ktune_tune_options_init(ktune_tune_options* options);
 KTUNE_API ktune_status ktune_tune(ktune_engine* engine, const ktune_spec* spec, const char* const* size_names,
                                   const int64_t* size_values, size_t n_sizes, const ktune_tune_options* options,
                                   ktune_answer** out);
+
+/* The tuned configuration's cubin and launch geometry at these sizes (the table's answer, any
+ * rule; the spec's default when nothing is tuned), from the cubin cache or compiled through the
+ * pool. device_name/arch as for ktune_lookup; no GPU is needed when both are given. */
+KTUNE_API ktune_status ktune_binary_get(ktune_engine* engine, const ktune_spec* spec, const char* const* size_names,
+                                        const int64_t* size_values, size_t n_sizes, const char* device_name,
+                                        const char* arch, ktune_binary** out);
+KTUNE_API void ktune_binary_destroy(ktune_binary* binary);
+/* The ELF bytes (owned by the binary), for cuLibraryLoadData / cuModuleLoadData. */
+KTUNE_API ktune_status ktune_binary_cubin(const ktune_binary* binary, const void** data, size_t* size);
+/* The symbol to load (lowered name; owned by the binary). */
+KTUNE_API ktune_status ktune_binary_entry(const ktune_binary* binary, const char** out);
+/* The architecture compiled for, "sm_90" (owned by the binary). */
+KTUNE_API ktune_status ktune_binary_arch(const ktune_binary* binary, const char** out);
+KTUNE_API ktune_status ktune_binary_config_string(const ktune_binary* binary, const char** out);
+/* Which lookup rule chose the configuration (KTUNE_RULE_DEFAULT: the spec's default). */
+KTUNE_API ktune_status ktune_binary_rule(const ktune_binary* binary, ktune_rule* out);
+/* Grid and block dimensions and the dynamic shared memory in bytes (> 48 KiB needs
+ * cuFuncSetAttribute(CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES)). */
+KTUNE_API ktune_status ktune_binary_launch(const ktune_binary* binary, int64_t grid[3], int64_t block[3],
+                                           int64_t* shared_bytes);
 
 /* ---- Answers ---- */
 

@@ -110,6 +110,17 @@ Status GpuRunner::set_problem(const runner::Problem& problem) {
   return Ok{};
 }
 
+void GpuRunner::release_problem() {
+  const bool held = problem_.has_value();
+  problem_.reset();
+  reference_.reset();
+  if (!held || !child_->has_child()) return;
+  // An empty problem: the runner's set_problem frees every buffer before allocating the new ones.
+  RunnerRequest request;
+  request.op = RunnerOp::problem;
+  (void)exchange(request, std::chrono::seconds(30));
+}
+
 Result<std::vector<runner::KernelMeasurement>> GpuRunner::measure(const std::vector<runner::KernelJob>& jobs,
                                                                   const runner::MeasureOptions& options) {
   if (auto ok = ensure_running(); !ok) return ok.error();

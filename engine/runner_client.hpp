@@ -44,6 +44,10 @@ class GpuRunner {
   // One result per job. Errors are only for failures of the machinery itself (cannot respawn).
   Result<std::vector<runner::KernelMeasurement>> measure(const std::vector<runner::KernelJob>& jobs,
                                                          const runner::MeasureOptions& options);
+  // Frees the problem's GPU buffers (and the verification reference) in the runner, which stays
+  // up; the next set_problem allocates again. Best effort: a runner that does not answer is killed
+  // (it is respawned on the next request), which frees them too.
+  void release_problem();
   std::size_t restarts() const noexcept { return restarts_; }
 
  private:

@@ -90,6 +90,7 @@ TEST(Cli, DoctorReportsEachCheck) {
   EXPECT_NE(run.output.find("ok    NVRTC "), std::string::npos) << run.output;
   EXPECT_NE(run.output.find("test compile to sm_90 CUBIN"), std::string::npos);
   EXPECT_NE(run.output.find("compile worker "), std::string::npos);
+  EXPECT_NE(run.output.find("ok    library engine: compiles started 1, finished 1, failed 0"), std::string::npos) << run.output;
   EXPECT_NE(run.output.find(" store "), std::string::npos);
   if (!has_gpu_driver()) {
     EXPECT_NE(run.output.find("--    GPU: "), std::string::npos) << run.output;

@@ -9,6 +9,7 @@
 
 #include "engine/cuda/cupti_api.hpp"
 #include "engine/cuda/driver_api.hpp"
+#include "engine/engine.hpp"
 #include "engine/model/toolchain.hpp"
 #include "engine/store_file.hpp"  // default_store_path
 #include "engine/version.hpp"
@@ -58,6 +59,58 @@ bool nvrtc_compiles(std::string& detail) {
   return true;
 }
 
+// A compile through a library engine, as an embedding compiler would do it (a spawned worker, the
+// cubin cache), reported with the engine's counters — the line a compiler's log would carry.
+// The engine's store and cubin cache are scratch files: the doctor changes nothing of the user's.
+bool engine_compiles(std::string& detail) {
+  char pattern[] = "/tmp/ktune-doctor-XXXXXX";
+  if (::mkdtemp(pattern) == nullptr) {
+    detail = "cannot make a scratch folder under /tmp";
+    return false;
+  }
+  const std::filesystem::path scratch = pattern;
+  struct Remove {
+    std::filesystem::path path;
+    ~Remove() {
+      std::error_code ec;
+      std::filesystem::remove_all(path, ec);
+    }
+  } remove{scratch};
+  EngineOptions options;
+  options.store_path = scratch / "store.db";
+  options.cubin_cache_dir = scratch / "cubins";
+  options.workers = 1;
+  auto engine = Engine::create(options);
+  if (!engine) {
+    detail = engine.error().message;
+    return false;
+  }
+  auto spec = KernelSpec::from_json_text(R"json({"ktune_spec": 1, "name": "doctor", "entry": "ktune_doctor", "sizes": ["n"],
+    "source": {"code": "extern \"C\" __global__ void ktune_doctor(float* x, int n) { int i = blockIdx.x * TB + threadIdx.x; if (i < n) x[i] *= 2.0f; }"},
+    "params": {"TB": [128]}, "default": {"TB": 128},
+    "launch": {"grid": ["ceil_div(n, TB)"], "block": ["TB"]},
+    "args": [{"name": "x", "type": "float*", "count": "n", "output": true}, {"name": "n", "type": "int", "value": "n"}]})json");
+  if (!spec) {
+    detail = spec.error().message;
+    return false;
+  }
+  auto compiled = (*engine)->compile_async(*spec, spec->default_config, "sm_90").get();
+  const EngineCounters c = (*engine)->counters();
+  const EngineLifecycle lifecycle = options.lifecycle;
+  char text[320];
+  std::snprintf(text, sizeof text,
+                "library engine: compiles started %llu, finished %llu, failed %llu, from cache %llu; waited %.2f s; "
+                "workers alive %zu (exit after %lld s idle), runner after %lld s idle",
+                static_cast<unsigned long long>(c.compiles_started), static_cast<unsigned long long>(c.compiles_finished),
+                static_cast<unsigned long long>(c.compiles_failed), static_cast<unsigned long long>(c.compiles_from_cache),
+                c.wait_seconds, c.workers_alive,
+                static_cast<long long>(std::chrono::duration_cast<std::chrono::seconds>(lifecycle.worker_idle_timeout).count()),
+                static_cast<long long>(std::chrono::duration_cast<std::chrono::seconds>(lifecycle.runner_idle_timeout).count()));
+  detail = text;
+  if (!compiled) detail += ": " + compiled.error().message;
+  return compiled.ok();
+}
+
 std::filesystem::path self_dir() {
   std::error_code ec;
   auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
@@ -91,6 +144,14 @@ int run() {
     broken = true;
   } else {
     line("ok", "compile worker " + worker.string());
+  }
+
+  std::string engine_detail;
+  if (engine_compiles(engine_detail)) {
+    line("ok", engine_detail);
+  } else {
+    line("FAIL", engine_detail);
+    broken = true;
   }
 
   auto devices = cuda::list_devices();

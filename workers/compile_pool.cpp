@@ -393,6 +393,7 @@ class CompilePool::Impl {
     {
       std::lock_guard lock(mutex_);
       ++stats_.completed;
+      if (!result.ok()) ++stats_.failed;
     }
     deliver(pending, std::move(result));
   }

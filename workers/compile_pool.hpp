@@ -40,6 +40,7 @@ struct CompilePoolStats {
   std::uint64_t submitted = 0;
   std::uint64_t completed = 0;    // results delivered, cache hits included
   std::uint64_t cache_hits = 0;
+  std::uint64_t failed = 0;       // completed without a cubin (any status but ok)
   std::uint64_t workers_started = 0;
   std::uint64_t crashes = 0;      // worker deaths, retried ones included
   std::uint64_t timeouts = 0;
