@@ -25,6 +25,7 @@ using store::format_utc;
 using store::parse_conflict_policy;
 using store::table_from_json;
 using store::table_to_json;
+using store::kTableFormatName;  // the "format" field every exported table starts with
 using TableDocument = store::LookupTable;  // the exported lookup table: kernels and their best entries
 
 class StoreFile {

@@ -6,6 +6,7 @@
 #include "engine/common/result.hpp"
 #include "engine/version.hpp"
 #include "tools/commands.hpp"
+#include "tools/text_output.hpp"
 
 int main(int argc, char** argv) {
   CLI::App app{"ktune: autotune CUDA kernels — compile the candidate configurations in parallel, "
@@ -27,6 +28,8 @@ int main(int argc, char** argv) {
 
   try {
     app.parse(argc, argv);
+    // A command that printed into a full disk or a closed pipe has not done its job.
+    ktune::cli::finish_standard_output();
   } catch (const CLI::ParseError& e) {
     // --help and --version are "errors" with exit code 0; real usage errors get one line.
     if (e.get_exit_code() == 0) return app.exit(e);

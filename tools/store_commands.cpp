@@ -17,6 +17,7 @@
 #include "engine/store_file.hpp"
 #include "tools/commands.hpp"
 #include "tools/kernel_tuner_import_command.hpp"
+#include "tools/text_output.hpp"
 #include "tools/tuning_output.hpp"
 
 namespace ktune::cli {
@@ -126,23 +127,10 @@ void run_export(const ExportArgs& args) {
     std::fprintf(stderr, "ktune: warning: no tuned entries%s; the table is empty\n",
                  args.kernel.empty() && args.device.empty() ? "" : " match the filter");
   const std::string text = table_to_json(table);
-  if (args.output.empty() || args.output == "-") {
-    std::fwrite(text.data(), 1, text.size(), stdout);
-    if (std::fflush(stdout) != 0) throw CliFailure("cannot write the table to standard output");
-    return;
-  }
-  // Written next to the target and renamed over it, so a reader never sees half a table.
-  const std::filesystem::path target(args.output);
-  const std::filesystem::path temp = target.string() + ".tmp";
-  {
-    std::ofstream out(temp, std::ios::binary | std::ios::trunc);
-    out << text;
-    out.close();
-    if (!out) throw CliFailure("cannot write '" + temp.string() + "'");
-  }
-  std::error_code ec;
-  std::filesystem::rename(temp, target, ec);
-  if (ec) throw CliFailure("cannot rename '" + temp.string() + "' to '" + target.string() + "': " + ec.message());
+  if (args.output.empty() || args.output == "-") return write_standard_output(text);
+  std::vector<std::filesystem::path> stores{store.path()};
+  if (auto cache = find_cache_dir()) stores.push_back(default_store_path({}));
+  write_text_output(args.output, text, stores);
 }
 
 struct ImportArgs {
