@@ -28,10 +28,7 @@ constexpr const char* kDbHelp = "store file (default: $KTUNE_DB, else $XDG_CACHE
 
 // show and export only read: a missing store is an error, not a reason to create an empty one.
 StoreFile open_existing(const std::string& db_option) {
-  const std::filesystem::path path = default_store_path(db_option);
-  if (!std::filesystem::exists(path))
-    throw CliFailure("no store at '" + path.string() + "' (nothing has been tuned or imported there yet)");
-  return StoreFile::open(path).value_or_throw();
+  return StoreFile::open_read_only(default_store_path(db_option)).value_or_throw();
 }
 
 void print_table(const std::vector<std::vector<std::string>>& rows) {
