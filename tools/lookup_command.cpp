@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
+#include "engine/common/printable.hpp"
 #include "engine/lookup_table.hpp"
 #include "engine/store_file.hpp"
 #include "tools/commands.hpp"
@@ -62,7 +63,7 @@ void run(const LookupOptions& o) {
     std::snprintf(time, sizeof time, "%.3f ms", answer.entry->time_ns / 1e6);
     detail += ", tuned " + date_of(answer.entry->tuned_at) + " on " + answer.entry->tuning.device + ", " + time;
   }
-  std::printf("%s   (%s)\n", format_named(config).c_str(), detail.c_str());
+  std::printf("%s   (%s)\n", printable(format_named(config)).c_str(), printable(detail).c_str());
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <exception>
 
+#include "engine/common/printable.hpp"
 #include "engine/common/result.hpp"
 #include "engine/version.hpp"
 #include "tools/commands.hpp"
@@ -33,16 +34,16 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     // --help and --version are "errors" with exit code 0; real usage errors get one line.
     if (e.get_exit_code() == 0) return app.exit(e);
-    std::fprintf(stderr, "ktune: error: %s (see ktune --help)\n", e.what());
+    std::fprintf(stderr, "ktune: error: %s (see ktune --help)\n", ktune::printable(e.what()).c_str());
     return 2;
   } catch (const ktune::cli::CliFailure& e) {
-    std::fprintf(stderr, "ktune: error: %s\n", e.what());
+    std::fprintf(stderr, "ktune: error: %s\n", ktune::printable(e.what()).c_str());
     return e.code();
   } catch (const ktune::KtuneError& e) {
-    std::fprintf(stderr, "ktune: error: %s\n", e.what());
+    std::fprintf(stderr, "ktune: error: %s\n", ktune::printable(e.what()).c_str());
     return 1;
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "ktune: internal error: %s\n", e.what());
+    std::fprintf(stderr, "ktune: internal error: %s\n", ktune::printable(e.what()).c_str());
     return 70;
   }
   return 0;

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "engine/common/named_values.hpp"
+#include "engine/common/printable.hpp"
 #include "engine/store_file.hpp"
 #include "tools/commands.hpp"
 #include "tools/kernel_tuner_import_command.hpp"
@@ -31,7 +32,11 @@ StoreFile open_existing(const std::string& db_option) {
   return StoreFile::open_read_only(default_store_path(db_option)).value_or_throw();
 }
 
-void print_table(const std::vector<std::vector<std::string>>& rows) {
+// Every cell is stored text (kernel names, devices come from imported tables): escaped before
+// it reaches the terminal.
+void print_table(std::vector<std::vector<std::string>> rows) {
+  for (auto& row : rows)
+    for (auto& cell : row) cell = printable(cell);
   std::vector<std::size_t> widths;
   for (const auto& row : rows)
     for (std::size_t c = 0; c < row.size(); ++c) {
@@ -90,7 +95,7 @@ void run_show(const ShowArgs& args) {
     return;
   }
 
-  std::printf("store %s: %lld kernels, %lld tuned entries, %lld measurements\n", store.path().c_str(),
+  std::printf("store %s: %lld kernels, %lld tuned entries, %lld measurements\n", printable(store.path().string()).c_str(),
               static_cast<long long>(stats.kernels), static_cast<long long>(stats.best_entries),
               static_cast<long long>(stats.measurements));
   if (table.entries.empty()) {
@@ -175,7 +180,7 @@ void run_import(const ImportArgs& args) {
   auto summary = store.import_table(*table, {*policy});
   if (!summary) throw CliFailure(args.file + ": " + summary.error().message + "; nothing was imported");
   std::printf("imported %s into %s: %zu kernels added, %zu entries added, %zu replaced, %zu kept, %zu unchanged\n",
-              args.file.c_str(), store.path().c_str(), summary->kernels_added, summary->entries_added,
+              printable(args.file).c_str(), printable(store.path().string()).c_str(), summary->kernels_added, summary->entries_added,
               summary->entries_replaced, summary->entries_kept, summary->entries_unchanged);
 }
 
