@@ -27,6 +27,9 @@ struct CompileServiceOptions {
   bool use_cubin_cache = true;                   // false: neither read nor write the cubin cache
   std::filesystem::path cubin_cache_dir;         // empty: ~/.cache/ktune/cubins (next to the store)
   std::chrono::milliseconds job_timeout{60'000};  // per configuration; the worker is killed past it
+  // A worker that has not said hello by then is killed: the smaller of this and job_timeout, so
+  // `ktune compile --timeout 2` never waits 30 s for a worker that will never answer.
+  std::chrono::milliseconds startup_timeout{30'000};
 };
 
 // What became of one configuration (the cubin itself stays with the cache and the evaluator).
@@ -50,7 +53,10 @@ class CompileService {
   // answered from the cubin cache.
   void compile(const KernelSpec& spec, const Config& config, const std::string& arch, bool use_nvrtc_cache,
                std::function<void(CompileOutcome)> on_done);
-  void warm();      // start every worker now, without waiting (while the GPU initialises)
+  void warm();
+  // Starts every worker and waits for its hello (up to the startup timeout and a margin): the
+  // first worker's reason when one cannot start (missing, silent, from another build).
+  Status wait_ready();      // start every worker now, without waiting (while the GPU initialises)
   void shutdown();  // finishes nothing new; pending compiles come back "cancelled"
 
   std::size_t workers() const noexcept;
