@@ -20,6 +20,7 @@ set(KTUNE_PUBLIC_LAYER_HEADERS
   engine/runner/buffer_init.hpp   # KernelSpec's buffer initialisation (a plain value)
   engine/runner/stop_rule.hpp     # TuneSettings' stop rule (plain options)
   engine/model/spec.hpp
+  engine/model/size_buckets.hpp   # KernelSpec's size buckets (a plain value)
   engine/model/key.hpp            # DeviceSignature, Toolchain, the keys
   store/records.hpp               # the records an Evaluation and the lookup table are made of
   store/lookup.hpp                # LookupAnswer, LookupRule

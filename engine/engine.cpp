@@ -158,7 +158,7 @@ Engine::~Engine() {
 std::shared_future<Result<TuneOutcome>> Engine::tune_async(const KernelSpec& spec, const Sizes& sizes, const TuneOptions& options) {
   TuneRequest request{kernel_key(spec).hex(), {}, options};
   // Spec order, however the caller wrote them; a request with bad sizes is its own (it fails at once).
-  if (auto ordered = spec.ordered_sizes(sizes)) request.sizes = std::move(*ordered);
+  if (auto ordered = spec.ordered_sizes(sizes)) request.sizes = spec.bucketed_sizes(*ordered);
   else request.sizes = sizes;
   auto joined = state_->in_flight.join(request, options.hooks);
   if (!joined.promise) return joined.future;
@@ -277,6 +277,8 @@ Result<LookupAnswer> Engine::lookup(const KernelSpec& spec, const Sizes& sizes, 
 Result<TuneOutcome> Engine::tune_now(const KernelSpec& spec, const Sizes& given_sizes, const TuneOptions& options) {
   auto sizes = spec.ordered_sizes(given_sizes);  // spec order, so keys do not depend on how the caller wrote them
   if (!sizes) return sizes.error();
+  // One tuning per bucket: measured and stored at the bucket's representative size.
+  *sizes = spec.bucketed_sizes(*sizes);
   auto kind = parse_strategy_kind(options.strategy);
   if (!kind)
     return make_error(Errc::invalid_argument, "unknown strategy '" + options.strategy + "' (" + std::string(strategy_names()) + ")");

@@ -24,8 +24,14 @@ Result<LookupAnswer> LookupTable::lookup(const KernelSpec& spec, const Sizes& si
   auto ordered = spec.ordered_sizes(sizes);
   if (!ordered) return ordered.error();
   if (!store_) return LookupAnswer{};
-  TuningQuestion question{&spec, std::move(*ordered), device, current_toolchain()};
-  return store_->lookup(question.lookup_request());
+  // Keyed by the bucket's representative, as tune stores it; an exact hit there is a bucket answer
+  // unless the request was the representative itself.
+  Sizes bucketed = spec.bucketed_sizes(*ordered);
+  const bool moved = bucketed != *ordered;
+  TuningQuestion question{&spec, std::move(bucketed), device, current_toolchain()};
+  auto answer = store_->lookup(question.lookup_request());
+  if (answer && moved && answer->rule == LookupRule::exact) answer->rule = LookupRule::bucket;
+  return answer;
 }
 
 }  // namespace ktune

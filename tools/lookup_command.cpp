@@ -35,6 +35,7 @@ void run(const LookupOptions& o) {
   std::string why;
   switch (answer.rule) {
     case LookupRule::exact: why = "exact match"; break;
+    case LookupRule::bucket: why = "bucket match, tuned at " + format_named(answer.entry->tuning.sizes) + " for its bucket"; break;
     case LookupRule::nearest_size:
       why = "nearest tuned size " + format_named(answer.entry->tuning.sizes) + ", distance " + std::to_string(answer.distance).substr(0, 4);
       break;

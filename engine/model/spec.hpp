@@ -13,6 +13,7 @@
 #include "engine/common/expr.hpp"
 #include "engine/common/named_values.hpp"
 #include "engine/common/result.hpp"
+#include "engine/model/size_buckets.hpp"
 #include "engine/runner/buffer_init.hpp"
 #include "tuner/param_space.hpp"
 
@@ -79,6 +80,7 @@ struct KernelSpec {
   std::optional<Expr> flops;  // per launch, for TFLOP/s in reports
   std::optional<Expr> bytes;  // per launch, for GB/s in reports
   std::uint64_t seed = 0x6b74756e65ULL;  // "ktune": initialisation seed
+  std::vector<SizeBuckets> buckets;       // at most one per size, in spec size order
 
   static Result<KernelSpec> from_file(const std::filesystem::path& path);
   // `base_dir` resolves a relative "source" file and include dirs.
@@ -93,6 +95,9 @@ struct KernelSpec {
   // depend on the order: check_sizes, and a size given twice is an error too (a later value
   // would otherwise silently lose).
   Result<Sizes> ordered_sizes(const Sizes& sizes) const;
+  // Sizes (spec order) with every bucketed size replaced by its bucket's representative: what
+  // tune and lookup key and measure. Unchanged when the spec declares no buckets.
+  Sizes bucketed_sizes(const Sizes& ordered) const;
   // The configuration of the defines/template arguments: "-DBM=64" ... or "sgemm<64, 64>".
   std::vector<std::string> defines_for(const Config& config) const;
   std::string name_expression_for(const Config& config) const;
