@@ -23,7 +23,12 @@ Result<std::unique_ptr<CompileService>> CompileService::create(const CompileServ
   pool_options.job_timeout = options.job_timeout;
   pool_options.startup_timeout = std::min(options.startup_timeout, options.job_timeout);
   if (options.use_cubin_cache) {
-    auto dir = options.cubin_cache_dir.empty() ? default_cache_dir() / "cubins" : options.cubin_cache_dir;
+    std::filesystem::path dir = options.cubin_cache_dir;
+    if (dir.empty()) {
+      auto cache_dir = find_cache_dir();  // never a shared folder: another account's cubins would be loaded
+      if (!cache_dir) return cache_dir.error();
+      dir = *cache_dir / "cubins";
+    }
     auto opened = workers::CubinCache::open({dir});
     if (!opened) return opened.error();
     parts->cache = std::move(*opened);

@@ -1,5 +1,6 @@
 #include "engine/engine.hpp"
 
+#include <cstdlib>
 #include <condition_variable>
 #include <deque>
 #include <functional>
@@ -241,6 +242,10 @@ TunedConfig Engine::get(const KernelSpec& spec, const Sizes& sizes, const TuneOp
 
 Result<std::unique_ptr<Engine>> Engine::create(EngineOptions options) {
   auto state = std::make_unique<State>();
+  if (options.store_path.empty() && std::getenv("KTUNE_DB") == nullptr) {
+    auto cache_dir = find_cache_dir();  // no home: an error value, never a shared /tmp folder
+    if (!cache_dir) return cache_dir.error();
+  }
   state->store_path = default_store_path(options.store_path.string());
   auto opened = store::Store::open(state->store_path);
   if (!opened) return opened.error();

@@ -55,7 +55,7 @@ void run(const LookupOptions& o) {
       out["tuned_at"] = format_utc(answer.entry->tuned_at);
       out["distance"] = answer.distance;
     }
-    std::printf("%s\n", out.dump(2).c_str());
+    std::printf("%s\n", printable_json(out.dump(2)).c_str());
     return;
   }
   std::string detail = why;

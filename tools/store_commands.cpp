@@ -91,7 +91,7 @@ void run_show(const ShowArgs& args) {
       entry["tuned_at"] = format_utc(e.tuned_at);
       out["entries"].push_back(std::move(entry));
     }
-    std::printf("%s\n", out.dump(2).c_str());
+    std::printf("%s\n", printable_json(out.dump(2)).c_str());
     return;
   }
 

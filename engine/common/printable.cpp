@@ -25,4 +25,26 @@ std::string printable(std::string_view text) {
   return out;
 }
 
+std::string printable_json(std::string_view json_text) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(json_text.size());
+  for (std::size_t i = 0; i < json_text.size(); ++i) {
+    const auto c = static_cast<unsigned char>(json_text[i]);
+    unsigned code = 0x100;
+    if (c == 0x7f) code = c;
+    else if (c == 0xc2 && i + 1 < json_text.size() && static_cast<unsigned char>(json_text[i + 1]) >= 0x80 &&
+             static_cast<unsigned char>(json_text[i + 1]) <= 0x9f)
+      code = static_cast<unsigned char>(json_text[++i]);
+    if (code == 0x100) {
+      out += static_cast<char>(c);
+      continue;
+    }
+    out += "\\u00";
+    out += kHex[code >> 4];
+    out += kHex[code & 15];
+  }
+  return out;
+}
+
 }  // namespace ktune

@@ -11,4 +11,9 @@ namespace ktune {
 // which some terminals obey) become "\u0080".."\u009f". Everything else is kept as it is.
 std::string printable(std::string_view text);
 
+// For JSON a human may read on a terminal (show --json, lookup --json): the JSON writer already
+// escapes C0 controls; DEL and C1 controls, which JSON allows raw, become "\u007f".."\u009f".
+// Only string contents can hold them, so the document parses to the same values.
+std::string printable_json(std::string_view json_text);
+
 }  // namespace ktune
