@@ -138,7 +138,7 @@ std::vector<Target> targets() {
       {"a FIFO with a reader",
        [](const fs::path& d, const fs::path&, const fs::path&) {
          ::mkfifo((d / "fifo").c_str(), 0600);
-         std::system(("cat " + (d / "fifo").string() + " > " + (d / "fifo.out").string() + " &").c_str());
+         std::system(("timeout 60 cat " + (d / "fifo").string() + " > " + (d / "fifo.out").string() + " &").c_str());
          return (d / "fifo").string();
        },
        true, "", true},
