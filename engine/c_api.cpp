@@ -125,6 +125,7 @@ ktune_status read_field(const char* function, const char* handle_name, const Han
 ktune_rule to_rule(ktune::store::LookupRule rule) noexcept {
   switch (rule) {
     case ktune::store::LookupRule::exact: return KTUNE_RULE_EXACT;
+    case ktune::store::LookupRule::bucket: return KTUNE_RULE_BUCKET;
     case ktune::store::LookupRule::nearest_size: return KTUNE_RULE_NEAREST_SIZE;
     case ktune::store::LookupRule::same_arch: return KTUNE_RULE_SAME_ARCH;
     case ktune::store::LookupRule::none: return KTUNE_RULE_DEFAULT;
@@ -263,6 +264,7 @@ const char* ktune_rule_name(ktune_rule rule) {
     case KTUNE_RULE_SAME_ARCH: return "same_arch";
     case KTUNE_RULE_DEFAULT: return "default";
     case KTUNE_RULE_TUNED: return "tuned";
+    case KTUNE_RULE_BUCKET: return "bucket";
   }
   return "unknown";
 }

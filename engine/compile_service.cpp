@@ -1,5 +1,7 @@
 #include "engine/compile_service.hpp"
 
+#include <algorithm>
+
 #include "engine/model/instantiate.hpp"
 #include "store/store_path.hpp"
 #include "workers/compile_pool.hpp"
@@ -11,6 +13,7 @@ struct CompileService::Parts {
   // Declared before the pool: the pool holds a pointer to the cache, so the cache goes last.
   std::unique_ptr<workers::CubinCache> cache;
   std::unique_ptr<workers::CompilePool> pool;
+  std::chrono::milliseconds startup_timeout{0};
 };
 
 Result<std::unique_ptr<CompileService>> CompileService::create(const CompileServiceOptions& options) {
@@ -19,8 +22,14 @@ Result<std::unique_ptr<CompileService>> CompileService::create(const CompileServ
   pool_options.workers = options.workers;
   pool_options.job_timeout = options.job_timeout;
   pool_options.idle_timeout = options.worker_idle_timeout;
+  pool_options.startup_timeout = std::min(options.startup_timeout, options.job_timeout);
   if (options.use_cubin_cache) {
-    auto dir = options.cubin_cache_dir.empty() ? default_cache_dir() / "cubins" : options.cubin_cache_dir;
+    std::filesystem::path dir = options.cubin_cache_dir;
+    if (dir.empty()) {
+      auto cache_dir = find_cache_dir();  // never a shared folder: another account's cubins would be loaded
+      if (!cache_dir) return cache_dir.error();
+      dir = *cache_dir / "cubins";
+    }
     auto opened = workers::CubinCache::open({dir});
     if (!opened) return opened.error();
     parts->cache = std::move(*opened);
@@ -29,6 +38,7 @@ Result<std::unique_ptr<CompileService>> CompileService::create(const CompileServ
   auto created = workers::CompilePool::create(pool_options);
   if (!created) return created.error();
   parts->pool = std::move(*created);
+  parts->startup_timeout = pool_options.startup_timeout;
   return std::unique_ptr<CompileService>(new CompileService(std::move(parts)));
 }
 
@@ -50,6 +60,10 @@ void CompileService::compile(const KernelSpec& spec, const Config& config, const
 }
 
 void CompileService::warm() { parts_->pool->warm(); }
+Status CompileService::wait_ready() {
+  // Workers start in parallel; the margin covers spawning them on a loaded machine.
+  return parts_->pool->wait_ready(parts_->startup_timeout + std::chrono::seconds(10));
+}
 void CompileService::shutdown() { parts_->pool->shutdown(); }
 std::size_t CompileService::workers() const noexcept { return parts_->pool->size(); }
 const std::string& CompileService::nvrtc_version() const noexcept { return parts_->pool->nvrtc_version(); }

@@ -30,6 +30,9 @@ struct CompileServiceOptions {
   // A worker idle this long exits and is started again on demand; 0 keeps workers (the CLI's
   // choice: it lives for one command). The Engine sets EngineLifecycle::worker_idle_timeout.
   std::chrono::milliseconds worker_idle_timeout{0};
+  // A worker that has not said hello by then is killed: the smaller of this and job_timeout, so
+  // `ktune compile --timeout 2` never waits 30 s for a worker that will never answer.
+  std::chrono::milliseconds startup_timeout{30'000};
 };
 
 // What became of one configuration (the cubin itself stays with the cache and the evaluator).
@@ -53,7 +56,10 @@ class CompileService {
   // answered from the cubin cache.
   void compile(const KernelSpec& spec, const Config& config, const std::string& arch, bool use_nvrtc_cache,
                std::function<void(CompileOutcome)> on_done);
-  void warm();      // start every worker now, without waiting (while the GPU initialises)
+  void warm();
+  // Starts every worker and waits for its hello (up to the startup timeout and a margin): the
+  // first worker's reason when one cannot start (missing, silent, from another build).
+  Status wait_ready();      // start every worker now, without waiting (while the GPU initialises)
   void shutdown();  // finishes nothing new; pending compiles come back "cancelled"
 
   std::size_t workers() const noexcept;

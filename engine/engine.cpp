@@ -1,6 +1,7 @@
 #include "engine/engine.hpp"
 
 #include <atomic>
+#include <cstdlib>
 #include <condition_variable>
 #include <deque>
 #include <functional>
@@ -327,7 +328,7 @@ std::shared_future<Result<TuneOutcome>> Engine::tune_async(const KernelSpec& spe
   if (auto ok = state_->usable("tune", true); !ok) return ready_future<TuneOutcome>(ok.error());
   TuneRequest request{kernel_key(spec).hex(), {}, options};
   // Spec order, however the caller wrote them; a request with bad sizes is its own (it fails at once).
-  if (auto ordered = spec.ordered_sizes(sizes)) request.sizes = std::move(*ordered);
+  if (auto ordered = spec.ordered_sizes(sizes)) request.sizes = spec.bucketed_sizes(*ordered);
   else request.sizes = sizes;
   auto joined = state_->in_flight.join(request, options.hooks);
   if (!joined.promise) return joined.future;
@@ -407,6 +408,10 @@ TunedConfig Engine::get(const KernelSpec& spec, const Sizes& sizes, const TuneOp
 
 Result<std::unique_ptr<Engine>> Engine::create(EngineOptions options) {
   auto state = std::make_unique<State>();
+  if (options.store_path.empty() && std::getenv("KTUNE_DB") == nullptr) {
+    auto cache_dir = find_cache_dir();  // no home: an error value, never a shared /tmp folder
+    if (!cache_dir) return cache_dir.error();
+  }
   state->store_path = default_store_path(options.store_path.string());
   auto opened = store::Store::open(state->store_path);
   if (!opened) return opened.error();
@@ -465,7 +470,9 @@ Result<LookupAnswer> Engine::lookup(const PreparedKernel& kernel, const Sizes& s
   auto question = snapshot.questions.question(snapshot.spec, sizes, device, state_->lookup_toolchain);
   if (!question) return question.error();
   state_->lookups.fetch_add(1, std::memory_order_relaxed);
-  return state_->store->lookup(**question);
+  auto answer = state_->store->lookup((*question)->request, (*question)->usable);
+  if (answer && (*question)->bucketed && answer->rule == LookupRule::exact) answer->rule = LookupRule::bucket;
+  return answer;
 }
 
 Result<LookupAnswer> Engine::lookup(const PreparedKernel& kernel, const Sizes& sizes) {
@@ -540,6 +547,8 @@ Result<TuneOutcome> Engine::tune_now(const KernelSpec& spec, const Sizes& given_
   if (auto ok = state_->usable("tune", true); !ok) return ok.error();  // shut down while queued
   auto sizes = spec.ordered_sizes(given_sizes);  // spec order, so keys do not depend on how the caller wrote them
   if (!sizes) return sizes.error();
+  // One tuning per bucket: measured and stored at the bucket's representative size.
+  *sizes = spec.bucketed_sizes(*sizes);
   auto kind = parse_strategy_kind(options.strategy);
   if (!kind)
     return make_error(Errc::invalid_argument, "unknown strategy '" + options.strategy + "' (" + std::string(strategy_names()) + ")");

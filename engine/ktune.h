@@ -80,7 +80,8 @@ typedef enum ktune_rule {
   KTUNE_RULE_NEAREST_SIZE = 1, /* the same device's closest tuned sizes */
   KTUNE_RULE_SAME_ARCH = 2,    /* another device of the same architecture */
   KTUNE_RULE_DEFAULT = 3,      /* nothing usable: the spec's default configuration */
-  KTUNE_RULE_TUNED = 4         /* ktune_tune only: measured just now (and remembered) */
+  KTUNE_RULE_TUNED = 4,        /* ktune_tune only: measured just now (and remembered) */
+  KTUNE_RULE_BUCKET = 5        /* tuned for the bucket of these sizes (the spec's "buckets") */
 } ktune_rule;
 
 /* Opaque handles. */

@@ -24,8 +24,17 @@ Result<LookupAnswer> LookupTable::lookup(const KernelSpec& spec, const Sizes& si
   auto ordered = spec.ordered_sizes(sizes);
   if (!ordered) return ordered.error();
   if (!store_) return LookupAnswer{};
-  TuningQuestion question{&spec, std::move(*ordered), device, current_toolchain()};
-  return store_->lookup(question.lookup_request(), question.usable_config());
+  // Keyed by the bucket's representative, as tune stores it; an exact hit there is a bucket answer
+  // unless the request was the representative itself.
+  // Whether an answer can run is judged at the sizes asked for: a bucket's winner was tuned at its
+  // representative, and a constraint over sizes may reject it here.
+  Sizes bucketed = spec.bucketed_sizes(*ordered);
+  const bool moved = bucketed != *ordered;
+  TuningQuestion asked{&spec, std::move(*ordered), device, current_toolchain()};
+  TuningQuestion question{&spec, std::move(bucketed), device, current_toolchain()};
+  auto answer = store_->lookup(question.lookup_request(), asked.usable_config());
+  if (answer && moved && answer->rule == LookupRule::exact) answer->rule = LookupRule::bucket;
+  return answer;
 }
 
 }  // namespace ktune

@@ -23,9 +23,9 @@ std::size_t QuestionCache::Hash::operator()(const KeyView& k) const noexcept {
   return seed;
 }
 
-Result<std::shared_ptr<const store::LookupRequest>> QuestionCache::question(const KernelSpec& spec, const Sizes& sizes,
-                                                                            const DeviceSignature& device,
-                                                                            const Toolchain& toolchain) const {
+Result<std::shared_ptr<const QuestionCache::Question>> QuestionCache::question(const KernelSpec& spec, const Sizes& sizes,
+                                                                             const DeviceSignature& device,
+                                                                             const Toolchain& toolchain) const {
   const KeyView view{sizes, device.name, device.arch, toolchain.nvrtc_version};
   {
     std::shared_lock lock(mutex_);
@@ -33,8 +33,11 @@ Result<std::shared_ptr<const store::LookupRequest>> QuestionCache::question(cons
   }
   auto ordered = spec.ordered_sizes(sizes);
   if (!ordered) return ordered.error();
-  TuningQuestion question{&spec, std::move(*ordered), device, toolchain};
-  auto request = std::make_shared<const store::LookupRequest>(question.lookup_request());
+  Sizes bucketed = spec.bucketed_sizes(*ordered);
+  const bool moved = bucketed != *ordered;
+  TuningQuestion asked{&spec, std::move(*ordered), device, toolchain};
+  TuningQuestion keyed{&spec, std::move(bucketed), device, toolchain};
+  auto request = std::make_shared<const Question>(Question{keyed.lookup_request(), asked.usable_config(), moved});
   std::unique_lock lock(mutex_);
   if (questions_.size() >= kMaxQuestions) questions_.clear();
   questions_.emplace(Key{sizes, device.name, device.arch, toolchain.nvrtc_version}, request);

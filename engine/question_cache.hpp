@@ -23,11 +23,20 @@ class QuestionCache {
   // the cache starts over (answers in use stay alive through their shared_ptr).
   static constexpr std::size_t kMaxQuestions = 4096;
 
+  // What a lookup asks the store, as LookupTable::lookup builds it: the request keyed at the
+  // bucket's representative (spec buckets), whether sizes were moved there (an exact hit is then a
+  // `bucket` answer), and the filter of answers that can run at the sizes asked for.
+  struct Question {
+    store::LookupRequest request;
+    store::UsableConfig usable;
+    bool bucketed = false;
+  };
+
   // The question for `sizes` (in any order, as the caller wrote them) on `device` with
   // `toolchain`. Errors (sizes that do not fit the spec) are not cached: they are rare and cheap.
-  Result<std::shared_ptr<const store::LookupRequest>> question(const KernelSpec& spec, const Sizes& sizes,
-                                                               const DeviceSignature& device,
-                                                               const Toolchain& toolchain) const;
+  // `spec` must outlive the cache (the filter refers to its parameter space).
+  Result<std::shared_ptr<const Question>> question(const KernelSpec& spec, const Sizes& sizes, const DeviceSignature& device,
+                                                   const Toolchain& toolchain) const;
 
  private:
   struct Key {
@@ -56,7 +65,7 @@ class QuestionCache {
   };
 
   mutable std::shared_mutex mutex_;
-  mutable std::unordered_map<Key, std::shared_ptr<const store::LookupRequest>, Hash, Equal> questions_;
+  mutable std::unordered_map<Key, std::shared_ptr<const Question>, Hash, Equal> questions_;
 };
 
 }  // namespace ktune

@@ -10,8 +10,20 @@ Result<StoreFile> StoreFile::open(const std::filesystem::path& path) {
   return StoreFile(std::make_unique<store::Store>(std::move(*opened)));
 }
 
+Result<StoreFile> StoreFile::open_read_only(const std::filesystem::path& path) {
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec))
+    return make_error(Errc::not_found, "no store at '" + path.string() + "' (nothing has been tuned or imported there yet)");
+  store::StoreOptions options;
+  options.read_only = true;
+  auto opened = store::Store::open(path, options);
+  if (!opened) return opened.error();
+  return StoreFile(std::make_unique<store::Store>(std::move(*opened)));
+}
+
 const std::filesystem::path& StoreFile::path() const noexcept { return store_->path(); }
 Result<StoreStats> StoreFile::stats() { return store_->stats(); }
+Result<std::vector<std::string>> StoreFile::check_integrity() { return store_->check_integrity(); }
 Result<std::vector<KernelRecord>> StoreFile::kernels() { return store_->kernels(); }
 Result<TableDocument> StoreFile::export_table(const ExportFilter& filter) { return store_->export_table(filter); }
 Result<ImportSummary> StoreFile::import_table(const TableDocument& table, const ImportOptions& options) {

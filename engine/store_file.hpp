@@ -25,15 +25,21 @@ using store::format_utc;
 using store::parse_conflict_policy;
 using store::table_from_json;
 using store::table_to_json;
+using store::kTableFormatName;  // the "format" field every exported table starts with
 using TableDocument = store::LookupTable;  // the exported lookup table: kernels and their best entries
 
 class StoreFile {
  public:
   // Creates the file (and its folder) when missing, like the Engine.
   static Result<StoreFile> open(const std::filesystem::path& path);
+  // For commands that only read (show, export): never creates, migrates, switches to WAL or
+  // writes a byte; a store on read-only media opens as immutable. Errc::not_found when missing.
+  static Result<StoreFile> open_read_only(const std::filesystem::path& path);
 
   const std::filesystem::path& path() const noexcept;
   Result<StoreStats> stats();
+  // The full check of every page (`ktune doctor --store`): the problems found, empty when intact.
+  Result<std::vector<std::string>> check_integrity();
   Result<std::vector<KernelRecord>> kernels();
   // The lookup table (entries and the kernels they refer to), in canonical order.
   Result<TableDocument> export_table(const ExportFilter& filter = {});

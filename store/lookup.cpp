@@ -11,6 +11,7 @@ std::string_view to_string(LookupRule rule) noexcept {
     case LookupRule::nearest_size: return "nearest_size";
     case LookupRule::same_arch: return "same_arch";
     case LookupRule::none: return "none";
+    case LookupRule::bucket: return "bucket";
   }
   return "unknown";
 }

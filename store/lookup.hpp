@@ -2,6 +2,8 @@
 // The lookup question and its answer, and the fallback chain of DESIGN.md decision 8:
 //
 //   1. exact         the tuning key itself has a best entry.
+//      bucket        (LookupTable only) the same, where the spec's buckets mapped the requested
+//                    sizes to their bucket's representative (engine/model/size_buckets.hpp).
 //   2. nearest_size  same kernel key, same device name, the closest tuned sizes (any toolchain).
 //   3. same_arch     same kernel key, another device of the same arch (closest sizes again).
 //   4. none          nothing usable: the caller runs the spec's default configuration.
@@ -38,7 +40,7 @@ struct LookupRequest {
 // empty function accepts every entry.
 using UsableConfig = std::function<bool(const Config& config)>;
 
-enum class LookupRule : std::uint8_t { exact, nearest_size, same_arch, none };
+enum class LookupRule : std::uint8_t { exact, nearest_size, same_arch, none, bucket };
 std::string_view to_string(LookupRule rule) noexcept;
 
 struct LookupAnswer {

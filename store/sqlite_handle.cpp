@@ -49,7 +49,11 @@ Error sqlite_error(sqlite3* db, int rc, const char* call, const char* file, int 
   // reaches users through the engine and the CLI ("tuning finished but the store could not be
   // written: ...").
   const char* name = db != nullptr ? sqlite3_db_filename(db, "main") : nullptr;
-  if (name != nullptr && *name != '\0') error.message = "store '" + std::string(name) + "': " + error.message;
+  if (name != nullptr && *name != '\0') {
+    error.message = "store '" + std::string(name) + "': " + error.message;
+    if (error.code == Errc::corrupt)
+      error.message += "; the store is damaged (`ktune doctor --store " + std::string(name) + "` checks every page)";
+  }
   return error;
 }
 
@@ -68,12 +72,33 @@ Database& Database::operator=(Database&& other) noexcept {
   return *this;
 }
 
-Result<Database> Database::open(const std::string& path, bool create, bool read_only) {
+namespace {
+// A file name as an SQLite URI path: the characters URIs give a meaning to are escaped.
+std::string uri_path(const std::string& path) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out = "file:";
+  for (unsigned char c : path) {
+    if (c == '%' || c == '?' || c == '#' || c < 0x20 || c >= 0x7f) {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out;
+}
+}  // namespace
+
+Result<Database> Database::open(const std::string& path, bool create, bool read_only, bool immutable) {
   int flags = SQLITE_OPEN_NOMUTEX;  // the Store serialises access to its connection itself
   flags |= read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE;
   if (create && !read_only) flags |= SQLITE_OPEN_CREATE;
+  const bool as_uri = read_only && immutable;
+  if (as_uri) flags |= SQLITE_OPEN_URI;
+  const std::string name = as_uri ? uri_path(path) + "?immutable=1" : path;
   sqlite3* raw = nullptr;
-  const int rc = sqlite3_open_v2(path.c_str(), &raw, flags, nullptr);
+  const int rc = sqlite3_open_v2(name.c_str(), &raw, flags, nullptr);
   Database db(raw);  // owns the handle even when open failed, as SQLite requires a close then
   if (rc != SQLITE_OK) {
     Error error = sqlite_error_text(raw, rc, "sqlite3_open_v2", __FILE__, __LINE__);

@@ -41,7 +41,9 @@ class Database {
   Database& operator=(const Database&) = delete;
 
   // Opens (creating it if `create`) the database file. No byte of the file is read or written here.
-  static Result<Database> open(const std::string& path, bool create, bool read_only);
+  // `immutable` (read-only opens only) tells SQLite the file cannot change while open: no locks,
+  // no -shm or -wal file is created, so a store on read-only media or in a read-only folder opens.
+  static Result<Database> open(const std::string& path, bool create, bool read_only, bool immutable = false);
 
   sqlite3* get() const noexcept { return db_; }
   Result<Statement> prepare(std::string_view sql) const;

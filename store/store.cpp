@@ -1,6 +1,7 @@
 #include "store/store.hpp"
 
 #include <sqlite3.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -12,6 +13,7 @@
 #include "store/lookup_tier.hpp"
 #include "store/schema.hpp"
 #include "store/sqlite_handle.hpp"
+#include "store/store_integrity.hpp"
 
 namespace ktune::store {
 
@@ -315,14 +317,20 @@ Result<Store> Store::open(const std::filesystem::path& path, StoreOptions option
     std::filesystem::create_directories(path.parent_path(), ec);
     if (ec) return make_error(Errc::io, "cannot create the store's folder '" + path.parent_path().string() + "': " + ec.message());
   }
-  auto db = Database::open(path.string(), /*create=*/!read_only, read_only);
+  // Where nothing may be written (read-only media, a folder of another account), SQLite cannot
+  // create the lock files a shared read needs; the file is opened as immutable instead.
+  KTUNE_TRY(check_store_header(path));
+  const std::filesystem::path folder = path.has_parent_path() ? path.parent_path() : ".";
+  const bool immutable = read_only && (::access(path.c_str(), W_OK) != 0 || ::access(folder.c_str(), W_OK) != 0);
+  auto db = Database::open(path.string(), /*create=*/!read_only, read_only, immutable);
   if (!db) return db.error();
   impl->db = std::move(*db);
   sqlite3* raw = impl->db.get();
   KTUNE_SQLITE(raw, sqlite3_busy_timeout(raw, static_cast<int>(impl->options.busy_timeout.count())));
   KTUNE_TRY(prepare_schema(impl->db, path.string(), read_only));
+  KTUNE_TRY(check_root_pages(impl->db, path));
   // Per-connection settings: enforce references, and make a committed batch durable.
-  KTUNE_TRY(impl->db.exec("PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL"));
+  if (!read_only) KTUNE_TRY(impl->db.exec("PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL"));
   KTUNE_TRY(impl->prepare_statements());
   auto version = impl->read_data_version();
   if (!version) return version.error();
@@ -547,6 +555,11 @@ Result<ImportSummary> Store::import_table(const LookupTable& table, const Import
   KTUNE_TRY(txn->commit());
   impl_->tier.invalidate();
   return summary;
+}
+
+Result<std::vector<std::string>> Store::check_integrity() {
+  std::lock_guard lock(impl_->mutex);
+  return check_store_pages(impl_->db);
 }
 
 Result<StoreStats> Store::stats() {

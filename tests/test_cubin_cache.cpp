@@ -190,3 +190,37 @@ TEST(CubinCache, ConcurrentProcessWriters) {
   }
   EXPECT_GE(entries, 4 * 100 + 1 - 4);  // pids may collide modulo 1000; nearly all distinct keys
 }
+
+// Issue 14: a flipped bit anywhere in an entry — header, CUBIN, names, log or checksum — is a miss,
+// the entry is removed (so the next compile rewrites it), and the damaged bytes are never served.
+TEST(CubinCache, AFlippedBitAnywhereIsAMissAndTheEntryIsRemoved) {
+  TempDir dir;
+  auto cache = CubinCache::open({dir.path, 1 << 20});
+  ASSERT_TRUE(cache.ok());
+  const auto key = key_of(7);
+  const CompileResult original = ok_result(48, 'k');
+  ASSERT_TRUE((*cache)->put(key, original).ok());
+  const fs::path path = (*cache)->entry_path(key);
+  std::string pristine;
+  {
+    std::ifstream in(path, std::ios::binary);
+    pristine.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  int cases = 0;
+  for (std::size_t byte = 0; byte < pristine.size(); ++byte) {
+    SCOPED_TRACE("byte " + std::to_string(byte));
+    ++cases;
+    std::string damaged = pristine;
+    damaged[byte] = static_cast<char>(damaged[byte] ^ (1 << (byte % 8)));
+    std::ofstream(path, std::ios::binary | std::ios::trunc) << damaged;
+    auto hit = (*cache)->get(key);
+    EXPECT_FALSE(hit.has_value()) << "a damaged entry was served";
+    EXPECT_FALSE(fs::exists(path));
+    // The next compile stores it again, and it is served again.
+    ASSERT_TRUE((*cache)->put(key, original).ok());
+    auto again = (*cache)->get(key);
+    ASSERT_TRUE(again.has_value());
+    EXPECT_EQ(again->cubin, original.cubin);
+  }
+  std::printf("[hostile cases] cubin cache bit flips: %d\n", cases);
+}

@@ -71,6 +71,10 @@ void run_compile(const CompileOptions& o) {
   auto service = CompileService::create(service_options);
   if (!service) throw KtuneError(service.error());
   CompileService& compiler = **service;
+  // A worker that never answers its hello would otherwise cost every configuration a startup
+  // timeout in turn; one clear line instead, bounded by --timeout.
+  if (auto ready = compiler.wait_ready(); !ready)
+    throw CliFailure("the compile workers did not start: " + ready.error().message);
 
   std::fprintf(stderr, "compiling %llu configurations of %s for %s with %zu workers (NVRTC %s)\n",
                static_cast<unsigned long long>(count), spec.name.c_str(), arch.c_str(), compiler.workers(),

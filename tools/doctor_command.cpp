@@ -5,7 +5,10 @@
 
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
+#include <memory>
+#include <optional>
 
 #include "engine/cuda/cupti_api.hpp"
 #include "engine/cuda/driver_api.hpp"
@@ -174,6 +177,12 @@ int run() {
   else
     line("--", cupti.error().message + "; timing would fall back to CUDA events");
 
+  auto cache = find_cache_dir();
+  if (!cache && std::getenv("KTUNE_DB") == nullptr) {
+    line("FAIL", cache.error().message);
+    std::printf("ktune cannot work on this machine: see FAIL above\n");
+    return 1;
+  }
   std::filesystem::path store = default_store_path();
   std::error_code ec;
   if (std::filesystem::exists(store, ec))
@@ -184,10 +193,31 @@ int run() {
   return broken ? 1 : 0;
 }
 
+// `ktune doctor --store [PATH]`: every page of one store (PRAGMA integrity_check), read-only.
+void check_store(const std::string& db_option) {
+  const std::filesystem::path path = default_store_path(db_option);
+  const auto started = std::chrono::steady_clock::now();
+  auto store = StoreFile::open_read_only(path).value_or_throw();
+  const auto problems = store.check_integrity().value_or_throw();
+  if (!problems.empty())
+    throw CliFailure("store '" + path.string() + "' is damaged: " + problems.front() +
+                     (problems.size() > 1 ? " (and " + std::to_string(problems.size() - 1) + " more problems)" : ""));
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  std::error_code ec;
+  std::printf("store %s is intact (%s, every page checked in %.2f s)\n", path.c_str(),
+              human_bytes(std::filesystem::file_size(path, ec)).c_str(), seconds);
+}
+
 }  // namespace
 
 void add_doctor_command(CLI::App& app) {
-  app.add_subcommand("doctor", "Check the toolchain, GPU, CUPTI and store; say what works here")->callback([] {
+  auto store = std::make_shared<std::optional<std::string>>();
+  auto* cmd = app.add_subcommand("doctor", "Check the toolchain, GPU, CUPTI and store; say what works here");
+  cmd->add_option("--store", *store,
+                  "only check every page of this store (default: the default store) and exit non-zero if damaged")
+      ->expected(0, 1);
+  cmd->callback([store, cmd] {
+    if (cmd->count("--store") > 0) return check_store(store->value_or(std::string{}));
     if (int rc = run(); rc != 0) throw CliFailure("doctor found a problem", rc);
   });
 }

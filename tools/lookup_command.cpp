@@ -5,6 +5,7 @@
 #include <optional>
 #include <nlohmann/json.hpp>
 
+#include "engine/common/printable.hpp"
 #include "engine/lookup_table.hpp"
 #include "engine/store_file.hpp"
 #include "tools/commands.hpp"
@@ -41,6 +42,7 @@ void run(const LookupOptions& o) {
   std::string why;
   switch (answer.rule) {
     case LookupRule::exact: why = "exact match"; break;
+    case LookupRule::bucket: why = "bucket match, tuned at " + format_named(answer.entry->tuning.sizes) + " for its bucket"; break;
     case LookupRule::nearest_size:
       why = "nearest tuned size " + format_named(answer.entry->tuning.sizes) + ", distance " + std::to_string(answer.distance).substr(0, 4);
       break;
@@ -65,7 +67,7 @@ void run(const LookupOptions& o) {
       out["tuned_at"] = format_utc(answer.entry->tuned_at);
       out["distance"] = answer.distance;
     }
-    std::printf("%s\n", out.dump(2).c_str());
+    std::printf("%s\n", printable_json(out.dump(2)).c_str());
     return;
   }
   std::string detail = why;
@@ -74,7 +76,7 @@ void run(const LookupOptions& o) {
     std::snprintf(time, sizeof time, "%.3f ms", answer.entry->time_ns / 1e6);
     detail += ", tuned " + date_of(answer.entry->tuned_at) + " on " + answer.entry->tuning.device + ", " + time;
   }
-  std::printf("%s   (%s)\n", format_named(config).c_str(), detail.c_str());
+  std::printf("%s   (%s)\n", printable(format_named(config)).c_str(), printable(detail).c_str());
 }
 
 }  // namespace

@@ -3,9 +3,11 @@
 #include <cstdio>
 #include <exception>
 
+#include "engine/common/printable.hpp"
 #include "engine/common/result.hpp"
 #include "engine/version.hpp"
 #include "tools/commands.hpp"
+#include "tools/text_output.hpp"
 
 int main(int argc, char** argv) {
   CLI::App app{"ktune: autotune CUDA kernels — compile the candidate configurations in parallel, "
@@ -27,19 +29,21 @@ int main(int argc, char** argv) {
 
   try {
     app.parse(argc, argv);
+    // A command that printed into a full disk or a closed pipe has not done its job.
+    ktune::cli::finish_standard_output();
   } catch (const CLI::ParseError& e) {
     // --help and --version are "errors" with exit code 0; real usage errors get one line.
     if (e.get_exit_code() == 0) return app.exit(e);
-    std::fprintf(stderr, "ktune: error: %s (see ktune --help)\n", e.what());
+    std::fprintf(stderr, "ktune: error: %s (see ktune --help)\n", ktune::printable(e.what()).c_str());
     return 2;
   } catch (const ktune::cli::CliFailure& e) {
-    std::fprintf(stderr, "ktune: error: %s\n", e.what());
+    std::fprintf(stderr, "ktune: error: %s\n", ktune::printable(e.what()).c_str());
     return e.code();
   } catch (const ktune::KtuneError& e) {
-    std::fprintf(stderr, "ktune: error: %s\n", e.what());
+    std::fprintf(stderr, "ktune: error: %s\n", ktune::printable(e.what()).c_str());
     return 1;
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "ktune: internal error: %s\n", e.what());
+    std::fprintf(stderr, "ktune: internal error: %s\n", ktune::printable(e.what()).c_str());
     return 70;
   }
   return 0;

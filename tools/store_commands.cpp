@@ -14,9 +14,11 @@
 #include <vector>
 
 #include "engine/common/named_values.hpp"
+#include "engine/common/printable.hpp"
 #include "engine/store_file.hpp"
 #include "tools/commands.hpp"
 #include "tools/kernel_tuner_import_command.hpp"
+#include "tools/text_output.hpp"
 #include "tools/tuning_output.hpp"
 
 namespace ktune::cli {
@@ -27,13 +29,14 @@ constexpr const char* kDbHelp = "store file (default: $KTUNE_DB, else $XDG_CACHE
 
 // show and export only read: a missing store is an error, not a reason to create an empty one.
 StoreFile open_existing(const std::string& db_option) {
-  const std::filesystem::path path = default_store_path(db_option);
-  if (!std::filesystem::exists(path))
-    throw CliFailure("no store at '" + path.string() + "' (nothing has been tuned or imported there yet)");
-  return StoreFile::open(path).value_or_throw();
+  return StoreFile::open_read_only(default_store_path(db_option)).value_or_throw();
 }
 
-void print_table(const std::vector<std::vector<std::string>>& rows) {
+// Every cell is stored text (kernel names, devices come from imported tables): escaped before
+// it reaches the terminal.
+void print_table(std::vector<std::vector<std::string>> rows) {
+  for (auto& row : rows)
+    for (auto& cell : row) cell = printable(cell);
   std::vector<std::size_t> widths;
   for (const auto& row : rows)
     for (std::size_t c = 0; c < row.size(); ++c) {
@@ -88,11 +91,11 @@ void run_show(const ShowArgs& args) {
       entry["tuned_at"] = format_utc(e.tuned_at);
       out["entries"].push_back(std::move(entry));
     }
-    std::printf("%s\n", out.dump(2).c_str());
+    std::printf("%s\n", printable_json(out.dump(2)).c_str());
     return;
   }
 
-  std::printf("store %s: %lld kernels, %lld tuned entries, %lld measurements\n", store.path().c_str(),
+  std::printf("store %s: %lld kernels, %lld tuned entries, %lld measurements\n", printable(store.path().string()).c_str(),
               static_cast<long long>(stats.kernels), static_cast<long long>(stats.best_entries),
               static_cast<long long>(stats.measurements));
   if (table.entries.empty()) {
@@ -126,23 +129,10 @@ void run_export(const ExportArgs& args) {
     std::fprintf(stderr, "ktune: warning: no tuned entries%s; the table is empty\n",
                  args.kernel.empty() && args.device.empty() ? "" : " match the filter");
   const std::string text = table_to_json(table);
-  if (args.output.empty() || args.output == "-") {
-    std::fwrite(text.data(), 1, text.size(), stdout);
-    if (std::fflush(stdout) != 0) throw CliFailure("cannot write the table to standard output");
-    return;
-  }
-  // Written next to the target and renamed over it, so a reader never sees half a table.
-  const std::filesystem::path target(args.output);
-  const std::filesystem::path temp = target.string() + ".tmp";
-  {
-    std::ofstream out(temp, std::ios::binary | std::ios::trunc);
-    out << text;
-    out.close();
-    if (!out) throw CliFailure("cannot write '" + temp.string() + "'");
-  }
-  std::error_code ec;
-  std::filesystem::rename(temp, target, ec);
-  if (ec) throw CliFailure("cannot rename '" + temp.string() + "' to '" + target.string() + "': " + ec.message());
+  if (args.output.empty() || args.output == "-") return write_standard_output(text);
+  std::vector<std::filesystem::path> stores{store.path()};
+  if (auto cache = find_cache_dir()) stores.push_back(default_store_path({}));
+  write_text_output(args.output, text, stores);
 }
 
 struct ImportArgs {
@@ -190,7 +180,7 @@ void run_import(const ImportArgs& args) {
   auto summary = store.import_table(*table, {*policy});
   if (!summary) throw CliFailure(args.file + ": " + summary.error().message + "; nothing was imported");
   std::printf("imported %s into %s: %zu kernels added, %zu entries added, %zu replaced, %zu kept, %zu unchanged\n",
-              args.file.c_str(), store.path().c_str(), summary->kernels_added, summary->entries_added,
+              printable(args.file).c_str(), printable(store.path().string()).c_str(), summary->kernels_added, summary->entries_added,
               summary->entries_replaced, summary->entries_kept, summary->entries_unchanged);
 }
 

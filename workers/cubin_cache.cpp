@@ -8,6 +8,8 @@
 #include <atomic>
 #include <cerrno>
 #include <cstring>
+#include <optional>
+#include <string_view>
 #include <vector>
 
 #include "workers/process/frame_io.hpp"
@@ -48,6 +50,28 @@ std::string temp_name() {
   return std::string(kTempPrefix) + std::to_string(::getpid()) + "-" + std::to_string(counter.fetch_add(1));
 }
 
+// Every entry ends with xxh3-128 of everything before it (16 bytes, high then low, big-endian),
+// so a flipped bit anywhere — in the CUBIN too, which decoding alone cannot judge — is a miss.
+constexpr std::size_t kChecksumBytes = 16;
+
+std::string checksum_of(std::string_view bytes) {
+  const ktune::Hash128 h = ktune::xxh3_128(bytes);
+  std::string out(kChecksumBytes, '\0');
+  for (int i = 0; i < 8; ++i) {
+    out[static_cast<std::size_t>(i)] = static_cast<char>(h.high >> (56 - 8 * i));
+    out[static_cast<std::size_t>(8 + i)] = static_cast<char>(h.low >> (56 - 8 * i));
+  }
+  return out;
+}
+
+// The frame of an entry whose checksum matches; nothing for a damaged one.
+std::optional<std::string_view> verified_frame(std::string_view bytes) {
+  if (bytes.size() < kChecksumBytes) return std::nullopt;
+  const std::string_view frame = bytes.substr(0, bytes.size() - kChecksumBytes);
+  if (checksum_of(frame) != bytes.substr(frame.size())) return std::nullopt;
+  return frame;
+}
+
 struct EntryFile {
   fs::path path;
   std::uint64_t bytes = 0;
@@ -76,7 +100,9 @@ std::optional<CompileResult> CubinCache::get(const Hash128& key) {
   const fs::path path = entry_path(key);
   auto bytes = read_file(path);
   if (!bytes) return std::nullopt;
-  auto payload = decode_frame(*bytes, MessageType::cache_entry);
+  const auto frame = verified_frame(*bytes);
+  auto payload = frame ? decode_frame(*frame, MessageType::cache_entry)
+                       : Result<std::string_view>(make_error(Errc::corrupt, "checksum mismatch"));
   auto entry = payload ? decode_cache_entry(*payload) : Result<CacheEntry>(payload.error());
   if (!entry || entry->key_hex != key.hex() || entry->result.status != CompileStatus::ok) {
     // A damaged entry must not be served again; the next put rewrites it.
@@ -101,7 +127,8 @@ Status CubinCache::put(const Hash128& key, const CompileResult& result) {
 
   CacheEntry entry{key.hex(), result};
   entry.result.from_cache = false;
-  const std::string frame = encode_frame(MessageType::cache_entry, encode_cache_entry(entry));
+  std::string frame = encode_frame(MessageType::cache_entry, encode_cache_entry(entry));
+  frame += checksum_of(frame);
 
   const fs::path temp = final_path.parent_path() / temp_name();
   {

@@ -1,11 +1,12 @@
 #pragma once
 // The on-disk cubin cache: content-addressed by the cubin key (nvrtc_compiler.hpp), one file per
 // entry at DIR/<first 2 hex digits>/<32 hex digits>.cubin holding a wire cache_entry frame (the
-// CUBIN, its lowered names and the compile log), so a hit needs no worker at all.
+// CUBIN, its lowered names and the compile log) followed by xxh3-128 of that frame, so a hit needs
+// no worker at all and a damaged entry (a flipped bit anywhere) is never served.
 //
 // Safe for many threads and many processes sharing DIR: an entry is written to a unique temporary
 // file and renamed into place (readers see a whole entry or none); a corrupt or truncated entry
-// reads as a miss and is removed. Size-capped: when the entries exceed max_bytes, the least
+// reads as a miss and is removed (then recompiled and rewritten). Size-capped: when the entries exceed max_bytes, the least
 // recently used (by mtime, refreshed on every hit) are removed down to 90 % of the cap.
 #include <cstdint>
 #include <filesystem>

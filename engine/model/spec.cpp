@@ -24,6 +24,15 @@ Status KernelSpec::check_sizes(const Sizes& sizes) const {
   return Ok{};
 }
 
+Sizes KernelSpec::bucketed_sizes(const Sizes& ordered) const {
+  Sizes out = ordered;
+  for (auto& [size_name, value] : out)
+    for (const auto& b : buckets)
+      if (b.size == size_name)
+        if (auto rep = b.representative(value)) value = *rep;
+  return out;
+}
+
 Result<Sizes> KernelSpec::ordered_sizes(const Sizes& sizes) const {
   for (std::size_t i = 0; i < sizes.size(); ++i)
     for (std::size_t j = 0; j < i; ++j)

@@ -13,6 +13,7 @@
 #include "engine/common/expr.hpp"
 #include "engine/common/named_values.hpp"
 #include "engine/common/result.hpp"
+#include "engine/model/size_buckets.hpp"
 #include "engine/runner/buffer_init.hpp"
 #include "tuner/param_space.hpp"
 
@@ -82,6 +83,7 @@ struct KernelSpec {
   std::optional<Expr> flops;  // per launch, for TFLOP/s in reports
   std::optional<Expr> bytes;  // per launch, for GB/s in reports
   std::uint64_t seed = 0x6b74756e65ULL;  // "ktune": initialisation seed
+  std::vector<SizeBuckets> buckets;       // at most one per size, in spec size order
 
   static Result<KernelSpec> from_file(const std::filesystem::path& path);
   // `base_dir` resolves a relative "source" file and include dirs.
@@ -99,6 +101,9 @@ struct KernelSpec {
   // Why the spec's default configuration is not valid at `sizes` (spec order, all given) — a
   // constraint over sizes such as BLOCK * ITEMS <= N can reject it at small sizes — or nullopt.
   std::optional<std::string> why_default_invalid_at(const Sizes& sizes) const;
+  // Sizes (spec order) with every bucketed size replaced by its bucket's representative: what
+  // tune and lookup key and measure. Unchanged when the spec declares no buckets.
+  Sizes bucketed_sizes(const Sizes& ordered) const;
   // The configuration of the defines/template arguments: "-DBM=64" ... or "sgemm<64, 64>".
   std::vector<std::string> defines_for(const Config& config) const;
   std::string name_expression_for(const Config& config) const;

@@ -87,7 +87,7 @@ class SpecReader {
     expect_object(root, "");
     check_fields(root, "", {"ktune_spec", "name", "description", "source", "entry", "sizes", "params", "constraints",
                             "default", "pass_params", "template_args", "compile", "launch", "args", "verify",
-                            "metrics", "seed"});
+                            "metrics", "seed", "buckets"});
 
     const json& version = require(root, "ktune_spec", "");
     if (!version.is_number_integer())
@@ -118,6 +118,7 @@ class SpecReader {
     read_launch(root, spec);
     read_args(root, spec);
     read_metrics(root, spec);
+    read_buckets(root, spec);
     if (root.contains("seed")) {
       const json& seed = root["seed"];
       if (!seed.is_number_unsigned() && !(seed.is_number_integer() && seed.get<std::int64_t>() >= 0))
@@ -215,6 +216,39 @@ class SpecReader {
     spec.space.size_names = string_list(root["sizes"], "sizes");
     for (std::size_t i = 0; i < spec.space.size_names.size(); ++i)
       claim_name(spec.space.size_names[i], index("sizes", i));
+  }
+
+  // "buckets": {"M": "pow2", "N": [1, 64, 512, 4096]} (engine/model/size_buckets.hpp).
+  void read_buckets(const json& root, KernelSpec& spec) {
+    if (!root.contains("buckets")) return;
+    const json& buckets = root["buckets"];
+    expect_object(buckets, "buckets");
+    for (const auto& size : spec.space.size_names) {
+      if (!buckets.contains(size)) continue;
+      const json& rule = buckets[size];
+      const std::string path = "buckets." + size;
+      SizeBuckets b{size, false, {}};
+      if (rule.is_string()) {
+        if (rule.get<std::string>() != "pow2") fail(path, "must be \"pow2\" or an array of increasing edges, got \"" + rule.get<std::string>() + "\"");
+        b.powers_of_two = true;
+      } else if (rule.is_array()) {
+        if (rule.empty() || rule.size() > kMaxValuesPerParam) fail(path, "must list 1 to 65536 edges");
+        for (std::size_t i = 0; i < rule.size(); ++i) {
+          const json& edge = rule[i];
+          if (!edge.is_number_integer() || edge.get<std::int64_t>() < 0)
+            fail(index(path, i), "must be a non-negative integer, got " + edge.dump());
+          if (!b.edges.empty() && edge.get<std::int64_t>() <= b.edges.back())
+            fail(index(path, i), "edges must increase strictly (" + edge.dump() + " after " + std::to_string(b.edges.back()) + ")");
+          b.edges.push_back(edge.get<std::int64_t>());
+        }
+      } else {
+        fail(path, "must be \"pow2\" or an array of increasing edges, got " + type_name(rule));
+      }
+      spec.buckets.push_back(std::move(b));
+    }
+    for (const auto& [name, rule] : buckets.items())
+      if (std::find(spec.space.size_names.begin(), spec.space.size_names.end(), name) == spec.space.size_names.end())
+        fail("buckets." + name, "\"" + name + "\" is not one of the spec's sizes");
   }
 
   void read_params(const json& root, KernelSpec& spec) {
