@@ -161,6 +161,27 @@ TEST(MeasurementMigration, AFailedMigrationLeavesTheStoreAsItWas) {
   EXPECT_EQ(count(path, "SELECT count(*) FROM pragma_table_info('measurements') WHERE name = 'measurement_key'"), 0);
 }
 
+TEST(MeasurementMigration, ARowWhoseKeyCannotBeComputedIsKeptAndAnswersNothing) {
+  ScratchDir dir("ktune-migration");
+  const auto path = copy_of_fixture(dir);
+  {  // a kernel form that is no kernel form: its measurements have no computable key
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(db, "UPDATE kernels SET kernel_json = 'not a kernel form'", nullptr, nullptr, nullptr), SQLITE_OK);
+    sqlite3_close(db);
+  }
+  const std::int64_t rows = count(path, "SELECT count(*) FROM measurements");
+  { auto store = store::Store::open(path).value_or_throw(); }
+  EXPECT_EQ(count(path, "SELECT count(*) FROM measurements"), rows);
+  EXPECT_EQ(count(path, "SELECT count(*) FROM measurements WHERE measurement_key IS NULL"), rows);
+  // Still there by the tuning key that measured them (history, replay).
+  auto store = store::Store::open(path).value_or_throw();
+  const KernelSpec spec = spec_of(example_json());
+  const TuningQuestion question{&spec, kSizes, kRecordedH100, Toolchain{"13.0"}};
+  EXPECT_EQ(store.measurements_for(question.tuning_record().tuning_key).value_or_throw().size(), 231u);
+  EXPECT_TRUE(store.measurements_of(question.unrecorded_inputs_measurement_key()).value_or_throw().empty());
+}
+
 TEST(MeasurementMigration, AReadOnlyOpenMigratesACopyAndNeverTheFile) {
   ScratchDir dir("ktune-migration");
   const auto path = copy_of_fixture(dir);
