@@ -246,7 +246,7 @@ struct Engine::State {
                                                     const TuneSettings& settings, std::string& arch) {
     if (recording) {
       arch = question.device.arch;
-      auto replay = ReplayEvaluator::from_store(*recording, question.tuning_record().tuning_key);
+      auto replay = ReplayEvaluator::from_store(*recording, question);
       if (!replay) return replay.error();
       return std::unique_ptr<Evaluator>(std::move(*replay));
     }

@@ -229,7 +229,7 @@ Result<KernelTunerImportSummary> import_kernel_tuner_cache(const std::filesystem
   text->clear();
   text->shrink_to_fit();
   TuningQuestion question{&spec, parsed->summary.sizes, parsed->summary.device, parsed->summary.toolchain};
-  store::MeasurementBatch batch{question.tuning_record(), std::move(parsed->measurements)};
+  store::MeasurementBatch batch{question.tuning_record(), std::move(parsed->measurements), question.measurement_key()};
   parsed->summary.tuning_key = batch.tuning.tuning_key;
   // The kernel row first (idempotent), then every measurement in one transaction: an import is in
   // the store whole or not at all.

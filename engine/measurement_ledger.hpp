@@ -20,6 +20,10 @@
 
 namespace ktune {
 
+// What is known is found by the question's measurement key (engine/model/key.hpp), not its tuning
+// key: a question over another space of the same kernel (one more value in a list) re-uses every
+// measurement of the configurations both spaces hold. A stored measurement answers only if its
+// verification suits the question (answers()).
 class MeasurementLedger {
  public:
   // Reads what the store already knows about the question. Without a store (replay) the ledger
@@ -37,11 +41,26 @@ class MeasurementLedger {
   // The lookup table's row for this question; the tuning record is filled in here.
   Status put_best(store::BestRecord best);
 
+  // Whether a stored measurement may answer a question whose verification is `wanted`
+  // (store::Measurement::verification). A question without verification takes any: verifying
+  // only adds knowledge (a wrong_result is a wrong kernel either way). One with verification takes
+  // a measurement verified against the same reference with the same tolerances, a schema-1 row
+  // that was verified (the trust the old store gave it), or a configuration that never ran
+  // (compile_error, invalid_config: no output to check).
+  static bool answers(const store::Measurement& stored, std::string_view wanted);
+
  private:
-  MeasurementLedger(store::Store* store, store::TuningRecord tuning) : store_(store), tuning_(std::move(tuning)) {}
+  MeasurementLedger(store::Store* store, store::TuningRecord tuning, std::string measurement_key,
+                    std::string verification)
+      : store_(store),
+        tuning_(std::move(tuning)),
+        measurement_key_(std::move(measurement_key)),
+        verification_(std::move(verification)) {}
 
   store::Store* store_ = nullptr;
   store::TuningRecord tuning_;
+  std::string measurement_key_;
+  std::string verification_;  // stamped on every measurement this ledger records
   std::map<Config, store::Measurement> known_;
   std::vector<store::Measurement> unsaved_;
   std::optional<std::string> last_write_error_;

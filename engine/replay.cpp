@@ -51,7 +51,7 @@ Result<RecordedSpace> RecordedSpace::open(const KernelSpec& spec, const Sizes& g
   auto space = SearchSpace::build(spec.space, &*sizes);
   if (!space) return space.error();
   auto state = std::make_shared<State>(State{&spec, TuningQuestion{&spec, *sizes, device, toolchain}, std::move(*space), nullptr, {}});
-  auto evaluator = ReplayEvaluator::from_store(recorded, state->question.tuning_record().tuning_key);
+  auto evaluator = ReplayEvaluator::from_store(recorded, state->question);
   if (!evaluator) return evaluator.error();
   state->evaluator = std::move(*evaluator);
   auto best = state->evaluator->best_recorded();

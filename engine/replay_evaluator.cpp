@@ -2,13 +2,21 @@
 
 namespace ktune {
 
-Result<std::unique_ptr<ReplayEvaluator>> ReplayEvaluator::from_store(store::Store& recorded, const std::string& tuning_key) {
-  auto measurements = recorded.measurements_for(tuning_key);
-  if (!measurements) return measurements.error();
-  if (measurements->empty())
-    return make_error(Errc::not_found, "no recorded measurements for tuning key " + tuning_key + " in " + recorded.path().string());
+Result<std::unique_ptr<ReplayEvaluator>> ReplayEvaluator::from_store(store::Store& recorded, const TuningQuestion& question) {
   auto out = std::make_unique<ReplayEvaluator>();
-  for (auto& m : *measurements) out->recorded_.insert_or_assign(m.config, m);
+  for (const std::string& key : {question.unrecorded_inputs_measurement_key(), question.measurement_key()}) {
+    auto measurements = recorded.measurements_of(key);
+    if (!measurements) return measurements.error();
+    for (auto& m : *measurements) out->recorded_.insert_or_assign(m.config, m);
+  }
+  const std::string tuning_key = question.tuning_record().tuning_key;
+  if (out->recorded_.empty()) {
+    auto measurements = recorded.measurements_for(tuning_key);
+    if (!measurements) return measurements.error();
+    for (auto& m : *measurements) out->recorded_.insert_or_assign(m.config, m);
+  }
+  if (out->recorded_.empty())
+    return make_error(Errc::not_found, "no recorded measurements for tuning key " + tuning_key + " in " + recorded.path().string());
   return out;
 }
 

@@ -4,14 +4,17 @@
 #include <map>
 
 #include "engine/evaluator.hpp"
+#include "engine/model/tuning_question.hpp"
 #include "store/store.hpp"
 
 namespace ktune {
 
 class ReplayEvaluator final : public Evaluator {
  public:
-  // The last recorded measurement of each configuration under `tuning_key`.
-  static Result<std::unique_ptr<ReplayEvaluator>> from_store(store::Store& recorded, const std::string& tuning_key);
+  // The last recorded measurement of each configuration of what `question` measures (its
+  // measurement keys, so a recording answers a question over another space of the same kernel);
+  // a recording whose rows have no measurement key is read by the question's tuning key.
+  static Result<std::unique_ptr<ReplayEvaluator>> from_store(store::Store& recorded, const TuningQuestion& question);
 
   void evaluate(const std::vector<Config>& batch, std::optional<double> best_ns,
                 const std::function<void(Evaluation)>& on_result) override;

@@ -1,6 +1,7 @@
 #pragma once
 // What the store holds, as plain data. The engine computes keys and fills these in; the store
-// never looks inside a kernel (kernel_json is opaque text kept for verification on import).
+// looks inside a kernel form only to derive a measurement key from it (measurement_identity.hpp),
+// so the schema migration can key the measurements of an older store.
 //
 // Units, everywhere in the store and its export format: kernel times in nanoseconds (double),
 // host-side durations (compile time, tuning wall time) in seconds, timestamps in Unix seconds (UTC).
@@ -39,6 +40,12 @@ struct TuningRecord {
   friend bool operator==(const TuningRecord&, const TuningRecord&) = default;
 };
 
+// What a measurement's outputs were checked against (Measurement::verification): one of these, or
+// the engine's text for a reference and tolerances (engine/model/key.hpp verification_identity).
+inline constexpr std::string_view kNotVerified = "none";
+// Verified before ktune recorded the reference and tolerances (a schema-1 store's rows).
+inline constexpr std::string_view kVerifiedUnrecorded = "unrecorded";
+
 struct TimingStats {
   double median_ns = 0;
   double min_ns = 0;
@@ -60,12 +67,18 @@ struct Measurement {
   std::string message;  // error message or log excerpt; empty on success
   std::int64_t measured_at = 0;
   std::string ktune_version;
+  // Not part of what was measured but of what the result means: a request that verifies is not
+  // answered by a measurement that was not verified the same way (engine/measurement_ledger.hpp).
+  std::string verification{kNotVerified};
   friend bool operator==(const Measurement&, const Measurement&) = default;
 };
 
 struct MeasurementBatch {
-  TuningRecord tuning;
+  TuningRecord tuning;  // the question that measured them (history, replay by tuning key)
   std::vector<Measurement> measurements;
+  // What they are measurements of (store/measurement_identity.hpp), by which later questions find
+  // them. Empty: none (the rows are history only and answer no request).
+  std::string measurement_key;
 };
 
 // A row of the lookup table: the winner for one tuning key.

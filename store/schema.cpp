@@ -1,5 +1,7 @@
 #include "store/schema.hpp"
 
+#include "store/migrate_measurement_keys.hpp"
+
 #include <sqlite3.h>
 
 #include <array>
@@ -63,7 +65,18 @@ CREATE TABLE best (
 ) STRICT;
 )sql";
 
-constexpr std::array kMigrations{Migration{1, kSchemaV1}};
+// Version 2 (issue #14): measurements are found by what determines them, not by the space they
+// were chosen from. `measurement_key` (store/measurement_identity.hpp) is NULL only for a row whose
+// key could not be computed by the migration (store/migrate_measurement_keys.hpp); `verification`
+// says what the outputs were checked against ('none', 'unrecorded' for version-1 rows that were
+// verified, or the reference and tolerances). `tuning_key` stays: which tuning measured the row.
+constexpr const char* kSchemaV2 = R"sql(
+ALTER TABLE measurements ADD COLUMN measurement_key TEXT;
+ALTER TABLE measurements ADD COLUMN verification TEXT NOT NULL DEFAULT 'unrecorded';
+CREATE INDEX measurements_by_measurement_key ON measurements(measurement_key, config);
+)sql";
+
+constexpr std::array kMigrations{Migration{1, kSchemaV1}, Migration{2, kSchemaV2, migrate_measurement_keys}};
 
 Result<std::int64_t> pragma_int(const Database& db, const char* sql) {
   auto stmt = db.prepare(sql);
@@ -141,10 +154,10 @@ Status prepare_schema(const Database& db, const std::string& path, bool read_onl
                                              std::to_string(kSchemaVersion) +
                                              "); use a newer ktune. The file was left untouched");
   if (read_only) {
-    if (*version < kSchemaVersion)
+    if (*version < 1)
       return make_error(Errc::unsupported, "store '" + path + "' has schema version " + std::to_string(*version) +
                                                " and needs a migration, which a read-only open cannot do");
-    return Ok{};
+    return Ok{};  // an older version is migrated in a copy (migrate_copy_in_memory)
   }
 
   // WAL lets readers proceed while one writer commits; it is persistent, so this is a no-op after
@@ -176,6 +189,10 @@ Status prepare_schema(const Database& db, const std::string& path, bool read_onl
   }
   if (*version == kSchemaVersion) return Ok{};
 
+  return migrate(db, path);
+}
+
+Status migrate(const Database& db, const std::string& path) {
   auto txn = Transaction::begin(db);
   if (!txn) return txn.error();
   // Another process may have migrated between our read and taking the write lock.
@@ -183,9 +200,11 @@ Status prepare_schema(const Database& db, const std::string& path, bool read_onl
   if (!current) return current.error();
   if (*current > kSchemaVersion)
     return make_error(Errc::unsupported, "store '" + path + "' was upgraded to a newer schema by another ktune");
+  if (*current == kSchemaVersion) return Ok{};
   for (const Migration& migration : kMigrations) {
     if (migration.to_version <= *current) continue;
     KTUNE_TRY(db.exec(migration.sql));
+    if (migration.rewrite) KTUNE_TRY(migration.rewrite(db));
   }
   // PRAGMA arguments cannot be bound; both values are compile-time constants, not data.
   const std::string stamp = "PRAGMA application_id=" + std::to_string(kApplicationId) +
@@ -194,4 +213,16 @@ Status prepare_schema(const Database& db, const std::string& path, bool read_onl
   return txn->commit();
 }
 
+Result<Database> migrate_copy_in_memory(const Database& file, const std::string& path) {
+  auto memory = Database::open(":memory:", /*create=*/true, /*read_only=*/false);
+  if (!memory) return memory.error();
+  sqlite3_backup* backup = sqlite3_backup_init(memory->get(), "main", file.get(), "main");
+  if (!backup) return sqlite_error(memory->get(), sqlite3_errcode(memory->get()), "sqlite3_backup_init", __FILE__, __LINE__);
+  const int stepped = sqlite3_backup_step(backup, -1);
+  const int finished = sqlite3_backup_finish(backup);
+  if (stepped != SQLITE_DONE) return sqlite_error(file.get(), stepped, "sqlite3_backup_step", __FILE__, __LINE__);
+  KTUNE_SQLITE(memory->get(), finished);
+  KTUNE_TRY(migrate(*memory, path));
+  return std::move(*memory);
+}
 }  // namespace ktune::store

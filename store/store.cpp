@@ -24,6 +24,44 @@ namespace {
   "t.tuning_key, t.kernel_key, t.sizes, t.device, t.arch, t.toolchain, b.config, b.time_ns, "          \
   "b.default_time_ns, b.strategy, b.evaluations, b.wall_seconds, b.tuned_at, b.ktune_version"
 
+// The columns every measurement query selects, in the order read_measurement() reads them.
+#define KTUNE_MEASUREMENT_COLUMNS                                                                      \
+  "config, status, median_ns, min_ns, mean_ns, stddev_ns, samples, timer, registers, shared_bytes, "   \
+  "compile_seconds, message, measured_at, ktune_version, verification"
+
+Result<Measurement> read_measurement(const Statement& s) {
+  Measurement m;
+  KTUNE_ASSIGN_OR_RETURN(m.config, named_from_text(s.column_text(0)));
+  auto status = parse_measurement_status(s.column_text(1));
+  if (!status) return make_error(Errc::corrupt, "unknown measurement status '" + s.column_text(1) + "'");
+  m.status = *status;
+  if (!s.is_null(2))
+    m.timing = TimingStats{s.column_double(2), s.column_double(3), s.column_double(4),
+                           s.column_double(5), s.column_int(6),    s.column_text(7)};
+  m.registers = s.column_opt_int(8);
+  m.shared_bytes = s.column_opt_int(9);
+  m.compile_seconds = s.column_opt_double(10);
+  m.message = s.column_text(11);
+  m.measured_at = s.column_int(12);
+  m.ktune_version = s.column_text(13);
+  m.verification = s.column_text(14);
+  return m;
+}
+
+Result<std::vector<Measurement>> read_measurements(Statement& s, const std::string& key) {
+  StatementReset reset(s);
+  KTUNE_TRY(s.bind(1, key));
+  std::vector<Measurement> out;
+  for (;;) {
+    auto row = s.step();
+    if (!row) return row.error();
+    if (!*row) return out;
+    auto m = read_measurement(s);
+    if (!m) return m.error();
+    out.push_back(std::move(*m));
+  }
+}
+
 Result<BestRecord> read_best(const Statement& s) {
   BestRecord b;
   b.tuning.tuning_key = s.column_text(0);
@@ -81,7 +119,7 @@ struct Store::Impl {
   mutable std::mutex mutex;
   struct Statements {
     Statement insert_kernel, select_kernel, select_kernels, insert_tuning, select_tuning, insert_measurement,
-        select_measurements, upsert_best, select_best, select_best_for_kernel, select_export, data_version, stats;
+        select_measurements, select_measurements_by_key, upsert_best, select_best, select_best_for_kernel, select_export, data_version, stats;
   } sql;
 
   LookupTier tier;
@@ -107,12 +145,12 @@ struct Store::Impl {
                 "SELECT kernel_key, sizes, device, arch, toolchain FROM tunings WHERE tuning_key = ?1"));
     KTUNE_TRY(p(sql.insert_measurement,
                 "INSERT INTO measurements(tuning_key, config, status, median_ns, min_ns, mean_ns, stddev_ns, "
-                "samples, timer, registers, shared_bytes, compile_seconds, message, measured_at, ktune_version) "
-                "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)"));
-    KTUNE_TRY(p(sql.select_measurements,
-                "SELECT config, status, median_ns, min_ns, mean_ns, stddev_ns, samples, timer, registers, "
-                "shared_bytes, compile_seconds, message, measured_at, ktune_version "
-                "FROM measurements WHERE tuning_key = ?1 ORDER BY id"));
+                "samples, timer, registers, shared_bytes, compile_seconds, message, measured_at, ktune_version, "
+                "measurement_key, verification) "
+                "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)"));
+    KTUNE_TRY(p(sql.select_measurements, "SELECT " KTUNE_MEASUREMENT_COLUMNS " FROM measurements WHERE tuning_key = ?1 ORDER BY id"));
+    KTUNE_TRY(p(sql.select_measurements_by_key,
+                "SELECT " KTUNE_MEASUREMENT_COLUMNS " FROM measurements WHERE measurement_key = ?1 ORDER BY id"));
     KTUNE_TRY(p(sql.upsert_best,
                 "INSERT INTO best(tuning_key, config, time_ns, default_time_ns, strategy, evaluations, "
                 "wall_seconds, tuned_at, ktune_version) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) "
@@ -329,6 +367,15 @@ Result<Store> Store::open(const std::filesystem::path& path, StoreOptions option
   KTUNE_SQLITE(raw, sqlite3_busy_timeout(raw, static_cast<int>(impl->options.busy_timeout.count())));
   KTUNE_TRY(prepare_schema(impl->db, path.string(), read_only));
   KTUNE_TRY(check_root_pages(impl->db, path));
+  if (read_only) {
+    auto version = schema_version(impl->db);
+    if (!version) return version.error();
+    if (*version < kSchemaVersion) {
+      auto copy = migrate_copy_in_memory(impl->db, path.string());
+      if (!copy) return copy.error();
+      impl->db = std::move(*copy);
+    }
+  }
   // Per-connection settings: enforce references, and make a committed batch durable.
   if (!read_only) KTUNE_TRY(impl->db.exec("PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL"));
   KTUNE_TRY(impl->prepare_statements());
@@ -365,6 +412,8 @@ Result<std::vector<KernelRecord>> Store::kernels() {
 
 Status Store::record_measurements(const MeasurementBatch& batch) {
   KTUNE_TRY(validate(batch.tuning));
+  if (!batch.measurement_key.empty() && !is_key(batch.measurement_key))
+    return make_error(Errc::invalid_argument, "measurement key '" + batch.measurement_key + "' is not 32 lowercase hex digits");
   for (const Measurement& m : batch.measurements) KTUNE_TRY(validate(m));
   std::lock_guard lock(impl_->mutex);
   auto txn = Transaction::begin(impl_->db);
@@ -390,6 +439,8 @@ Status Store::record_measurements(const MeasurementBatch& batch) {
     KTUNE_TRY(s.bind(13, m.message));
     KTUNE_TRY(s.bind(14, m.measured_at));
     KTUNE_TRY(s.bind(15, m.ktune_version));
+    if (!batch.measurement_key.empty()) KTUNE_TRY(s.bind(16, batch.measurement_key));
+    KTUNE_TRY(s.bind(17, m.verification));
     KTUNE_TRY(s.run());
   }
   if (impl_->options.before_commit) impl_->options.before_commit();
@@ -398,30 +449,12 @@ Status Store::record_measurements(const MeasurementBatch& batch) {
 
 Result<std::vector<Measurement>> Store::measurements_for(const std::string& tuning_key) {
   std::lock_guard lock(impl_->mutex);
-  Statement& s = impl_->sql.select_measurements;
-  StatementReset reset(s);
-  KTUNE_TRY(s.bind(1, tuning_key));
-  std::vector<Measurement> out;
-  for (;;) {
-    auto row = s.step();
-    if (!row) return row.error();
-    if (!*row) return out;
-    Measurement m;
-    KTUNE_ASSIGN_OR_RETURN(m.config, named_from_text(s.column_text(0)));
-    auto status = parse_measurement_status(s.column_text(1));
-    if (!status) return make_error(Errc::corrupt, "unknown measurement status '" + s.column_text(1) + "'");
-    m.status = *status;
-    if (!s.is_null(2))
-      m.timing = TimingStats{s.column_double(2), s.column_double(3), s.column_double(4),
-                             s.column_double(5), s.column_int(6),    s.column_text(7)};
-    m.registers = s.column_opt_int(8);
-    m.shared_bytes = s.column_opt_int(9);
-    m.compile_seconds = s.column_opt_double(10);
-    m.message = s.column_text(11);
-    m.measured_at = s.column_int(12);
-    m.ktune_version = s.column_text(13);
-    out.push_back(std::move(m));
-  }
+  return read_measurements(impl_->sql.select_measurements, tuning_key);
+}
+
+Result<std::vector<Measurement>> Store::measurements_of(const std::string& measurement_key) {
+  std::lock_guard lock(impl_->mutex);
+  return read_measurements(impl_->sql.select_measurements_by_key, measurement_key);
 }
 
 Status Store::put_best(const BestRecord& best) {

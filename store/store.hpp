@@ -89,7 +89,9 @@ struct StoreOptions {
 
 class Store {
  public:
-  // Creates the file (and its folder) if missing. Errors: Errc::corrupt for a file that is not a
+  // Creates the file (and its folder) if missing. A store of an older schema is migrated in one
+  // transaction (store/schema.hpp); opened read-only, an in-memory copy of it is, and the file
+  // is never written. Errors: Errc::corrupt for a file that is not a
   // ktune store, Errc::unsupported for a newer schema, Errc::io for a file that cannot be opened.
   static Result<Store> open(const std::filesystem::path& path, StoreOptions options = {});
 
@@ -108,7 +110,11 @@ class Store {
   // Errc::conflict if the tuning key is already stored with different parts.
   Status record_measurements(const MeasurementBatch& batch);
   // In the order recorded (history is kept: a re-measured configuration appears again).
+  // By the question that measured them:
   Result<std::vector<Measurement>> measurements_for(const std::string& tuning_key);
+  // By what they are measurements of (MeasurementBatch::measurement_key), whichever question
+  // measured them: how a question finds what a question over another space already measured.
+  Result<std::vector<Measurement>> measurements_of(const std::string& measurement_key);
 
   // Sets (or replaces) the lookup-table entry of best.tuning.tuning_key.
   Status put_best(const BestRecord& best);

@@ -8,6 +8,8 @@
 #include <sstream>
 
 #include "engine/model/key.hpp"
+#include "engine/model/tuning_question.hpp"
+#include "store/measurement_identity.hpp"
 
 namespace {
 
@@ -128,6 +130,12 @@ const char* const TUNING_FORM_GOLDEN =
     "{\"device\":{\"arch\":\"sm_90\",\"name\":\"NVIDIA H100 80GB HBM3\"},\"form\":\"ktune-tuning\",\"kernel\":\"fd4c9f3d33980340a86b76012387f97f\",\"sizes\":[[\"n\",1048576]],\"toolchain\":{\"nvrtc\":\"13.0\"},\"version\":1}";
 const char* const TUNING_KEY_GOLDEN = "5659f94736e0a607f67f5956385f47be";
 
+const char* const MEASUREMENT_INPUTS_GOLDEN = R"({"init":[{"random":[-1.0,1.0]},"zeros"],"seed":461515353701})";
+const char* const MEASUREMENT_FORM_HEAD_GOLDEN =
+    R"g({"device":{"arch":"sm_90","name":"NVIDIA H100 80GB HBM3"},"form":"ktune-measurement","inputs":{"init":[{"random":[-1.0,1.0]},"zeros"],"seed":461515353701},"kernel":{"arch_specific":false,"args":[{"buffer":true,"count":"n","type":"float"},{"buffer":true,"count":"n","type":"float"},{"buffer":false,"type":"float","value":2.5},{"buffer":false,"type":"int32","value":"n"}],"form":"ktune-kernel","launch":{"block":["TB","1","1"],"grid":["ceil_div(n,TB*ITEMS)","1","1"],"shared_memory":"0"},"options":[],"param_names":["TB","ITEMS"],"passing":"defines","sizes":["n"],)g";
+const char* const MEASUREMENT_FORM_TAIL_GOLDEN = R"("sizes":[["n",1048576]],"toolchain":"nvrtc 13.0","version":1})";
+const char* const MEASUREMENT_KEY_GOLDEN = "9ade7627c8e743acef81cef6d052aebf";
+
 // Golden: the canonical forms and keys of the test spec. A change here is a format change.
 TEST(KeyGolden, CanonicalFormsArePinned) {
   const auto spec = spec_with([](auto&) {});
@@ -135,6 +143,24 @@ TEST(KeyGolden, CanonicalFormsArePinned) {
   EXPECT_EQ(ktune::kernel_key(spec).hex(), KERNEL_KEY_GOLDEN);
   EXPECT_EQ(ktune::tuning_canonical_form(spec, {{"n", 1048576}}, kH100, kNvrtc13), TUNING_FORM_GOLDEN);
   EXPECT_EQ(ktune::tuning_key(spec, {{"n", 1048576}}, kH100, kNvrtc13).hex(), TUNING_KEY_GOLDEN);
+}
+
+// Golden: the measurement form and key of the test spec (docs/keys.md "Measurement key"): the
+// kernel form without its lists, constraints and verify switch, plus the inputs.
+TEST(KeyGolden, MeasurementFormIsPinned) {
+  const auto spec = spec_with([](auto&) {});
+  const ktune::Sizes sizes{{"n", 1048576}};
+  const std::string kernel_form = ktune::kernel_canonical_form(spec);
+  const std::string inputs = ktune::measurement_inputs_form(spec);
+  const auto form =
+      ktune::store::measurement_canonical_form({kernel_form, inputs, &sizes, kH100.name, kH100.arch, "nvrtc 13.0"})
+          .value_or_throw();
+  EXPECT_EQ(inputs, MEASUREMENT_INPUTS_GOLDEN);
+  EXPECT_EQ(form.substr(0, form.find("\"source\"")), MEASUREMENT_FORM_HEAD_GOLDEN);
+  EXPECT_EQ(form.substr(form.find("\"sizes\":[[")), MEASUREMENT_FORM_TAIL_GOLDEN);
+  const ktune::TuningQuestion question{&spec, sizes, kH100, kNvrtc13};
+  EXPECT_EQ(question.measurement_key(), ktune::xxh3_128(form).hex());
+  EXPECT_EQ(question.measurement_key(), MEASUREMENT_KEY_GOLDEN);
 }
 
 }  // namespace

@@ -41,7 +41,7 @@ Measurement make_measurement(std::int64_t batch, std::int64_t index) {
 }
 
 MeasurementBatch make_batch(const TuningRecord& tuning, std::int64_t batch, std::int64_t rows) {
-  MeasurementBatch out{tuning, {}};
+  MeasurementBatch out{tuning, {}, {}};
   for (std::int64_t i = 0; i < rows; ++i) out.measurements.push_back(make_measurement(batch, i));
   return out;
 }
@@ -241,7 +241,7 @@ TEST_F(StoreFaults, ATuningSessionOnAFullDiskSaysSoAndKeepsWhatItCommitted) {
   StoreOptions read_only;
   read_only.read_only = true;
   auto recorded = Store::open(std::string(KTUNE_SOURCE_DIR) + "/tests/data/h100-sgemm.db", read_only).value_or_throw();
-  auto evaluator = ReplayEvaluator::from_store(recorded, question.tuning_record().tuning_key).value_or_throw();
+  auto evaluator = ReplayEvaluator::from_store(recorded, question).value_or_throw();
   const SearchSpace space = SearchSpace::build(spec.space, &question.sizes).value_or_throw();
   const std::string key = question.tuning_record().tuning_key;
 
@@ -291,7 +291,7 @@ TEST_F(StoreFaults, ADiskThatFillsUpAndFreesUpDuringASessionLosesNothing) {
   StoreOptions read_only;
   read_only.read_only = true;
   auto recorded = Store::open(std::string(KTUNE_SOURCE_DIR) + "/tests/data/h100-sgemm.db", read_only).value_or_throw();
-  auto evaluator = ReplayEvaluator::from_store(recorded, question.tuning_record().tuning_key).value_or_throw();
+  auto evaluator = ReplayEvaluator::from_store(recorded, question).value_or_throw();
   const SearchSpace space = SearchSpace::build(spec.space, &question.sizes).value_or_throw();
   {
     auto store = Store::open(db_path).value_or_throw();

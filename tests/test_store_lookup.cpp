@@ -166,7 +166,7 @@ TEST_F(StoreLookup, ManyThreadsGetConsistentAnswers) {
 
 TEST_F(StoreLookup, MeasurementsIncludingFailuresComeBackAsRecorded) {
   const auto t = make_tuning(kernel_, mnk(4096, 4096, 4096), kH100);
-  MeasurementBatch batch{t, {}};
+  MeasurementBatch batch{t, {}, {}};
   Measurement ok;
   ok.config = cfg(128);
   ok.timing = TimingStats{1.84e6, 1.80e6, 1.85e6, 1.2e4, 31, "cupti"};
@@ -199,21 +199,21 @@ TEST_F(StoreLookup, InvalidOrConflictingWritesAreRefusedAndWriteNothing) {
   no_timing.ktune_version = "0.1.0";
   Measurement good = no_timing;
   good.timing = TimingStats{1e6, 1e6, 1e6, 0, 10, "events"};
-  auto bad = store().record_measurements({t, {good, no_timing}});  // status ok needs timing
+  auto bad = store().record_measurements({t, {good, no_timing}, {}});  // status ok needs timing
   ASSERT_FALSE(bad.ok());
   EXPECT_EQ(bad.error().code, Errc::invalid_argument);
   EXPECT_TRUE(store().measurements_for(t.tuning_key).value_or_throw().empty());
 
   auto unknown_kernel = make_tuning(make_kernel("never_put"), mnk(1, 1, 1), kH100);
-  auto missing = store().record_measurements({unknown_kernel, {good}});
+  auto missing = store().record_measurements({unknown_kernel, {good}, {}});
   ASSERT_FALSE(missing.ok());
   EXPECT_EQ(missing.error().code, Errc::not_found);
 
   // The same tuning key for different sizes is a caller bug, not something to overwrite.
-  ASSERT_TRUE(store().record_measurements({t, {good}}).ok());
+  ASSERT_TRUE(store().record_measurements({t, {good}, {}}).ok());
   auto clash = t;
   clash.sizes = mnk(1, 2, 3);
-  auto conflict = store().record_measurements({clash, {good}});
+  auto conflict = store().record_measurements({clash, {good}, {}});
   ASSERT_FALSE(conflict.ok());
   EXPECT_EQ(conflict.error().code, Errc::conflict);
   EXPECT_EQ(store().measurements_for(t.tuning_key).value_or_throw().size(), 1u);

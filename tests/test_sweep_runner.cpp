@@ -53,7 +53,7 @@ std::pair<Config, double> recorded_best(const KernelSpec& spec, const Sizes& siz
   read_only.read_only = true;
   auto recorded = store::Store::open(kRecording, read_only).value_or_throw();
   TuningQuestion question{&spec, sizes, kRecordedH100, kRecordedToolchain};
-  auto evaluator = ReplayEvaluator::from_store(recorded, question.tuning_record().tuning_key).value_or_throw();
+  auto evaluator = ReplayEvaluator::from_store(recorded, question).value_or_throw();
   return *evaluator->best_recorded();
 }
 

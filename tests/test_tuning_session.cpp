@@ -22,7 +22,7 @@ struct TuningSession : ::testing::Test {
     store::StoreOptions read_only;
     read_only.read_only = true;
     recorded.emplace(store::Store::open(std::string(KTUNE_SOURCE_DIR) + "/tests/data/h100-sgemm.db", read_only).value_or_throw());
-    evaluator = ReplayEvaluator::from_store(*recorded, question.tuning_record().tuning_key).value_or_throw();
+    evaluator = ReplayEvaluator::from_store(*recorded, question).value_or_throw();
     space.emplace(SearchSpace::build(spec.space, &question.sizes).value_or_throw());
     db.emplace(store::Store::open(dir / "store.db").value_or_throw());
   }

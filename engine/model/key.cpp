@@ -6,6 +6,8 @@
 
 #include <cctype>
 
+#include "store/records.hpp"
+
 namespace ktune {
 
 namespace {
@@ -201,6 +203,29 @@ std::string tuning_canonical_form(std::string_view kernel_key_hex, const std::ve
   form["device"] = json{{"name", device.name}, {"arch", device.arch}};
   form["toolchain"] = json{{"nvrtc", toolchain.nvrtc_version}};
   return form.dump();
+}
+
+std::string measurement_inputs_form(const KernelSpec& spec) {
+  json init = json::array();
+  for (const auto& a : spec.args) {
+    if (!a.is_buffer) continue;  // scalars are in the kernel form's args
+    json buffer;
+    switch (a.init.kind) {
+      case BufferInit::Kind::random: buffer = json{{"random", json::array({a.init.low, a.init.high})}}; break;
+      case BufferInit::Kind::zeros: buffer = "zeros"; break;
+      case BufferInit::Kind::constant: buffer = json{{"constant", a.init.value}}; break;
+      case BufferInit::Kind::iota: buffer = "iota"; break;
+    }
+    init.push_back(buffer);
+  }
+  // Each buffer's own seed is derived from the spec's seed and its position (spec_json.cpp).
+  return json{{"seed", spec.seed}, {"init", init}}.dump();
+}
+
+std::string verification_identity(const KernelSpec& spec) {
+  if (!spec.verify.enabled) return std::string(store::kNotVerified);
+  return json{{"against", format_named(spec.verify.reference, " ")}, {"rtol", spec.verify.rtol}, {"atol", spec.verify.atol}}
+      .dump();
 }
 
 Hash128 kernel_key(const KernelSpec& spec) { return xxh3_128(kernel_canonical_form(spec)); }

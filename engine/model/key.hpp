@@ -7,6 +7,10 @@
 //                 parameter space and constraints. Independent of sizes, device and toolchain.
 //   tuning key  — the question a lookup answers: kernel key + size values + device signature +
 //                 toolchain. The lookup table is indexed by it.
+//   measurement key — what a measurement is of: the kernel form without its space (lists,
+//                 constraints) and without the verification switch, the input data, sizes, device,
+//                 toolchain (store/measurement_identity.hpp). Measurements are found by it and
+//                 their configuration, so a question over a larger space re-uses them.
 // The cubin key (source, configuration, options, architecture, NVRTC version; never sizes) is
 // computed by the compile workers from the exact job they run (workers/).
 #include <string>
@@ -46,6 +50,13 @@ std::string tuning_canonical_form(const KernelSpec& spec, const Sizes& sizes, co
 // (an imported lookup table entry): sizes are taken in `size_names` order.
 std::string tuning_canonical_form(std::string_view kernel_key_hex, const std::vector<std::string>& size_names,
                                   const Sizes& sizes, const DeviceSignature& device, const Toolchain& toolchain);
+
+// The input data a measurement runs on: the spec's seed and each buffer's init, in argument order
+// (canonical JSON; store/measurement_identity.hpp puts it into the measurement form).
+std::string measurement_inputs_form(const KernelSpec& spec);
+// What a measurement's outputs are checked against: store::kNotVerified, or canonical JSON of the
+// reference configuration and the tolerances (store::Measurement::verification).
+std::string verification_identity(const KernelSpec& spec);
 
 Hash128 kernel_key(const KernelSpec& spec);
 // Sizes are taken in the spec's size order whatever order they are given in; the caller checks

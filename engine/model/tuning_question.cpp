@@ -1,5 +1,7 @@
 #include "engine/model/tuning_question.hpp"
 
+#include "store/measurement_identity.hpp"
+
 namespace ktune {
 
 store::KernelRecord TuningQuestion::kernel_record() const {
@@ -15,6 +17,23 @@ store::TuningRecord TuningQuestion::tuning_record() const {
 store::LookupRequest TuningQuestion::lookup_request() const {
   store::TuningRecord t = tuning_record();
   return store::LookupRequest{t.tuning_key, t.kernel_key, t.sizes, t.device, t.arch, t.toolchain};
+}
+
+namespace {
+
+std::string measurement_key_with(const TuningQuestion& q, std::string_view inputs_json) {
+  const std::string form = kernel_canonical_form(*q.spec);
+  // The kernel form is ours and the sizes were checked against it, so this cannot fail.
+  return store::measurement_key({form, inputs_json, &q.sizes, q.device.name, q.device.arch, q.toolchain_text()})
+      .value_or_throw();
+}
+
+}  // namespace
+
+std::string TuningQuestion::measurement_key() const { return measurement_key_with(*this, measurement_inputs_form(*spec)); }
+
+std::string TuningQuestion::unrecorded_inputs_measurement_key() const {
+  return measurement_key_with(*this, store::kUnrecordedInputs);
 }
 
 store::UsableConfig TuningQuestion::usable_config() const {

@@ -82,13 +82,13 @@ int main(int argc, char** argv) {
   std::vector<double> single_us;
   for (int i = 0; i < count; ++i) {
     const auto start = Clock::now();
-    store.record_measurements({tuning, {make_measurement(i)}}).value_or_throw();
+    store.record_measurements({tuning, {make_measurement(i)}, {}}).value_or_throw();
     single_us.push_back(std::chrono::duration<double, std::micro>(Clock::now() - start).count());
   }
   // 16 per transaction: what sessions did before.
   std::vector<double> batch_us;
   for (int i = 0; i + 16 <= count; i += 16) {
-    MeasurementBatch batch{tuning, {}};
+    MeasurementBatch batch{tuning, {}, {}};
     for (int k = 0; k < 16; ++k) batch.measurements.push_back(make_measurement(count + i + k));
     const auto start = Clock::now();
     store.record_measurements(batch).value_or_throw();

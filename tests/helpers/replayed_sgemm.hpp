@@ -17,7 +17,7 @@ struct ReplayedSgemm {
   TuningQuestion question{&spec, {{"M", 2048}, {"N", 2048}, {"K", 2048}}, {"NVIDIA H100 80GB HBM3", "sm_90"}, {"13.0"}};
   store::Store recorded = open_recording();
   std::unique_ptr<ReplayEvaluator> evaluator =
-      ReplayEvaluator::from_store(recorded, question.tuning_record().tuning_key).value_or_throw();
+      ReplayEvaluator::from_store(recorded, question).value_or_throw();
   SearchSpace space = SearchSpace::build(spec.space, &question.sizes).value_or_throw();
 
   ReplayedSgemm() = default;
