@@ -63,6 +63,7 @@ configure() {
   local build=$1 sanitizer=$2
   mkdir -p "$build"
   cmake -S "$root" -B "$build" -G Ninja -DKTUNE_SANITIZE="$sanitizer" -DKTUNE_BUILD_TESTS=ON -DKTUNE_WERROR=OFF \
+    -DKTUNE_TEST_TIMEOUT=180 \
     -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_FLAGS_RELWITHDEBINFO="-O0 -g1" -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O0 -g1" \
     >"$build/sanitizer-configure.log" 2>&1 || { cat "$build/sanitizer-configure.log" >&2; return 1; }
 }
