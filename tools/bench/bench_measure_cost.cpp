@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "engine/engine.hpp"
+#include "tools/bench/comma_list.hpp"
 
 namespace {
 
@@ -49,9 +50,7 @@ constexpr const char* kSpec = R"spec({
 
 std::vector<double> split_numbers(const std::string& text) {
   std::vector<double> out;
-  std::stringstream in(text);
-  for (std::string item; std::getline(in, item, ',');)
-    if (!item.empty()) out.push_back(std::stod(item));
+  for (const auto& item : bench::split_comma_list(text)) out.push_back(std::stod(item));
   return out;
 }
 

@@ -15,23 +15,12 @@
 #include <vector>
 
 #include "tools/bench/recorded_spaces.hpp"
+#include "tools/bench/comma_list.hpp"
 #include "tuner/strategy_factory.hpp"
-
-namespace {
-
-std::vector<std::string> split(const std::string& text) {
-  std::vector<std::string> out;
-  std::stringstream in(text);
-  for (std::string item; std::getline(in, item, ',');)
-    if (!item.empty()) out.push_back(item);
-  return out;
-}
-
-}  // namespace
 
 int main(int argc, char** argv) {
   using namespace ktune;
-  std::vector<std::string> strategies = split(std::string(all_strategy_names()));
+  std::vector<std::string> strategies = bench::split_comma_list(std::string(all_strategy_names()));
   std::vector<std::size_t> budgets{25, 50, 100, 200, 400, 0};
   std::size_t seeds = 10;
   std::string filter, csv_path;
@@ -45,10 +34,10 @@ int main(int argc, char** argv) {
       }
       return argv[++i];
     };
-    if (a == "--strategies") strategies = split(next());
+    if (a == "--strategies") strategies = bench::split_comma_list(next());
     else if (a == "--budgets") {
       budgets.clear();
-      for (const auto& b : split(next())) budgets.push_back(std::stoul(b));
+      for (const auto& b : bench::split_comma_list(next())) budgets.push_back(std::stoul(b));
     } else if (a == "--seeds") seeds = std::stoul(next());
     else if (a == "--space") filter = next();
     else if (a == "--markdown") markdown = true;

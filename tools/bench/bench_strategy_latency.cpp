@@ -15,17 +15,10 @@
 
 #include "tuner/param_space.hpp"
 #include "tuner/search_space.hpp"
+#include "tools/bench/comma_list.hpp"
 #include "tuner/strategy_factory.hpp"
 
 namespace {
-
-std::vector<std::string> split(const std::string& text) {
-  std::vector<std::string> out;
-  std::stringstream in(text);
-  for (std::string item; std::getline(in, item, ',');)
-    if (!item.empty()) out.push_back(item);
-  return out;
-}
 
 // Six parameters of ten values under one constraint: 9.3·10⁵ valid configurations of 10⁶.
 ktune::ParamSpace million_configurations() {
@@ -41,7 +34,7 @@ double value(const ktune::Config& c, const char* name) { return static_cast<doub
 
 int main(int argc, char** argv) {
   using namespace ktune;
-  std::vector<std::string> strategies = split(std::string(all_strategy_names()));
+  std::vector<std::string> strategies = bench::split_comma_list(std::string(all_strategy_names()));
   std::size_t budget = 2000;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
@@ -49,7 +42,7 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "bench_strategy_latency: %s needs a value\n", a.c_str());
       return 2;
     }
-    if (a == "--strategies") strategies = split(argv[++i]);
+    if (a == "--strategies") strategies = bench::split_comma_list(argv[++i]);
     else if (a == "--budget") budget = std::stoul(argv[++i]);
     else {
       std::fprintf(stderr, "bench_strategy_latency: unknown option %s\n", a.c_str());
