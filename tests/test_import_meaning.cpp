@@ -20,6 +20,7 @@
 #include "engine/model/spec.hpp"
 #include "engine/model/table_meaning.hpp"
 #include "engine/store_file.hpp"
+#include "tests/helpers/block_sum_spec.hpp"
 #include "tests/helpers/store_test_support.hpp"
 
 namespace ktune {
@@ -35,18 +36,7 @@ const std::filesystem::path kFixture = std::filesystem::path(KTUNE_SOURCE_DIR) /
 
 // A kernel whose constraint names a size (the issue's `BLOCK*ITEMS <= N`), so that validity
 // depends on the entry's sizes.
-constexpr const char* kReductionSpec = R"spec({
-  "ktune_spec": 1, "name": "block_sum", "source": {"code": "__global__ void block_sum(const float* x, float* y, int n) {}"},
-  "entry": "block_sum", "sizes": ["N"],
-  "params": {"BLOCK": [64, 128, 256, 512], "ITEMS": [1, 2, 4, 8]},
-  "constraints": ["BLOCK * ITEMS <= N"],
-  "default": {"BLOCK": 64, "ITEMS": 1},
-  "launch": {"grid": ["ceil_div(N, BLOCK * ITEMS)"], "block": ["BLOCK"]},
-  "args": [{"name": "x", "type": "const float*", "count": "N", "init": "random"},
-           {"name": "y", "type": "float*", "count": "N", "output": true},
-           {"name": "n", "type": "int", "value": "N"}],
-  "verify": {"against": "default"}
-})spec";
+const std::string kReductionSpec = ktune::testing::block_sum_spec(64);
 
 std::string tuning_key_of(const Json& entry) {
   Sizes sizes;

@@ -12,6 +12,7 @@
 #include "engine/model/toolchain.hpp"
 #include "engine/model/tuning_question.hpp"
 #include "store/store.hpp"
+#include "tests/helpers/block_sum_spec.hpp"
 #include "tests/helpers/run_ktune.hpp"
 #include "tests/helpers/scratch_dir.hpp"
 
@@ -23,18 +24,7 @@ using testing::ScratchDir;
 constexpr const char* kDevice = "NVIDIA H100 80GB HBM3";
 
 // The default (BLOCK=128, ITEMS=1) needs N >= 128.
-constexpr const char* kSpec = R"spec({
-  "ktune_spec": 1, "name": "block_sum", "source": {"code": "__global__ void block_sum(const float* x, float* y, int n) {}"},
-  "entry": "block_sum", "sizes": ["N"],
-  "params": {"BLOCK": [64, 128, 256, 512], "ITEMS": [1, 2, 4, 8]},
-  "constraints": ["BLOCK * ITEMS <= N"],
-  "default": {"BLOCK": 128, "ITEMS": 1},
-  "launch": {"grid": ["ceil_div(N, BLOCK * ITEMS)"], "block": ["BLOCK"]},
-  "args": [{"name": "x", "type": "const float*", "count": "N", "init": "random"},
-           {"name": "y", "type": "float*", "count": "N", "output": true},
-           {"name": "n", "type": "int", "value": "N"}],
-  "verify": {"against": "default"}
-})spec";
+const std::string kSpec = ktune::testing::block_sum_spec(128);
 
 class LookupSizeConstraints : public ::testing::Test {
  protected:
