@@ -18,13 +18,28 @@ double seconds_since(Clock::time_point start) { return std::chrono::duration<dou
 
 }  // namespace
 
+// Polls rather than blocking in the driver (a blocking sync cannot time out). The first
+// kSpinSeconds are a busy poll: a sleep, however short, lasts at least the thread's timer slack
+// plus the wake-up latency (Linux's default slack alone is 50 µs), and a
+// configuration of a 1 µs kernel waits six or more times (first run, reference copy, comparison,
+// warm-up launches, sample rounds), so sleeping cost it more than its whole sampling. Sample
+// rounds are sized to ~0.5 ms of GPU work, so nearly every wait ends inside the spin; longer
+// waits then sleep in pauses of at most 100 µs (the runner also lowers its timer slack).
 CUresult GpuSession::State::wait(double timeout_seconds) {
-  const auto deadline = Clock::now() + std::chrono::duration<double>(timeout_seconds);
+  constexpr double kSpinSeconds = 0.002;
+  const auto start = Clock::now();
+  const auto deadline = start + std::chrono::duration<double>(timeout_seconds);
+  const auto spin_until = start + std::chrono::duration<double>(std::min(kSpinSeconds, timeout_seconds));
   auto pause = std::chrono::microseconds(20);
   for (;;) {
     CUresult rc = api->cuStreamQuery(stream.get());
     if (rc != CUDA_ERROR_NOT_READY) return rc;
-    if (Clock::now() > deadline) return CUDA_ERROR_LAUNCH_TIMEOUT;
+    const auto now = Clock::now();
+    if (now > deadline) return CUDA_ERROR_LAUNCH_TIMEOUT;
+    if (now < spin_until) {
+      std::this_thread::yield();
+      continue;
+    }
     std::this_thread::sleep_for(pause);
     // Capped low: an overshoot of the pause is GPU time lost on every sample round.
     pause = std::min(pause * 2, std::chrono::microseconds(100));
