@@ -119,6 +119,9 @@ TEST_F(CompileChecks, ABrokenEntryOrArgumentListStopsCompileAndSpaceWithExitOne)
   EXPECT_EQ(run.status, 1) << run.output;
   EXPECT_NE(run.output.find("args.n: the kernel's parameter 2 is \"long long\", the spec says int32"), std::string::npos) << run.output;
   EXPECT_EQ(run_ktune("space " + mismatch + " --no-check").status, 0);
+  auto check = run_ktune("check " + mismatch);
+  EXPECT_EQ(check.status, 1) << check.output;
+  EXPECT_NE(check.output.find("args.n: the kernel's parameter 2 is \"long long\""), std::string::npos) << check.output;
   // A usage error is 2.
   EXPECT_EQ(run_ktune("compile " + mismatch + " --sample 0").status, 2);
 }
@@ -137,6 +140,9 @@ TEST_F(CompileChecks, SpaceReportsTheResolvedTemplateInstance) {
   auto run = run_ktune("space " + instance);
   EXPECT_EQ(run.status, 0) << run.output;
   EXPECT_NE(run.output.find("entry        k<float> -> _Z1kIfEvPT_i, 2 parameters match args"), std::string::npos) << run.output;
+  auto checked = run_ktune("check " + instance);
+  EXPECT_EQ(checked.status, 0) << checked.output;
+  EXPECT_NE(checked.output.find(": ok, k<float> -> _Z1kIfEvPT_i, 2 parameters match args"), std::string::npos) << checked.output;
   auto compiled = run_ktune(compile(instance));
   EXPECT_EQ(compiled.status, 0) << compiled.output;
   EXPECT_NE(compiled.output.find("3 of 3 configurations compiled"), std::string::npos) << compiled.output;
