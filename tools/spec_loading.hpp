@@ -22,7 +22,11 @@ std::string choose_compile_arch(const std::string& requested, const KernelSpec& 
 // (engine/kernel_check.hpp), in `service`'s workers, or in one started for it (no cubin cache, so
 // nothing is written); CliFailure naming the field when they do not match. Returns the one-line
 // summary, e.g. "vector_add<float> -> _Z10vector_addIfEvPT_..., 4 parameters match args".
-std::string check_entry_and_args(const KernelSpec& spec, const std::string& arch, CompileService* service = nullptr);
+// With `tolerate_compiler_failure`, a check the compiler itself could not run (a worker crash,
+// timeout, out of memory: Errc::internal) is not the spec's fault: a warning on stderr and the
+// reason is returned, and the caller goes on (`ktune compile` then reports those failures itself).
+std::string check_entry_and_args(const KernelSpec& spec, const std::string& arch, CompileService* service = nullptr,
+                                 bool tolerate_compiler_failure = false);
 
 // --device/--arch when given; else the first GPU; else an error telling the user what to pass.
 DeviceSignature resolve_device(const std::string& device_name, const std::string& arch);

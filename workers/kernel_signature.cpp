@@ -152,13 +152,16 @@ Result<KernelSignature> read_kernel_signature(const CompileResult& compiled, con
       return make_error(Errc::invalid_spec, "entry: \"" + name + "\" is a function template; name the instance, e.g. \"" +
                                                 name + "<float>\", or pass parameters as its template arguments "
                                                 "(\"pass_params\": \"template\")");
+    // The name map is the translation unit NVRTC builds from the name expressions: an error there
+    // (and no earlier one in the source itself) is about the entry.
     if (compiled.status == CompileStatus::compile_error &&
-        (compiled.log.find("nvrtcGetLoweredName") != std::string::npos ||
-         compiled.log.find("nvrtcAddNameExpression") != std::string::npos || compiled.log.find("__nv_name_map") != std::string::npos))
+        (why.find("nvrtcGetLoweredName") != std::string::npos || why.find("nvrtcAddNameExpression") != std::string::npos ||
+         why.find("__nv_name_map") != std::string::npos))
       return make_error(Errc::invalid_spec, "entry: NVRTC cannot resolve \"" + name + "\" to a kernel: " + why);
-    return make_error(compiled.status == CompileStatus::compile_error ? Errc::invalid_spec : Errc::internal,
-                      "the default configuration does not compile (" + std::string(compile_status_name(compiled.status)) +
-                          "): " + why);
+    if (compiled.status != CompileStatus::compile_error)  // not the source's fault (crash, timeout, memory)
+      return make_error(Errc::internal, "the compiler failed on the default configuration (" +
+                                            std::string(compile_status_name(compiled.status)) + "): " + why);
+    return make_error(Errc::invalid_spec, "the default configuration does not compile (compile_error): " + why);
   }
   if (compiled.lowered_names.size() != 1)
     return make_error(Errc::internal, "read_kernel_signature: expected one lowered name for " + name);
