@@ -95,6 +95,16 @@ TEST(SpecChecks, AScalarOverSizesIsRangeCheckedWhenTheSizesAreKnown) {
       << wraps.error().message;
 }
 
+TEST(SpecChecks, AScalarOverSizesOnlyIsTheProblemsMistake) {
+  // Said once when the problem is set up (every tuning, verified or not), not per configuration.
+  const KernelSpec spec = KernelSpec::from_json_text(base_spec().dump()).value_or_throw();
+  EXPECT_TRUE(make_problem(spec, {{"N", 1000}}).ok());
+  auto problem = make_problem(spec, {{"N", 5000000000LL}});
+  ASSERT_FALSE(problem.ok());
+  EXPECT_NE(problem.error().message.find("args.n.value \"N\" is 5000000000, outside int32"), std::string::npos)
+      << problem.error().message;
+}
+
 TEST(SpecChecks, Int64AndUnsignedScalarsTakeTheirOwnRanges) {
   json spec = base_spec();
   spec["args"][1] = {{"name", "n"}, {"type", "int64"}, {"value", "N"}};

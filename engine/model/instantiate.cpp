@@ -2,6 +2,7 @@
 
 #include "engine/model/included_headers.hpp"
 
+#include <algorithm>
 #include <cctype>
 #include <cstdlib>
 #include <filesystem>
@@ -31,6 +32,17 @@ Result<Problem> make_problem(const KernelSpec& spec, const Sizes& sizes) {
   std::size_t scalars = 0;
   for (const auto& arg : spec.args) {
     if (!arg.is_buffer) {
+      // A scalar over sizes only is the same for every configuration: one that does not fit its
+      // type is the problem's mistake, said once here rather than by every configuration.
+      const bool sizes_only = arg.value && std::all_of(arg.value->slots_used().begin(), arg.value->slots_used().end(),
+                                                       [&](int slot) { return slot >= static_cast<int>(spec.space.params.size()); });
+      if (sizes_only) {
+        auto value = evaluate(*arg.value, *slots, "args." + arg.name + ".value");
+        if (value && !integer_fits(arg.type, *value))
+          return make_error(Errc::invalid_argument, "args." + arg.name + ".value \"" + arg.value->text() + "\" is " +
+                                                        std::to_string(*value) + ", outside " + element_type_name(arg.type) +
+                                                        " (" + integer_range_text(arg.type) + ")");
+      }
       problem.args.push_back({false, scalars++});
       continue;
     }
