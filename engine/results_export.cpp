@@ -84,12 +84,12 @@ const char* t4_invalidity(MeasurementStatus status) {
 
 }  // namespace
 
-Result<std::string> to_kernel_tuner_cache(const TuningResults& tuning) {
+Result<std::string> to_kernel_tuner_cache(const TuningResults& tuning, const std::string& kernel_name) {
   auto space = space_of(tuning);
   if (!space) return space.error();
   ojson out;
   out["device_name"] = tuning.best.tuning.device;
-  out["kernel_name"] = tuning.kernel.name;
+  out["kernel_name"] = kernel_name.empty() ? tuning.kernel.name : kernel_name;
   ojson problem = ojson::array();
   for (const auto& [name, value] : tuning.best.tuning.sizes) problem.push_back(value);
   out["problem_size"] = problem;

@@ -34,7 +34,8 @@ struct TuningResults {
 // tune_params (the whole parameter space), objective "time", and one cache entry per configuration:
 // its parameters, `time` in ms (ktune's median) or the failure marker (InvalidConfig,
 // CompilationFailedConfig, RuntimeFailedConfig), compile_time and benchmark_time in ms, timestamp.
-Result<std::string> to_kernel_tuner_cache(const TuningResults& tuning);
+// `kernel_name`: what to write as kernel_name (Kernel Tuner's function name); empty: the ktune name.
+Result<std::string> to_kernel_tuner_cache(const TuningResults& tuning, const std::string& kernel_name = {});
 
 // The T4 results document (schema_version "1.0.0", metadata with timeunit "milliseconds").
 // Every result has the schema's required configuration, times, invalidity and correctness.

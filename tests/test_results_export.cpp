@@ -214,6 +214,9 @@ TEST_F(Exported, TheCliWritesEachFormatAndNeverOverTheStore) {
       EXPECT_TRUE(parse_kernel_tuner_cache(text.str(), spec, import_options, "cli").ok());
     }
   }
+  auto named = run_ktune("export --db " + db + " --format kernel-tuner --kernel-name vector_add");
+  EXPECT_EQ(named.status, 0) << named.output;
+  EXPECT_EQ(json::parse(named.output)["kernel_name"], "vector_add");
   auto clobber = run_ktune("export --db " + db + " --format kernel-tuner -o " + db);
   EXPECT_NE(clobber.status, 0) << clobber.output;
   EXPECT_TRUE(store::Store::open(db).ok());

@@ -120,7 +120,7 @@ void run_show(const ShowArgs& args) {
 }
 
 struct ExportArgs {
-  std::string db, kernel, device, output, sizes, format = "table", key;
+  std::string db, kernel, device, output, sizes, format = "table", key, kernel_name;
 };
 
 // The tunings the filter selected, each with its kernel and measurements.
@@ -170,7 +170,7 @@ void run_export(const ExportArgs& args) {
       if (tunings.size() != 1)
         throw CliFailure(std::to_string(tunings.size()) + " tunings match (" + describe_tunings(tunings) + "); --format " +
                          args.format + " writes one: narrow with --kernel, --device and --size");
-      text = (args.format == "kernel-tuner" ? to_kernel_tuner_cache(tunings.front()) : to_t4_results(tunings.front()))
+      text = (args.format == "kernel-tuner" ? to_kernel_tuner_cache(tunings.front(), args.kernel_name) : to_t4_results(tunings.front()))
                  .value_or_throw() +
              "\n";
     }
@@ -258,6 +258,8 @@ void add_store_commands(CLI::App& app) {
         ->capture_default_str();
     cmd->add_option("--size", args->sizes, "only the tuning at these sizes, e.g. M=4096,N=4096 (as `ktune show` prints them)");
     cmd->add_option("--key", args->key, "wisdom: the tuning key kernel_launcher looks the kernel up by (default: its name)");
+    cmd->add_option("--kernel-name", args->kernel_name,
+                    "kernel-tuner: the kernel_name to write, as tune_kernel is called with it (default: the ktune name)");
     cmd->callback([args] { run_export(*args); });
   }
   {
