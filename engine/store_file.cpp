@@ -25,6 +25,9 @@ const std::filesystem::path& StoreFile::path() const noexcept { return store_->p
 Result<StoreStats> StoreFile::stats() { return store_->stats(); }
 Result<std::vector<std::string>> StoreFile::check_integrity() { return store_->check_integrity(); }
 Result<std::vector<KernelRecord>> StoreFile::kernels() { return store_->kernels(); }
+Result<std::vector<store::Measurement>> StoreFile::measurements_for(const std::string& tuning_key) {
+  return store_->measurements_for(tuning_key);
+}
 Result<TableDocument> StoreFile::export_table(const ExportFilter& filter) { return store_->export_table(filter); }
 Result<ImportSummary> StoreFile::import_table(const TableDocument& table, const ImportOptions& options) {
   // The store checks the format; what the entries mean is checked against their kernels here,

@@ -41,6 +41,8 @@ class StoreFile {
   // The full check of every page (`ktune doctor --store`): the problems found, empty when intact.
   Result<std::vector<std::string>> check_integrity();
   Result<std::vector<KernelRecord>> kernels();
+  // Every measurement a tuning recorded, in recording order (for `ktune export --format`).
+  Result<std::vector<store::Measurement>> measurements_for(const std::string& tuning_key);
   // The lookup table (entries and the kernels they refer to), in canonical order.
   Result<TableDocument> export_table(const ExportFilter& filter = {});
   // All or nothing: every kernel and entry is checked — its format, and its meaning against its

@@ -68,15 +68,34 @@ TEST(CubinCache, StoresAndReturnsAnEntry) {
     }
 }
 
-TEST(CubinCache, FailuresAreNotCached) {
+TEST(CubinCache, CompileErrorsAreCachedWithTheirLog) {
   TempDir dir;
   auto cache = CubinCache::open({dir.path, 1 << 20});
   ASSERT_TRUE(cache.ok());
   CompileResult error;
   error.status = CompileStatus::compile_error;
-  error.log = "x.cu(1): error";
+  error.log = "x.cu(1): error: expected a \";\"";
   ASSERT_TRUE((*cache)->put(key_of(2), error).ok());
-  EXPECT_FALSE((*cache)->get(key_of(2)).has_value());
+  auto hit = (*cache)->get(key_of(2));
+  ASSERT_TRUE(hit.has_value());
+  EXPECT_EQ(hit->status, CompileStatus::compile_error);
+  EXPECT_EQ(hit->log, error.log);
+  EXPECT_TRUE(hit->from_cache);
+  EXPECT_TRUE(hit->cubin.empty());
+}
+
+TEST(CubinCache, FailuresThatMayNotRepeatAreNotCached) {
+  TempDir dir;
+  auto cache = CubinCache::open({dir.path, 1 << 20});
+  ASSERT_TRUE(cache.ok());
+  for (auto status : {CompileStatus::timeout, CompileStatus::crash, CompileStatus::out_of_memory, CompileStatus::internal,
+                      CompileStatus::cancelled}) {
+    CompileResult failed;
+    failed.status = status;
+    failed.log = "worker died";
+    ASSERT_TRUE((*cache)->put(key_of(3), failed).ok());
+    EXPECT_FALSE((*cache)->get(key_of(3)).has_value()) << compile_status_name(status);
+  }
 }
 
 TEST(CubinCache, CorruptOrMisplacedEntriesAreMissesAndRemoved) {

@@ -66,10 +66,19 @@ TEST(NvrtcCompiler, BadOptionsAndArchitecturesAreCompileErrors) {
   const CompileResult r = compile_with_nvrtc(job);
   EXPECT_EQ(r.status, CompileStatus::compile_error);
   EXPECT_FALSE(r.log.empty());
-  job.arch = "compute_90";  // PTX only: no CUBIN, said so
+}
+
+TEST(NvrtcCompiler, AVirtualArchitectureGivesPtx) {
+  // What the entry/args check reads a kernel's parameter list from (workers/kernel_signature.hpp).
+  CompileJob job;
+  job.source = kTemplated;
+  job.name_expressions = {"scale<1>"};
+  job.arch = "compute_90";
   const CompileResult ptx = compile_with_nvrtc(job);
-  EXPECT_EQ(ptx.status, CompileStatus::compile_error);
-  EXPECT_NE(ptx.log.find("CUBIN"), std::string::npos) << ptx.log;
+  ASSERT_EQ(ptx.status, CompileStatus::ok) << ptx.log;
+  EXPECT_NE(ptx.cubin.find(".target sm_90"), std::string::npos);
+  ASSERT_EQ(ptx.lowered_names.size(), 1u);
+  EXPECT_NE(ptx.cubin.find(".entry " + ptx.lowered_names.front() + "("), std::string::npos) << ptx.cubin.substr(0, 400);
 }
 
 TEST(NvrtcCompiler, CubinKeyCanonicalFormIsPinned) {

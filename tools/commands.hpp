@@ -21,6 +21,7 @@ class CliFailure : public std::runtime_error {
 
 void add_doctor_command(CLI::App& app);
 void add_space_command(CLI::App& app);
+void add_check_command(CLI::App& app);    // the entry/args check alone
 void add_key_command(CLI::App& app);
 void add_compile_command(CLI::App& app);  // workers/
 void add_store_commands(CLI::App& app);   // show, export, import (store/)

@@ -19,6 +19,7 @@ int main(int argc, char** argv) {
 
   ktune::cli::add_doctor_command(app);
   ktune::cli::add_space_command(app);
+  ktune::cli::add_check_command(app);
   ktune::cli::add_key_command(app);
   ktune::cli::add_compile_command(app);
   ktune::cli::add_store_commands(app);

@@ -20,6 +20,8 @@ struct SpaceOptions {
   std::size_t samples = 5;
   std::uint64_t seed = 1;
   bool json = false;
+  bool no_check = false;
+  std::string arch;
 };
 
 std::string values_text(const std::vector<std::int64_t>& values) {
@@ -37,6 +39,9 @@ void run(const SpaceOptions& options) {
   SearchSpace space = SearchSpace::build(spec.space, sizes ? &*sizes : nullptr).value_or_throw();
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   auto samples = space.sample(options.samples, options.seed);
+  // Before the space is worth reading, the kernel must be the one the spec describes.
+  std::string entry_check = "not checked (--no-check)";
+  if (!options.no_check) entry_check = check_entry_and_args(spec, choose_compile_arch(options.arch, spec));
   // A constraint over sizes can reject the default at some sizes; the parser checks it only
   // without sizes (spec_json.cpp), so it is said here, where sizes are known.
   const std::optional<std::string> default_problem = sizes ? spec.why_default_invalid_at(*sizes) : std::nullopt;
@@ -66,6 +71,7 @@ void run(const SpaceOptions& options) {
     }
     out["samples"] = sample_list;
     out["filter_seconds"] = seconds;
+    out["entry_check"] = entry_check;
     std::printf("%s\n", out.dump(2).c_str());
     return;
   }
@@ -97,6 +103,7 @@ void run(const SpaceOptions& options) {
   if (space.evaluation_failures())
     std::printf("             (%llu configurations rejected because a constraint could not be evaluated)\n",
                 static_cast<unsigned long long>(space.evaluation_failures()));
+  std::printf("entry        %s\n", entry_check.c_str());
   std::printf("default      %s\n", format_named(spec.default_config).c_str());
   if (default_problem)
     std::printf("             warning: the default is not valid at %s: %s\n", format_named(*sizes).c_str(),
@@ -118,6 +125,9 @@ void add_space_command(CLI::App& app) {
   cmd->add_option("--samples", options->samples, "How many sample configurations to print")->capture_default_str();
   cmd->add_option("--seed", options->seed, "Seed of the sample")->capture_default_str();
   cmd->add_flag("--json", options->json, "Machine-readable output");
+  cmd->add_flag("--no-check", options->no_check,
+                "Skip the NVRTC check of the entry and of args against the kernel's parameters");
+  cmd->add_option("--arch", options->arch, "Architecture of the entry check (default: the first GPU's, else sm_90)");
   cmd->callback([options] { run(*options); });
 }
 

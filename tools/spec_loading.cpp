@@ -1,6 +1,11 @@
 #include "tools/spec_loading.hpp"
 
+#include <cstdio>
+
 #include "engine/cuda/driver_api.hpp"
+#include "engine/compile_service.hpp"
+#include "engine/kernel_check.hpp"
+#include "engine/model/instantiate.hpp"
 #include "tools/commands.hpp"
 
 namespace ktune::cli {
@@ -25,6 +30,38 @@ DeviceSignature resolve_device(const std::string& device_name, const std::string
   }
   const auto& first = devices->front();
   return DeviceSignature{device_name.empty() ? first.name : device_name, arch.empty() ? first.arch : arch};
+}
+
+std::string choose_compile_arch(const std::string& requested, const KernelSpec& spec) {
+  std::string device_arch;
+  if (requested.empty())
+    if (auto devices = cuda::list_devices(); devices && !devices->empty()) device_arch = devices->front().arch;
+  auto arch = ktune::choose_arch(requested, device_arch, spec);
+  if (!arch) throw CliFailure("--arch: " + arch.error().message);
+  return *arch;
+}
+
+std::string check_entry_and_args(const KernelSpec& spec, const std::string& arch, CompileService* service,
+                                 bool tolerate_compiler_failure) {
+  std::unique_ptr<CompileService> own;
+  if (service == nullptr) {
+    CompileServiceOptions options;
+    options.workers = 1;
+    options.use_cubin_cache = false;
+    own = CompileService::create(options).value_or_throw();
+    if (auto ready = own->wait_ready(); !ready) throw CliFailure("the compile workers did not start: " + ready.error().message);
+    service = own.get();
+  }
+  auto signature = check_kernel_signature(spec, arch, service);
+  const std::string origin = spec.spec_path.empty() ? spec.name : spec.spec_path.string();
+  if (!signature && tolerate_compiler_failure && signature.error().code == Errc::internal) {
+    std::fprintf(stderr, "ktune: warning: %s: the entry and args were not checked: %s\n", origin.c_str(),
+                 signature.error().message.c_str());
+    return "not checked: " + signature.error().message;
+  }
+  if (!signature) throw CliFailure(origin + ": " + signature.error().message);
+  return signature->name_expression + " -> " + signature->lowered_name + ", " + std::to_string(signature->params.size()) +
+         " parameters match args";
 }
 
 }  // namespace ktune::cli

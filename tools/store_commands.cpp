@@ -15,6 +15,7 @@
 
 #include "engine/common/named_values.hpp"
 #include "engine/common/printable.hpp"
+#include "engine/results_export.hpp"
 #include "engine/store_file.hpp"
 #include "tools/commands.hpp"
 #include "tools/kernel_tuner_import_command.hpp"
@@ -119,16 +120,61 @@ void run_show(const ShowArgs& args) {
 }
 
 struct ExportArgs {
-  std::string db, kernel, device, output;
+  std::string db, kernel, device, output, sizes, format = "table", key, kernel_name;
 };
+
+// The tunings the filter selected, each with its kernel and measurements.
+std::vector<TuningResults> selected_tunings(StoreFile& store, const TableDocument& table, const std::string& sizes) {
+  std::map<std::string, KernelRecord> kernels;
+  for (const auto& k : table.kernels) kernels[k.kernel_key] = k;
+  std::vector<TuningResults> out;
+  for (const auto& e : table.entries) {
+    // --size M=4096,N=4096: the entries tuned at exactly these sizes (written as `show` prints them).
+    if (!sizes.empty()) {
+      std::string wanted = sizes;
+      std::replace(wanted.begin(), wanted.end(), ',', ' ');
+      if (format_named(e.tuning.sizes) != wanted) continue;
+    }
+    out.push_back({kernels[e.tuning.kernel_key], e, store.measurements_for(e.tuning.tuning_key).value_or_throw()});
+  }
+  return out;
+}
+
+std::string describe_tunings(const std::vector<TuningResults>& tunings) {
+  std::string text;
+  for (std::size_t i = 0; i < tunings.size() && i < 5; ++i)
+    text += (i ? "; " : "") + tunings[i].kernel.name + " at " + format_named(tunings[i].best.tuning.sizes) + " on " +
+            tunings[i].best.tuning.device;
+  if (tunings.size() > 5) text += "; ...";
+  return printable(text);
+}
 
 void run_export(const ExportArgs& args) {
   auto store = open_existing(args.db);
   const auto table = store.export_table({args.kernel, args.device}).value_or_throw();
-  if (table.entries.empty())
-    std::fprintf(stderr, "ktune: warning: no tuned entries%s; the table is empty\n",
-                 args.kernel.empty() && args.device.empty() ? "" : " match the filter");
-  const std::string text = table_to_json(table);
+  std::string text;
+  if (args.format == "table") {
+    if (!args.sizes.empty()) throw CliFailure("--size selects one tuning for --format kernel-tuner, t4 or wisdom");
+    if (table.entries.empty())
+      std::fprintf(stderr, "ktune: warning: no tuned entries%s; the table is empty\n",
+                   args.kernel.empty() && args.device.empty() ? "" : " match the filter");
+    text = table_to_json(table);
+  } else {
+    const auto tunings = selected_tunings(store, table, args.sizes);
+    if (tunings.empty())
+      throw CliFailure("no tuned entries match the filter (ktune show lists them); nothing was written");
+    if (args.format == "wisdom") {
+      text = to_wisdom(args.key.empty() ? tunings.front().kernel.name : args.key, tunings).value_or_throw();
+    } else {
+      // One tuning per file: Kernel Tuner's cache and a T4 document describe one problem on one device.
+      if (tunings.size() != 1)
+        throw CliFailure(std::to_string(tunings.size()) + " tunings match (" + describe_tunings(tunings) + "); --format " +
+                         args.format + " writes one: narrow with --kernel, --device and --size");
+      text = (args.format == "kernel-tuner" ? to_kernel_tuner_cache(tunings.front(), args.kernel_name) : to_t4_results(tunings.front()))
+                 .value_or_throw() +
+             "\n";
+    }
+  }
   if (args.output.empty() || args.output == "-") return write_standard_output(text);
   std::vector<std::filesystem::path> stores{store.path()};
   if (auto cache = find_cache_dir()) stores.push_back(default_store_path({}));
@@ -198,11 +244,22 @@ void add_store_commands(CLI::App& app) {
   }
   {
     auto args = std::make_shared<ExportArgs>();
-    auto* cmd = app.add_subcommand("export", "Write the lookup table as JSON (docs/lookup-table.md)");
+    auto* cmd = app.add_subcommand(
+        "export", "Write the lookup table as JSON (docs/lookup-table.md), or results for Kernel Tuner, T4 or kernel_launcher");
     cmd->add_option("--db", args->db, kDbHelp);
     cmd->add_option("--kernel", args->kernel, "only this kernel (by name)");
     cmd->add_option("--device", args->device, "only this device (by name)");
-    cmd->add_option("-o,--output", args->output, "write to this file instead of standard output");
+    cmd->add_option("-o,--output", args->output, "write to this file instead of standard output (never over a store)");
+    cmd->add_option("--format", args->format,
+                    "table (ktune's lookup table, the default); kernel-tuner (a Kernel Tuner cache file); t4 (the "
+                    "Auto-Tuning Association's T4 results); wisdom (a kernel_launcher .wisdom file). kernel-tuner and t4 "
+                    "write one tuning: select it with --kernel, --device, --size")
+        ->check(CLI::IsMember({"table", "kernel-tuner", "t4", "wisdom"}))
+        ->capture_default_str();
+    cmd->add_option("--size", args->sizes, "only the tuning at these sizes, e.g. M=4096,N=4096 (as `ktune show` prints them)");
+    cmd->add_option("--key", args->key, "wisdom: the tuning key kernel_launcher looks the kernel up by (default: its name)");
+    cmd->add_option("--kernel-name", args->kernel_name,
+                    "kernel-tuner: the kernel_name to write, as tune_kernel is called with it (default: the ktune name)");
     cmd->callback([args] { run_export(*args); });
   }
   {

@@ -110,6 +110,7 @@ class CompilePool::Impl {
           ++stats_.submitted;
           ++stats_.cache_hits;
           ++stats_.completed;
+          if (!hit->ok()) ++stats_.failed;  // a cached compile error
         }
         deliver(pending, std::move(*hit));
         return;
@@ -389,7 +390,7 @@ class CompilePool::Impl {
     }
     result.attempts = attempts;
     result.from_cache = false;
-    if (result.ok() && options_.cache != nullptr && pending.key) (void)options_.cache->put(*pending.key, result);
+    if (options_.cache != nullptr && pending.key) (void)options_.cache->put(*pending.key, result);  // ok or compile_error
     {
       std::lock_guard lock(mutex_);
       ++stats_.completed;

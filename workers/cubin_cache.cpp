@@ -104,7 +104,8 @@ std::optional<CompileResult> CubinCache::get(const Hash128& key) {
   auto payload = frame ? decode_frame(*frame, MessageType::cache_entry)
                        : Result<std::string_view>(make_error(Errc::corrupt, "checksum mismatch"));
   auto entry = payload ? decode_cache_entry(*payload) : Result<CacheEntry>(payload.error());
-  if (!entry || entry->key_hex != key.hex() || entry->result.status != CompileStatus::ok) {
+  if (!entry || entry->key_hex != key.hex() || !CubinCache::cacheable(entry->result.status) ||
+      (entry->result.ok() && entry->result.cubin.empty())) {
     // A damaged entry must not be served again; the next put rewrites it.
     std::error_code ec;
     fs::remove(path, ec);
@@ -118,8 +119,12 @@ std::optional<CompileResult> CubinCache::get(const Hash128& key) {
   return result;
 }
 
+bool CubinCache::cacheable(CompileStatus status) noexcept {
+  return status == CompileStatus::ok || status == CompileStatus::compile_error;
+}
+
 Status CubinCache::put(const Hash128& key, const CompileResult& result) {
-  if (result.status != CompileStatus::ok) return Ok{};
+  if (!cacheable(result.status)) return Ok{};
   const fs::path final_path = entry_path(key);
   std::error_code ec;
   fs::create_directories(final_path.parent_path(), ec);

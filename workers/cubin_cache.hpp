@@ -1,7 +1,7 @@
 #pragma once
 // The on-disk cubin cache: content-addressed by the cubin key (nvrtc_compiler.hpp), one file per
 // entry at DIR/<first 2 hex digits>/<32 hex digits>.cubin holding a wire cache_entry frame (the
-// CUBIN, its lowered names and the compile log) followed by xxh3-128 of that frame, so a hit needs
+// CUBIN, its lowered names and the compile log — or a compile error and its log) followed by xxh3-128 of that frame, so a hit needs
 // no worker at all and a damaged entry (a flipped bit anywhere) is never served.
 //
 // Safe for many threads and many processes sharing DIR: an entry is written to a unique temporary
@@ -29,11 +29,16 @@ class CubinCache {
   // Creates the folder when missing.
   static Result<std::unique_ptr<CubinCache>> open(Options options);
 
-  // A hit returns the stored result (status ok, from_cache set) and refreshes its LRU time.
+  // A hit returns the stored result (from_cache set) and refreshes its LRU time: a CUBIN, or a
+  // compile error with NVRTC's log.
   std::optional<CompileResult> get(const Hash128& key);
-  // Stores an ok result (anything else is not cached: timeouts and crashes may not repeat, and a
-  // compile error is cheap to reproduce). Evicts when over the cap.
+  // Stores an ok result or a compile error: the key holds everything NVRTC saw (its version, the
+  // source, the options), so the same job fails the same way, and a configuration that does not
+  // compile is not compiled again on every run (a big kernel's error can take seconds). Timeouts,
+  // crashes, out of memory and internal failures are not cached: they may not repeat. Evicts when
+  // over the cap.
   Status put(const Hash128& key, const CompileResult& result);
+  static bool cacheable(CompileStatus status) noexcept;
 
   // Scans the folder and removes least recently used entries until at most `target_bytes` remain;
   // also removes temporary files left by killed writers. Returns the bytes left.

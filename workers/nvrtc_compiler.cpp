@@ -52,6 +52,9 @@ CompileStatus classify(nvrtcResult rc) {
   }
 }
 
+enum class Output : std::uint8_t { cubin, ptx };
+CompileResult compile(const CompileJob& job, Output output);
+
 std::string call_failed(const char* call, nvrtcResult rc) {
   return std::string("nvrtc: ") + call + " failed: " + nvrtcGetErrorString(rc);
 }
@@ -107,6 +110,12 @@ Hash128 cubin_key(const CompileJob& job, const std::string& version) {
 }
 
 CompileResult compile_with_nvrtc(const CompileJob& job) {
+  return compile(job, job.arch.starts_with("compute_") ? Output::ptx : Output::cubin);
+}
+
+namespace {
+
+CompileResult compile(const CompileJob& job, Output output) {
   try {
     NvrtcProgram program;
     nvrtcResult rc =
@@ -119,7 +128,7 @@ CompileResult compile_with_nvrtc(const CompileJob& job) {
       if (rc != NVRTC_SUCCESS) return failure(classify(rc), call_failed("nvrtcAddNameExpression", rc) + " for " + name);
     }
 
-    // Always a real architecture so NVRTC emits SASS (a CUBIN), never PTX only.
+    // A real architecture so NVRTC emits SASS (a CUBIN); compute_NN only when PTX is asked for.
     std::vector<std::string> options;
     options.push_back("--gpu-architecture=" + job.arch);
     for (const auto& d : job.defines) options.push_back(normalised_define(d));
@@ -143,17 +152,26 @@ CompileResult compile_with_nvrtc(const CompileJob& job) {
     }
 
     std::size_t size = 0;
-    rc = nvrtcGetCUBINSize(program.get(), &size);
-    if (rc != NVRTC_SUCCESS || size == 0) {
-      // NVRTC only produces a CUBIN for a real sm_XX architecture.
-      result.status = CompileStatus::compile_error;
-      result.log += (result.log.empty() ? "" : "\n") + std::string("nvrtc: no CUBIN for --gpu-architecture=") +
-                    job.arch + " (a real architecture such as sm_90 is needed)";
-      return result;
+    if (output == Output::ptx) {
+      rc = nvrtcGetPTXSize(program.get(), &size);
+      if (rc != NVRTC_SUCCESS || size == 0) return failure(CompileStatus::internal, call_failed("nvrtcGetPTXSize", rc));
+      result.cubin.resize(size);
+      rc = nvrtcGetPTX(program.get(), result.cubin.data());
+      if (rc != NVRTC_SUCCESS) return failure(CompileStatus::internal, call_failed("nvrtcGetPTX", rc));
+      result.cubin.resize(size - 1);  // drop the terminating NUL
+    } else {
+      rc = nvrtcGetCUBINSize(program.get(), &size);
+      if (rc != NVRTC_SUCCESS || size == 0) {
+        // NVRTC only produces a CUBIN for a real sm_XX architecture.
+        result.status = CompileStatus::compile_error;
+        result.log += (result.log.empty() ? "" : "\n") + std::string("nvrtc: no CUBIN for --gpu-architecture=") +
+                      job.arch + " (a real architecture such as sm_90 is needed)";
+        return result;
+      }
+      result.cubin.resize(size);
+      rc = nvrtcGetCUBIN(program.get(), result.cubin.data());
+      if (rc != NVRTC_SUCCESS) return failure(CompileStatus::internal, call_failed("nvrtcGetCUBIN", rc));
     }
-    result.cubin.resize(size);
-    rc = nvrtcGetCUBIN(program.get(), result.cubin.data());
-    if (rc != NVRTC_SUCCESS) return failure(CompileStatus::internal, call_failed("nvrtcGetCUBIN", rc));
 
     for (const auto& name : job.name_expressions) {
       const char* lowered = nullptr;
@@ -175,5 +193,7 @@ CompileResult compile_with_nvrtc(const CompileJob& job) {
     return failure(CompileStatus::internal, std::string("compile failed: ") + e.what());
   }
 }
+
+}  // namespace
 
 }  // namespace ktune::workers

@@ -8,6 +8,8 @@
 
 namespace ktune::workers {
 
+// A job for a virtual architecture ("compute_90") is compiled to PTX instead, which `cubin` then
+// holds: what workers/kernel_signature.hpp reads a kernel's parameter list from (ptxas never runs).
 // Never throws for anything the job contains: a rejected source or option is a compile_error
 // result with NVRTC's log; an NVRTC failure that is not the source's fault is `internal`;
 // NVRTC running out of memory is `out_of_memory`.

@@ -3,6 +3,7 @@
 // passes and compares buffers by them. Values are part of the runner protocol: append only.
 #include <cstddef>
 #include <cstdint>
+#include <string>
 
 namespace ktune {
 
@@ -11,5 +12,9 @@ inline constexpr std::uint8_t kLastElementType = static_cast<std::uint8_t>(Eleme
 const char* element_type_name(ElementType type) noexcept;  // "float", "int32", ...
 std::size_t element_size(ElementType type) noexcept;
 bool is_floating(ElementType type) noexcept;
+// Whether an integer value is representable in an integer type without wrapping (always true for
+// floating types, which take any integer approximately); "-2147483648..2147483647" for messages.
+bool integer_fits(ElementType type, std::int64_t value) noexcept;
+std::string integer_range_text(ElementType type);
 
 }  // namespace ktune

@@ -135,4 +135,15 @@ const std::string& toolkit_include_dir() {
   return dir;
 }
 
+const std::vector<std::string>& toolkit_include_dirs() {
+  static const std::vector<std::string> dirs = [] {
+    std::vector<std::string> out{toolkit_include_dir()};
+    std::error_code ec;
+    const auto cccl = std::filesystem::path(toolkit_include_dir()) / "cccl";
+    if (std::filesystem::is_directory(cccl, ec)) out.push_back(cccl.string());
+    return out;
+  }();
+  return dirs;
+}
+
 }  // namespace ktune

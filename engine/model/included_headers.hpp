@@ -8,6 +8,7 @@
 // (NVRTC's built-in headers, or a compile error the compile reports).
 #include <cstddef>
 #include <string>
+#include <vector>
 
 #include "engine/model/spec.hpp"
 
@@ -31,5 +32,9 @@ IncludedHeaders included_headers(const KernelSpec& spec);
 // The toolkit's include folder on every compile's path: $CUDA_HOME/include, else where this build
 // found the toolkit.
 const std::string& toolkit_include_dir();
+// The toolkit's folders on every compile's path: toolkit_include_dir(), then its CCCL folder
+// (include/cccl: CUB, Thrust, libcu++ in CUDA 13, which no longer puts them in include/ itself)
+// when it exists, so `#include <cub/cub.cuh>` works in NVRTC as it does with nvcc.
+const std::vector<std::string>& toolkit_include_dirs();
 
 }  // namespace ktune

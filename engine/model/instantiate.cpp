@@ -2,6 +2,7 @@
 
 #include "engine/model/included_headers.hpp"
 
+#include <algorithm>
 #include <cctype>
 #include <cstdlib>
 #include <filesystem>
@@ -31,6 +32,17 @@ Result<Problem> make_problem(const KernelSpec& spec, const Sizes& sizes) {
   std::size_t scalars = 0;
   for (const auto& arg : spec.args) {
     if (!arg.is_buffer) {
+      // A scalar over sizes only is the same for every configuration: one that does not fit its
+      // type is the problem's mistake, said once here rather than by every configuration.
+      const bool sizes_only = arg.value && std::all_of(arg.value->slots_used().begin(), arg.value->slots_used().end(),
+                                                       [&](int slot) { return slot >= static_cast<int>(spec.space.params.size()); });
+      if (sizes_only) {
+        auto value = evaluate(*arg.value, *slots, "args." + arg.name + ".value");
+        if (value && !integer_fits(arg.type, *value))
+          return make_error(Errc::invalid_argument, "args." + arg.name + ".value \"" + arg.value->text() + "\" is " +
+                                                        std::to_string(*value) + ", outside " + element_type_name(arg.type) +
+                                                        " (" + integer_range_text(arg.type) + ")");
+      }
       problem.args.push_back({false, scalars++});
       continue;
     }
@@ -73,6 +85,12 @@ Result<LaunchPlan> plan_launch(const KernelSpec& spec, const Config& config, con
     if (arg.value) {
       auto value = evaluate(*arg.value, *slots, "args." + arg.name + ".value");
       if (!value) return value.error();
+      // The kernel receives the scalar in its own width; a value that does not fit would wrap
+      // silently (5'000'000'000 as an int is 705'032'704).
+      if (!integer_fits(arg.type, *value))
+        return make_error(Errc::invalid_argument, "args." + arg.name + ".value \"" + arg.value->text() + "\" is " +
+                                                      std::to_string(*value) + ", outside " + element_type_name(arg.type) +
+                                                      " (" + integer_range_text(arg.type) + ")");
       scalar.integer = *value;
     } else {
       scalar.is_floating = true;
@@ -96,7 +114,8 @@ Result<std::string> choose_arch(const std::string& requested, const std::string&
 
 // NVRTC ships a few headers built in (cuda_fp16.h, ...) but not the toolkit's others (mma.h,
 // cuda/pipeline, ...); kernels include those as they would with nvcc, so the toolkit's include
-// folder is always on the path (toolkit_include_dir, engine/model/included_headers.hpp).
+// folder and its CCCL folder (CUB, Thrust) are always on the path (toolkit_include_dirs,
+// engine/model/included_headers.hpp).
 
 workers::CompileJob make_compile_job(const KernelSpec& spec, const Config& config, const std::string& arch,
                                      bool use_nvrtc_cache) {
@@ -110,7 +129,7 @@ workers::CompileJob make_compile_job(const KernelSpec& spec, const Config& confi
   job.defines = spec.defines_for(config);
   job.options = spec.compile_options;
   for (const auto& dir : spec.include_dirs) job.options.push_back("-I" + dir.string());
-  job.options.push_back("-I" + toolkit_include_dir());
+  for (const auto& dir : toolkit_include_dirs()) job.options.push_back("-I" + dir);
   job.arch = arch;
   job.use_nvrtc_cache = use_nvrtc_cache;
   return job;

@@ -142,7 +142,10 @@ std::string kernel_canonical_form(const KernelSpec& spec) {
   json form;
   form["form"] = "ktune-kernel";
   form["version"] = kKeyFormatVersion;
-  form["source"] = canonical_source(spec.source, spec.entry);
+  form["source"] = canonical_source(spec.source, spec.entry_name());
+  // The instance is part of what the kernel is: vector_add<float> and vector_add<double> share a
+  // source. Written only when given, so the keys of every other spec are unchanged.
+  if (const std::string fixed = spec.entry_template_arguments(); !fixed.empty()) form["entry_template_args"] = fixed;
   form["passing"] = spec.passing == ParamPassing::template_ ? "template" : "defines";
   form["template_args"] = spec.template_args;
   form["options"] = spec.compile_options;

@@ -77,13 +77,26 @@ std::vector<std::string> KernelSpec::defines_for(const Config& config) const {
 
 std::string KernelSpec::name_expression_for(const Config& config) const {
   if (passing != ParamPassing::template_) return entry;
-  std::string out = entry + "<";
+  // An entry that fixes leading template arguments ("reduce<float>") gets the tuned ones after them.
+  const bool fixed = !entry.empty() && entry.back() == '>';
+  std::string out = fixed ? entry.substr(0, entry.size() - 1) : entry + "<";
   for (std::size_t i = 0; i < template_args.size(); ++i) {
-    if (i) out += ", ";
+    if (i || fixed) out += ", ";
     auto value = find_value(config, template_args[i]);
     out += std::to_string(value.value_or(0));
   }
   return out + ">";
+}
+
+std::string KernelSpec::entry_name() const {
+  std::string base = entry.substr(0, entry.find('<'));
+  while (!base.empty() && base.back() == ' ') base.pop_back();
+  return base;
+}
+
+std::string KernelSpec::entry_template_arguments() const {
+  const std::size_t open = entry.find('<');
+  return open == std::string::npos ? std::string() : entry.substr(open);
 }
 
 }  // namespace ktune

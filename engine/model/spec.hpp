@@ -63,7 +63,9 @@ struct KernelSpec {
   std::filesystem::path spec_path;    // empty for specs parsed from text
   std::filesystem::path source_path;  // empty for inline source
   std::string source;                 // the CUDA C++ text
-  std::string entry;                  // the __global__ function (template name for template_)
+  // The __global__ function: a name, or a template instance as NVRTC names it ("vector_add<float>").
+  // With template_ the tuned arguments follow any given here: "reduce<float>" -> reduce<float, 256>.
+  std::string entry;
 
   ParamSpace space;  // params, size names, constraints
   Config default_config;
@@ -107,6 +109,9 @@ struct KernelSpec {
   // The configuration of the defines/template arguments: "-DBM=64" ... or "sgemm<64, 64>".
   std::vector<std::string> defines_for(const Config& config) const;
   std::string name_expression_for(const Config& config) const;
+  // "vector_add<float>" -> "vector_add" and "<float>"; a plain entry has no template arguments.
+  std::string entry_name() const;
+  std::string entry_template_arguments() const;
 };
 
 }  // namespace ktune

@@ -32,6 +32,107 @@ constexpr std::uint64_t kMaxProductToExplain = 1'000'000;
 
 using SpecFailure = json_input::FieldError;
 
+// The source with comments and string/character literals blanked (same length, newlines kept), so
+// a name that occurs only in a comment or a string does not count as occurring in the code.
+std::string code_only(std::string_view text) {
+  std::string out(text);
+  enum class In { code, line_comment, block_comment, string, character } in = In::code;
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    const char c = text[i];
+    const char next = i + 1 < text.size() ? text[i + 1] : '\0';
+    switch (in) {
+      case In::code:
+        if (c == '/' && next == '/') in = In::line_comment;
+        else if (c == '/' && next == '*') in = In::block_comment;
+        else if (c == '"') in = In::string;
+        else if (c == '\'') in = In::character;
+        else continue;
+        out[i] = ' ';
+        if (in == In::line_comment || in == In::block_comment) out[++i] = ' ';
+        continue;
+      case In::line_comment:
+        if (c == '\n') in = In::code;
+        else out[i] = ' ';
+        continue;
+      case In::block_comment:
+        if (c == '*' && next == '/') {
+          out[i] = out[i + 1] = ' ';
+          ++i;
+          in = In::code;
+        } else if (c != '\n') {
+          out[i] = ' ';
+        }
+        continue;
+      case In::string:
+      case In::character:
+        if (c == '\\' && i + 1 < out.size()) {
+          out[i] = ' ';
+          if (text[i + 1] != '\n') out[i + 1] = ' ';
+          ++i;
+          continue;
+        }
+        if ((in == In::string && c == '"') || (in == In::character && c == '\'') || c == '\n') in = In::code;
+        if (c != '\n') out[i] = ' ';
+        continue;
+    }
+  }
+  return out;
+}
+
+// "vector_add<float>" -> "vector_add"; nullopt unless `entry` is an identifier optionally followed by
+// one balanced template argument list (what NVRTC accepts as a name expression for a kernel).
+std::optional<std::string> entry_base_name(const std::string& entry) {
+  const std::size_t open = entry.find('<');
+  std::string base = entry.substr(0, open);
+  while (!base.empty() && base.back() == ' ') base.pop_back();
+  if (!is_identifier(base)) return std::nullopt;
+  if (open == std::string::npos) return base;
+  if (entry.back() != '>' || entry.find_first_of(";{}\"'\\\n\r#") != std::string::npos) return std::nullopt;
+  int depth = 0;
+  for (std::size_t i = open; i < entry.size(); ++i) {
+    if (entry[i] == '<' || entry[i] == '(') ++depth;
+    if (entry[i] == '>' || entry[i] == ')') --depth;
+    if (depth < 0 || (depth == 0 && i + 1 < entry.size())) return std::nullopt;
+  }
+  if (depth != 0) return std::nullopt;
+  return base;
+}
+
+// Kernel Tuner's tune_kernel arguments that a ported spec may carry, and the ktune field that says
+// the same thing (docs/spec.md "Coming from Kernel Tuner").
+std::optional<std::string> kernel_tuner_hint(std::string_view key) {
+  static const std::pair<std::string_view, std::string_view> hints[] = {
+      {"tune_params", "use \"params\" (the tunable parameters and their values)"},
+      {"restrictions", "use \"constraints\" (expressions such as \"BM % 16 == 0\")"},
+      {"grid_div_x", "use \"launch.grid\" with an expression, e.g. [\"ceil_div(N, BLOCK_X)\"]"},
+      {"grid_div_y", "use \"launch.grid\" with an expression, e.g. [\"ceil_div(N, BX)\", \"ceil_div(M, BY)\"]"},
+      {"grid_div_z", "use \"launch.grid\" with an expression for z"},
+      {"problem_size", "use \"sizes\" (names given values on the command line, --size N=...) and \"launch.grid\""},
+      {"block_size_names", "use \"launch.block\" with your parameters, e.g. [\"BLOCK_X\", \"BLOCK_Y\"]"},
+      {"cmem_args", "__constant__ memory is not an argument: see docs/spec.md for filling constants"},
+      {"smem_args", "use \"launch.shared_memory\" (dynamic shared memory in bytes, an expression)"},
+      {"texmem_args", "ktune does not bind textures; pass the data as a buffer argument"},
+      {"answer", "use \"verify\" (the reference configuration and tolerances, docs/spec.md)"},
+      {"atol", "use \"verify\": {\"atol\": ...}"},
+      {"rtol", "use \"verify\": {\"rtol\": ...}"},
+      {"compiler_options", "use \"compile\": {\"options\": [...]}"},
+      {"defines", "parameters are passed as -DNAME=value already; other defines go in \"compile.options\" as \"-DNAME=value\""},
+      {"arguments", "use \"args\" (each with name, type, and count/init/output or value)"},
+      {"kernel_name", "use \"entry\""},
+      {"kernel_source", "use \"source\""},
+      {"kernel_string", "use \"source\": {\"code\": ...}"},
+      {"iterations", "ktune measures until the timing is stable; see `ktune tune --help`"},
+      {"objective", "ktune minimises kernel time; \"metrics\" adds TFLOP/s and GB/s to reports"},
+      {"strategy", "the strategy is a command-line choice: `ktune tune --strategy`"},
+      {"lang", "ktune compiles CUDA C++ with NVRTC; there is no language choice"},
+      {"cache", "ktune keeps every measurement in its store; `ktune export --format kernel-tuner` writes a cache file"},
+      {"device", "the GPU is a command-line choice: `ktune tune --gpu`"},
+  };
+  for (const auto& [name, hint] : hints)
+    if (key == name) return "\"" + std::string(name) + "\" is Kernel Tuner's; " + std::string(hint);
+  return std::nullopt;
+}
+
 bool contains_identifier(std::string_view text, std::string_view name) {
   std::size_t pos = 0;
   while ((pos = text.find(name, pos)) != std::string_view::npos) {
@@ -106,9 +207,13 @@ class SpecReader {
 
     read_source(root, spec);
     spec.entry = string_field(root, "entry", "");
-    if (!is_identifier(spec.entry)) fail("entry", "\"" + spec.entry + "\" is not a C++ identifier");
-    if (!contains_identifier(spec.source, spec.entry))
-      fail("entry", "\"" + spec.entry + "\" does not appear in the kernel source");
+    const auto entry_name = entry_base_name(spec.entry);
+    if (!entry_name)
+      fail("entry", "\"" + spec.entry + "\" is not a function name or a template instance such as vector_add<float>");
+    // Only the code counts: a name in a comment or a string is not a kernel. NVRTC then resolves
+    // the entry for real (engine/kernel_check.hpp) in `ktune space` and `ktune compile`.
+    if (!contains_identifier(code_only(spec.source), *entry_name))
+      fail("entry", "\"" + *entry_name + "\" does not appear in the kernel source's code (comments and strings do not count)");
 
     read_sizes(root, spec);
     read_params(root, spec);
@@ -127,6 +232,10 @@ class SpecReader {
     }
     spec.default_config = read_config(require(root, "default", ""), "default", spec);
     read_verify(root, spec);
+    // Without verification nothing is compared, so a kernel need not mark an output.
+    if (spec.verify.enabled && !spec.args.empty() &&
+        std::none_of(spec.args.begin(), spec.args.end(), [](const Argument& a) { return a.output; }))
+      fail("args", "no buffer is marked \"output\": true, so nothing could be verified (or set \"verify\": false)");
     check_config_constraints(spec.default_config, "default", spec);
     if (spec.verify.enabled) check_config_constraints(spec.verify.reference, "verify.against", spec);
     return spec;
@@ -143,8 +252,11 @@ class SpecReader {
   }
 
   void check_fields(const json& object, const std::string& path, std::initializer_list<std::string_view> known) {
-    if (auto unknown = json_input::find_unknown_field(object, known))
+    if (auto unknown = json_input::find_unknown_field(object, known)) {
+      if (path.empty() || path == "verify")
+        if (auto hint = kernel_tuner_hint(unknown->key)) fail(join(path, unknown->key), "unknown field: " + *hint);
       fail(join(path, unknown->key), "unknown field" + unknown->hint);
+    }
   }
 
   const json& require(const json& object, const std::string& key, const std::string& path) {
@@ -423,7 +535,6 @@ class SpecReader {
     const json& args = require(root, "args", "");
     if (!args.is_array()) fail("args", "must be an array of arguments, got " + type_name(args));
     std::map<std::string, std::string> arg_names;
-    bool any_output = false;
     for (std::size_t i = 0; i < args.size(); ++i) {
       std::string path = index("args", i);
       const json& a = args[i];
@@ -457,18 +568,22 @@ class SpecReader {
           if (!a["output"].is_boolean()) fail(path + ".output", "must be true or false");
           arg.output = a["output"].get<bool>();
         }
-        any_output = any_output || arg.output;
         if (a.contains("init")) arg.init = read_init(a["init"], path + ".init", i, spec.seed);
       } else {
         check_fields(a, path, {"name", "type", "value"});
         const json& value = require(a, "value", path);
         if (is_floating(arg.type) && value.is_number_float()) arg.float_value = value.get<double>();
         else arg.value = parse_expr(value, path + ".value", spec);
+        // A constant is checked now; one over sizes when the sizes are known (plan_launch).
+        if (arg.value && arg.value->is_constant()) {
+          const EvalResult constant = arg.value->evaluate(std::vector<std::int64_t>(static_cast<std::size_t>(spec.space.slot_count()), 0));
+          if (constant.ok() && !integer_fits(arg.type, constant.value))
+            fail(path + ".value", std::to_string(constant.value) + " is outside " + element_type_name(arg.type) + " (" +
+                                      integer_range_text(arg.type) + ")");
+        }
       }
       spec.args.push_back(std::move(arg));
     }
-    if (!any_output && !args.empty())
-      fail("args", "no buffer is marked \"output\": true, so nothing could be verified");
   }
 
   void read_metrics(const json& root, KernelSpec& spec) {

@@ -7,9 +7,10 @@
 //   - an error is Errc::invalid_spec and names the origin ("spec: ...");
 //   - a spec that parses has a default configuration and a verification reference holding one
 //     listed value per parameter in parameter order, buffers with counts and scalars with values,
-//     defines and a name expression for every configuration;
+//     defines and a name expression for every configuration, an entry that is a name and optional
+//     template arguments;
 //   - the problem never exceeds kMaxProblemBytes and each buffer's bytes are count x element size;
-//     scalar bytes are the element size.
+//     scalar bytes are the element size, and an integer scalar fits its type.
 #include <algorithm>
 #include <filesystem>
 #include <string>
@@ -46,7 +47,11 @@ void check_problem(const KernelSpec& spec, std::int64_t size_value) {
 
   auto launch = plan_launch(spec, spec.default_config, sizes);
   if (!launch) return;
-  for (const auto& scalar : launch->scalars) KTUNE_FUZZ_CHECK(scalar.bytes().size() == element_size(scalar.type));
+  for (const auto& scalar : launch->scalars) {
+    KTUNE_FUZZ_CHECK(scalar.bytes().size() == element_size(scalar.type));
+    // Never a value that would wrap in the kernel's parameter.
+    KTUNE_FUZZ_CHECK(scalar.is_floating || integer_fits(scalar.type, scalar.integer));
+  }
   runner::KernelAttributes kernel;
   kernel.registers_per_thread = 32;
   kernel.static_shared_bytes = 4096;
@@ -75,6 +80,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     else KTUNE_FUZZ_CHECK(!arg.count.has_value());
   }
   KTUNE_FUZZ_CHECK(!spec->name_expression_for(spec->default_config).empty());
+  KTUNE_FUZZ_CHECK(!spec->entry_name().empty());
+  KTUNE_FUZZ_CHECK(spec->entry_name() + spec->entry_template_arguments() == spec->entry);
   const auto defines = spec->defines_for(spec->default_config);
   KTUNE_FUZZ_CHECK(defines.size() <= spec->space.params.size());
 

@@ -1,0 +1,28 @@
+#pragma once
+// The checks a spec gets before anything is launched (`ktune space`, `ktune compile`): NVRTC
+// resolves the entry of the default configuration (templates through their name expression), and
+// the spec's args are compared with the kernel's parameter list (workers/kernel_signature.hpp):
+// the count, pointer versus scalar, and each scalar's type (width and integer versus floating).
+// A mistake here would otherwise show only as every compile failing, or as a kernel reading its
+// arguments from the wrong bytes.
+#include <string>
+
+#include "engine/common/result.hpp"
+#include "engine/model/spec.hpp"
+#include "workers/kernel_signature.hpp"
+
+namespace ktune {
+
+class CompileService;
+
+// The kernel's signature when it matches the spec; Errc::invalid_spec with one line naming the
+// field (entry or args.NAME) otherwise. Compiles the default configuration to PTX for `arch`:
+// through `service`'s crash-isolated workers (and its cache: a second check costs no compile)
+// when given, else in this process.
+Result<workers::KernelSignature> check_kernel_signature(const KernelSpec& spec, const std::string& arch,
+                                                        CompileService* service = nullptr);
+
+// The comparison alone (for tests and for signatures read elsewhere): Ok, or what differs.
+Status compare_signature(const KernelSpec& spec, const workers::KernelSignature& signature);
+
+}  // namespace ktune
