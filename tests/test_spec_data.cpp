@@ -12,6 +12,7 @@
 #include "engine/model/instantiate.hpp"
 #include "engine/model/key.hpp"
 #include "engine/model/spec.hpp"
+#include "engine/model/tuning_question.hpp"
 #include "engine/runner/host_data.hpp"
 
 using namespace ktune;
@@ -316,7 +317,13 @@ TEST(SpecData, WhatJoinsTheKeys) {
   auto kernel_reference =
       spec_with(kArgs, R"({"against": {"kernel": {"entry": "scale_naive", "launch": {"grid": [1], "block": [1]}}}})");
   ASSERT_TRUE(kernel_reference.ok()) << kernel_reference.error().message;
-  EXPECT_EQ(kernel_key(*base), kernel_key(*kernel_reference));
+  // A winner verified against its own configuration is not served to a spec with a reference
+  // kernel (the kernel key differs), while measurements are shared and filtered on read.
+  EXPECT_NE(kernel_key(*base), kernel_key(*kernel_reference));
+  const Sizes sizes{{"n", 1000}};
+  const DeviceSignature device{"NVIDIA H200", "sm_90"};
+  EXPECT_EQ(TuningQuestion({&*base, sizes, device, {"13.0"}}).measurement_key(),
+            TuningQuestion({&*kernel_reference, sizes, device, {"13.0"}}).measurement_key());
   EXPECT_NE(verification_identity(*base), verification_identity(*kernel_reference));
   EXPECT_NE(verification_identity(*kernel_reference).find(R"("against":{"kernel":")"), std::string::npos);
   auto answer = spec_with(kArgs, R"({"outputs": {"y": {"answer": {"raw": "f4.npy"}}}})");

@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cctype>
 #include <optional>
 
@@ -188,6 +189,14 @@ std::string kernel_canonical_form(const KernelSpec& spec) {
     form["constants"] = constants;
   }
   if (!spec.verify.enabled) form["verify"] = false;
+  // A reference that is not a configuration of the same kernel (a reference kernel, answer
+  // files) catches errors every configuration shares: a winner verified only against one of its
+  // own configurations must not be served to such a spec. Absent otherwise, so existing keys
+  // stay. (The measurement key drops "verify": measurements are shared and filtered by their
+  // recorded verification identity, docs/keys.md.)
+  else if (spec.verify.kernel || std::any_of(spec.verify.outputs.begin(), spec.verify.outputs.end(),
+                                             [](const OutputCheck& o) { return o.answer.has_value(); }))
+    form["verify"] = json{{"reference", json::parse(verification_identity(spec))}};
   if (spec.seed != default_seed) form["seed"] = spec.seed;
   return form.dump();
 }
