@@ -219,10 +219,45 @@ TEST(SpecData, AnswersToleranceDefaultsAndWhatTheReportSays) {
   expect_error(spec_with(kArgs, R"({"outputs": {"x": {"rtol": 1}}})"), "verify.outputs.x: \"x\" is not an output buffer");
   expect_error(spec_with(kArgs, R"({"outputs": {"y": {"rtol": -1}}})"), "verify.outputs.y.rtol: must be a non-negative number");
   expect_error(spec_with(kArgs, R"({"outputs": {"y": {"answer": "y.npy"}}})"),
-               "verify.outputs.y.answer: must be {\"npy\": \"file.npy\"} or {\"raw\": \"file.bin\"}");
+               "verify.outputs.y.answer: must be {\"npy\": \"file.npy\"} or {\"raw\": \"file.bin\", \"type\": ..., \"shape\": [...]}");
   expect_error(spec_with(kArgs, R"({"outputs": {"y": {"answer": {"npy": "i8.npy"}}}})"),
                "verify.outputs.y.answer.npy: i8.npy holds (2, 3) of int64, the destination is float");
   expect_error(spec_with(kArgs, R"({"outputs": {"y": {"expected": 1}}})"), "verify.outputs.y.expected: unknown field");
+}
+
+TEST(SpecData, ARawFileMayStateItsTypeAndShape) {
+  // f4.npy read raw is 152 bytes: 38 floats (header bytes included, as raw data would be).
+  auto spec = spec_with(R"([
+    {"name": "x", "type": "const float*", "count": "n", "init": {"raw": "f4.npy", "type": "float", "shape": [2, "n / 2"]}},
+    {"name": "y", "type": "float*", "count": "n", "output": true},
+    {"name": "n", "type": "int", "value": "n"}])",
+                        R"({"outputs": {"y": {"answer": {"raw": "f4.npy", "shape": ["n"]}}}})");
+  ASSERT_TRUE(spec.ok()) << spec.error().message;
+  EXPECT_EQ(spec->args[0].init.file.format, DataFormat::raw);
+  EXPECT_EQ(spec->args[0].init.data_file->shape.size(), 2u);
+  EXPECT_TRUE(make_problem(*spec, {{"n", 38}}).ok());
+  auto odd = make_problem(*spec, {{"n", 37}});
+  ASSERT_FALSE(odd.ok());
+  EXPECT_NE(odd.error().message.find("holds 38 elements"), std::string::npos) << odd.error().message;
+  auto with_shape = spec_with(R"([
+    {"name": "x", "type": "const float*", "count": "n", "init": {"raw": "f4.npy", "shape": [3, "n / 3"]}},
+    {"name": "y", "type": "float*", "count": "n", "output": true},
+    {"name": "n", "type": "int", "value": "n"}])");
+  ASSERT_TRUE(with_shape.ok()) << with_shape.error().message;
+  auto wrong_shape = make_problem(*with_shape, {{"n", 38}});
+  ASSERT_FALSE(wrong_shape.ok());
+  EXPECT_NE(wrong_shape.error().message.find("args.x.init.shape: (3, 12) holds 36 elements, the destination has 38 at these sizes"),
+            std::string::npos)
+      << wrong_shape.error().message;
+  auto init = [](const std::string& file) {
+    return spec_with(R"([{"name": "x", "type": "const float*", "count": "n", "init": )" + file + R"(},
+      {"name": "y", "type": "float*", "count": "n", "output": true}, {"name": "n", "type": "int", "value": "n"}])");
+  };
+  expect_error(init(R"({"raw": "f4.npy", "type": "double"})"), "args.x.init.type: double is not the destination's type, float");
+  expect_error(init(R"({"raw": "f4.npy", "type": "quad"})"), "args.x.init.type: must be an element type");
+  expect_error(init(R"({"raw": "f4.npy", "shape": ["TB"]})"), "args.x.init.shape[0]: depends on parameter TB");
+  expect_error(init(R"({"raw": "f4.npy", "dims": [1]})"), "args.x.init.dims: unknown field");
+  expect_error(init(R"({"npy": "f4.npy", "shape": [6]})"), "args.x.init: must be \"random\"");
 }
 
 TEST(SpecData, AReferenceKernelIsInstantiatedWithItsOwnGeometry) {

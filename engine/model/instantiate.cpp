@@ -24,6 +24,28 @@ Result<std::int64_t> evaluate(const Expr& expr, const std::vector<std::int64_t>&
   return r.value;
 }
 
+// A data file's element type and count against a destination at these sizes, and a raw file's
+// stated shape (its product must be the destination's count).
+Status file_fits(const DataFile& file, ElementType type, std::uint64_t count, const std::vector<std::int64_t>& slots,
+                 const std::string& path) {
+  if (auto fits = check_layout_fits(file.layout, type, count); !fits)
+    return make_error(Errc::invalid_argument, path + ": " + file.given + " " + fits.error().message + " at these sizes");
+  if (file.shape.empty()) return Ok{};
+  std::uint64_t product = 1;
+  std::string dims;
+  for (std::size_t d = 0; d < file.shape.size(); ++d) {
+    auto dim = evaluate(file.shape[d], slots, path + ".shape[" + std::to_string(d) + "]");
+    if (!dim) return dim.error();
+    if (*dim < 0 || __builtin_mul_overflow(product, static_cast<std::uint64_t>(*dim), &product))
+      return make_error(Errc::invalid_argument, path + ".shape: dimension " + std::to_string(*dim) + " is out of range");
+    dims += (d ? ", " : "") + std::to_string(*dim);
+  }
+  if (product != count)
+    return make_error(Errc::invalid_argument, path + ".shape: (" + dims + ") holds " + std::to_string(product) + " elements, the destination has " +
+                                                  std::to_string(count) + " at these sizes");
+  return Ok{};
+}
+
 // The runner's BufferInit of `init` at these slots: integer bounds evaluated and checked against
 // the element type, a file's element count checked against `count`. (A copy's source index is
 // the caller's to set.)
@@ -52,8 +74,7 @@ Result<runner::BufferInit> init_at(const DataInit& init, ElementType type, std::
     out.int_high = *high;
   }
   if (init.kind == BufferInit::Kind::file) {
-    if (auto fits = check_layout_fits(init.data_file->layout, type, count); !fits)
-      return make_error(Errc::invalid_argument, path + ": " + init.data_file->given + " " + fits.error().message + " at these sizes");
+    if (auto fits = file_fits(*init.data_file, type, count, slots, path); !fits) return fits.error();
   }
   return out;
 }
@@ -91,9 +112,8 @@ Result<Problem> make_problem(const KernelSpec& spec, const Sizes& sizes) {
       plan.atol = tolerances.atol;
       const OutputCheck* check = spec.verify.output(arg.name);
       if (spec.verify.enabled && check && check->answer) {
-        if (auto fits = check_layout_fits(check->answer->layout, arg.type, plan.count); !fits)
-          return make_error(Errc::invalid_argument, "verify.outputs." + arg.name + ".answer: " + check->answer->given + " " +
-                                                        fits.error().message + " at these sizes");
+        if (auto fits = file_fits(*check->answer, arg.type, plan.count, *slots, "verify.outputs." + arg.name + ".answer"); !fits)
+          return fits.error();
         plan.answer = check->answer->ref;
       }
     }

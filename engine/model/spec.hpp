@@ -38,6 +38,7 @@ struct DataFile {
   DataFileRef ref;
   DataLayout layout;
   std::string given;  // the path as the spec wrote it, for messages and keys (never machine-specific)
+  std::vector<Expr> shape;  // raw files: the shape the spec states (over sizes), checked at sizes
 };
 
 // How a buffer or a constant symbol is filled, as the spec says it: the runner's BufferInit, with

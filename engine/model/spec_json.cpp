@@ -393,10 +393,33 @@ class SpecReader {
 
   // {"npy": "file.npy"} or {"raw": "file.bin"}: read now for its layout and digest; its element
   // type must be `type` (the element count is checked against the buffer once sizes are known).
-  DataFile read_data_file(const json& value, const std::string& path, ElementType type) {
-    if (!value.is_object() || value.size() != 1 || !(value.contains("npy") || value.contains("raw")))
-      fail(path, "must be {\"npy\": \"file.npy\"} or {\"raw\": \"file.bin\"}");
+  // A raw file may state its element type (which must be the destination's) and its shape
+  // (expressions over sizes whose product must be the destination's count at the sizes).
+  DataFile read_data_file(const json& value, const std::string& path, ElementType type, const KernelSpec& spec) {
+    if (!value.is_object() || !(value.contains("npy") || value.contains("raw")) || (value.contains("npy") && value.size() != 1))
+      fail(path, "must be {\"npy\": \"file.npy\"} or {\"raw\": \"file.bin\", \"type\": ..., \"shape\": [...]}");
     const bool npy = value.contains("npy");
+    if (!npy) check_fields(value, path, {"raw", "type", "shape"});
+    std::vector<Expr> shape;
+    if (!npy && value.contains("type")) {
+      const json& stated = value["type"];
+      auto element = stated.is_string() ? parse_element_type(stated.get<std::string>()) : std::nullopt;
+      if (!element) fail(path + ".type", "must be an element type such as \"float\" or \"int32\"");
+      if (*element != type)
+        fail(path + ".type", std::string(element_type_name(*element)) + " is not the destination's type, " + element_type_name(type));
+    }
+    if (!npy && value.contains("shape")) {
+      const json& dims = value["shape"];
+      if (!dims.is_array() || dims.size() > kMaxNpyDimensions) fail(path + ".shape", "must be an array of at most 32 expressions");
+      for (std::size_t d = 0; d < dims.size(); ++d) {
+        Expr dim = parse_expr(dims[d], index(path + ".shape", d), spec);
+        for (int slot : dim.slots_used())
+          if (slot < static_cast<int>(spec.space.params.size()))
+            fail(index(path + ".shape", d), "depends on parameter " + spec.space.params[static_cast<std::size_t>(slot)].name +
+                                                  "; data may depend on sizes only");
+        shape.push_back(std::move(dim));
+      }
+    }
     const std::string field = path + (npy ? ".npy" : ".raw");
     const json& name = npy ? value["npy"] : value["raw"];
     if (!name.is_string() || name.get<std::string>().empty()) fail(field, "must be a file name");
@@ -409,6 +432,7 @@ class SpecReader {
     if (!info) fail(field, info.error().message);
     file.ref.digest = info->digest;
     file.layout = info->layout;
+    file.shape = std::move(shape);
     if (file.layout.type != type && !(file.layout.boolean && type == ElementType::i8))
       fail(field, file.given + " holds " + file.layout.describe() + ", the destination is " + element_type_name(type) +
                       " (convert with array.astype)");
@@ -433,8 +457,8 @@ class SpecReader {
       else fail(path, kInitForms);
       return out;
     }
-    if (!init.is_object() || init.size() != 1) fail(path, kInitForms);
-    check_fields(init, path, {"random", "normal", "integers", "constant", "npy", "raw", "copy"});
+    if (!init.is_object() || (init.size() != 1 && !init.contains("raw"))) fail(path, kInitForms);
+    if (!init.contains("raw")) check_fields(init, path, {"random", "normal", "integers", "constant", "npy", "raw", "copy"});
     if (init.contains("constant")) {
       if (!init["constant"].is_number()) fail(path + ".constant", "must be a number");
       out.kind = BufferInit::Kind::constant;
@@ -443,7 +467,7 @@ class SpecReader {
     }
     if (init.contains("npy") || init.contains("raw")) {
       out.kind = BufferInit::Kind::file;
-      out.data_file = read_data_file(init, path, type);
+      out.data_file = read_data_file(init, path, type, spec);
       out.file = out.data_file->ref;
       return out;
     }
@@ -663,7 +687,7 @@ class SpecReader {
         check_fields(check, path, {"answer", "rtol", "atol"});
         OutputCheck out;
         out.name = name;
-        if (check.contains("answer")) out.answer = read_data_file(check["answer"], path + ".answer", arg->type);
+        if (check.contains("answer")) out.answer = read_data_file(check["answer"], path + ".answer", arg->type, spec);
         out.rtol = tolerance(check, "rtol", path);
         out.atol = tolerance(check, "atol", path);
         spec.verify.outputs.push_back(std::move(out));
