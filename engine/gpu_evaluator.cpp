@@ -15,8 +15,6 @@ GpuEvaluator::GpuEvaluator(const KernelSpec& spec, Sizes sizes, workers::Compile
                            GpuEvaluatorOptions options)
     : spec_(spec), sizes_(std::move(sizes)), pool_(pool), runner_(runner), options_(std::move(options)) {
   options_.measure.verify = spec_.verify.enabled ? runner::VerifyMode::compare : runner::VerifyMode::none;
-  options_.measure.rtol = spec_.verify.rtol;
-  options_.measure.atol = spec_.verify.atol;
 }
 
 Result<std::unique_ptr<GpuEvaluator>> GpuEvaluator::create(const KernelSpec& spec, const Sizes& sizes, workers::CompilePool& pool,
@@ -25,9 +23,14 @@ Result<std::unique_ptr<GpuEvaluator>> GpuEvaluator::create(const KernelSpec& spe
   if (!problem) return problem.error();
   if (auto ok = runner.set_problem(*problem); !ok) return ok.error();
   std::unique_ptr<GpuEvaluator> evaluator(new GpuEvaluator(spec, sizes, pool, runner, std::move(options)));
-  if (!spec.verify.enabled) return evaluator;
+  // Where every output has an answer file, the files are the reference: nothing runs first.
+  if (!spec.needs_reference_run()) return evaluator;
+  if (spec.verify.kernel) {
+    if (auto ok = evaluator->run_reference_kernel(); !ok) return ok.error();
+    return evaluator;
+  }
 
-  // The reference first: every later configuration is compared with its outputs.
+  // The reference configuration first: every later configuration is compared with its outputs.
   const Config& reference = spec.verify.reference;
   auto instance = instantiate(spec, reference, sizes, evaluator->options_.arch);
   if (!instance)
@@ -37,12 +40,41 @@ Result<std::unique_ptr<GpuEvaluator>> GpuEvaluator::create(const KernelSpec& spe
   if (!compiled.ok())
     return make_error(Errc::invalid_spec, "the reference configuration " + format_named(reference) + " does not compile: " +
                                               compile_failure_evaluation(reference, compiled).measurement.message);
+  evaluator->options_.measure.reference_label = "configuration " + format_named(reference) + " of the same kernel";
   Evaluation e = evaluator->measure_compiled(reference, compiled, *plan, std::nullopt, runner::VerifyMode::set_reference);
   if (e.measurement.status != MeasurementStatus::ok)
     return make_error(Errc::invalid_spec, "the reference configuration " + format_named(reference) + " failed (" +
                                               std::string(store::to_string(e.measurement.status)) + "): " + e.measurement.message);
   evaluator->reference_ = std::move(e);
   return evaluator;
+}
+
+// The reference kernel is compiled once and run once (no samples: it is not a configuration and
+// its time means nothing here); its outputs become the reference. Not recorded anywhere.
+Status GpuEvaluator::run_reference_kernel() {
+  const ReferenceKernel& kernel = *spec_.verify.kernel;
+  const std::string what = "the reference kernel " + kernel.entry;
+  auto instance = instantiate_reference(spec_, sizes_, options_.arch);
+  if (!instance) return make_error(Errc::invalid_argument, what + ": " + instance.error().message);
+  workers::CompileResult compiled = pool_.submit(std::move(instance->compile)).get();
+  if (!compiled.ok())
+    return make_error(Errc::invalid_spec, what + " does not compile: " + compiled.log.substr(0, 2000));
+  runner::KernelJob job;
+  job.label = "reference kernel " + kernel.entry;
+  job.cubin = compiled.cubin;
+  job.lowered_name = compiled.lowered_names.empty() ? kernel.entry : compiled.lowered_names.front();
+  job.launch = instance->launch;
+  runner::MeasureOptions options = options_.measure;
+  options.verify = runner::VerifyMode::set_reference;
+  options.reference_label = "reference kernel " + kernel.entry;
+  options.run_once = true;
+  options.best_median_ns.reset();
+  auto results = runner_.measure({job}, options);
+  if (!results) return make_error(Errc::internal, what + ": " + results.error().message);
+  const runner::KernelMeasurement& m = results->front();
+  if (m.status != MeasurementStatus::ok)
+    return make_error(Errc::invalid_spec, what + " failed (" + std::string(store::to_string(m.status)) + "): " + m.message);
+  return Ok{};
 }
 
 Evaluation GpuEvaluator::measure_compiled(const Config& config, const workers::CompileResult& compiled, const runner::LaunchPlan& plan,

@@ -2,7 +2,8 @@
 // The compile ∥ benchmark pipeline (DESIGN.md's core): every configuration of a batch is
 // submitted to the compile pool at once; compiled cubins flow through a bounded queue to the one
 // GPU runner as they finish, so the GPU does not wait on the compiler when the compiler keeps up.
-// The reference configuration is measured first and its outputs verify every other one.
+// The reference configuration (or the reference kernel, run once) goes first and its outputs
+// verify every other one; outputs with answer files are verified against the files.
 #include <map>
 #include <memory>
 
@@ -38,6 +39,7 @@ class GpuEvaluator final : public Evaluator {
  private:
   GpuEvaluator(const KernelSpec& spec, Sizes sizes, workers::CompilePool& pool, GpuRunner& runner,
                GpuEvaluatorOptions options);
+  Status run_reference_kernel();
   Evaluation measure_compiled(const Config& config, const workers::CompileResult& compiled, const runner::LaunchPlan& plan,
                               std::optional<double> best_ns, runner::VerifyMode verify);
 

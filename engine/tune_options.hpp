@@ -76,6 +76,7 @@ struct TuneReport {
   double gpu_seconds = 0;      // summed runner time
   double gpu_busy_fraction() const { return wall_seconds > 0 ? gpu_seconds / wall_seconds : 0; }
   bool remeasured = false;     // finalists were measured side by side
+  std::string verified_against;  // what outputs were checked against (KernelSpec::describe_reference)
 };
 
 }  // namespace ktune

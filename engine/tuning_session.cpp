@@ -18,6 +18,7 @@ TuningSession::TuningSession(const TuningQuestion& question, const SearchSpace& 
       hooks_(std::move(hooks)),
       start_(Clock::now()) {
   report_.strategy = strategy_.name();
+  report_.verified_against = question_.spec->describe_reference();
   progress_.valid = space_.valid_count();
 }
 

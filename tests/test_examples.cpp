@@ -117,6 +117,14 @@ TEST_P(Example, DefaultAndSampledConfigsCompileToSm90Cubins) {
     ASSERT_EQ(result.lowered_names.size(), 1u);
     EXPECT_FALSE(result.lowered_names[0].empty()) << describe(config);
   }
+  // A reference kernel compiles too (its own entry, the default configuration's defines).
+  if (spec.verify.kernel) {
+    auto reference = ktune::instantiate_reference(spec, sizes, ktune::choose_arch("sm_90", "", spec).value_or_throw());
+    ASSERT_TRUE(reference.ok()) << reference.error().message;
+    const auto result = ktune::workers::compile_with_nvrtc(reference->compile);
+    ASSERT_EQ(result.status, ktune::workers::CompileStatus::ok) << GetParam() << " reference kernel:\n" << result.log;
+    EXPECT_TRUE(is_elf(result.cubin));
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Examples, Example, ::testing::ValuesIn(example_specs()),

@@ -74,8 +74,8 @@ class GpuRunnerTest : public ::testing::Test {
     BufferInit random;
     random.kind = BufferInit::Kind::random;
     random.seed = 7;
-    problem.buffers.push_back({"in", ElementType::f32, static_cast<std::uint64_t>(kFloats), kFloats * 4, random, false});
-    problem.buffers.push_back({"out", ElementType::f32, static_cast<std::uint64_t>(kFloats), kFloats * 4, {}, true});
+    problem.buffers.push_back({"in", ElementType::f32, static_cast<std::uint64_t>(kFloats), kFloats * 4, random, false, {}, 0, 0});
+    problem.buffers.push_back({"out", ElementType::f32, static_cast<std::uint64_t>(kFloats), kFloats * 4, {}, true, {}, 1e-5, 1e-5});
     problem.args = {{true, 0}, {true, 1}, {false, 0}};
     problem.total_bytes = 2 * kFloats * 4;
     auto ok = runner_->set_problem(problem);
@@ -134,9 +134,7 @@ TEST_F(GpuRunnerTest, WrongResultNeverPasses) {
   reference.verify = VerifyMode::set_reference;
   ASSERT_EQ(measure_one(job(0), reference).status, MeasurementStatus::ok);
   MeasureOptions compare;
-  compare.verify = VerifyMode::compare;
-  compare.rtol = 1e-5;
-  compare.atol = 1e-5;
+  compare.verify = VerifyMode::compare;  // within 1e-5 (the output's tolerances, SetUp)
   auto right = measure_one(job(0, 512), compare);
   EXPECT_EQ(right.status, MeasurementStatus::ok) << right.message;
   // Outputs of a few hundred MiB are compared on the GPU (the reference is kept there): the

@@ -20,7 +20,7 @@ RunnerHello hello_message() { return ktune::testing::h100_hello(42, "H", "0", 1U
 RunnerRequest problem_message() {
   RunnerRequest r;
   r.op = RunnerOp::problem;
-  BufferPlan a{"A", ktune::ElementType::f32, 4, 16, {}, true};
+  BufferPlan a{"A", ktune::ElementType::f32, 4, 16, {}, true, {}, 1e-4, 1e-4};
   a.init.kind = BufferInit::Kind::random;
   a.init.seed = 7;
   r.problem.buffers = {a};
@@ -75,7 +75,7 @@ RunnerResponse response_message() {
 
 TEST(RunnerProtocolGolden, Hello) {
   const std::string hello =
-      "03000000"  // protocol version 3
+      "04000000"  // protocol version 4
       "0100000000"  // ok, error ""
       "0000000001000000480100000030"  // device: ordinal 0, name "H", pci_bus_id "0"
       "090000000000000005000000736d5f3930"  // cc 9.0, arch "sm_90"
@@ -101,7 +101,7 @@ TEST(RunnerProtocolGolden, HelloOfAnotherVersionIsRefusedByName) {
   other[0] = 1;  // the JSON-header protocol of earlier builds
   auto decoded = decode_hello(other);
   ASSERT_FALSE(decoded.ok());
-  EXPECT_NE(decoded.error().message.find("protocol 1, expected 3"), std::string::npos) << decoded.error().message;
+  EXPECT_NE(decoded.error().message.find("protocol 1, expected 4"), std::string::npos) << decoded.error().message;
 }
 
 TEST(RunnerProtocolGolden, QuitRequest) {
@@ -115,11 +115,18 @@ TEST(RunnerProtocolGolden, ProblemRequest) {
       "00"  // op problem
       "01000000"  // 1 buffer
       "01000000410a04000000000000001000000000000000"  // "A" float, 4 elements, 16 bytes
-      "00000000000000f0bf000000000000f03f00000000000000000700000000000000"  // init random [-1, 1), value 0, seed 7
+      "00000000000000f0bf000000000000f03f0000000000000000"  // init random [-1, 1), value 0
+      "0000000000000000000000000000f03f"  // normal: mean 0, stddev 1
+      "00000000000000000000000000000000"  // integers: [0, 0]
+      "000000000000000000"  // file: path "", npy, digest ""
+      "00000000000000000700000000000000"  // copy source 0, seed 7
       "01"  // output
+      "00"  // no answer file
+      "2d431cebe2361a3f2d431cebe2361a3f"  // rtol, atol 1e-4
       "02000000"  // 2 arguments
       "010000000000000000"  // buffer 0
       "000000000000000000"  // scalar 0
+      "00000000"  // no constants
       ;
   EXPECT_EQ(hex(encode_request(problem_message())), problem);
   auto decoded = decode_request(unhex(problem));
@@ -141,7 +148,8 @@ TEST(RunnerProtocolGolden, MeasureRequest) {
       "000000000088b340"  // race only against a best of 5 µs or more
       "01010000000000408f40"  // flush L2, best median 1000 ns
       "00000000000024402d431cebe2362a3f02"  // kernel timeout 10 s, warm-up 0.2 ms, verify compare
-      "2d431cebe2361a3f2d431cebe2361a3f01"  // rtol, atol, use CUPTI
+      "01"  // use CUPTI
+      "0000000000"  // reference label "", not run once
       "01000000"  // 1 job
       "010000006a010000006b040000007f454c46"  // label "j", lowered name "k", cubin
       "020000000000000001000000000000000100000000000000"  // grid
@@ -194,7 +202,7 @@ TEST(RunnerProtocolGolden, EveryTruncationAndTrailingByteIsAnError) {
 TEST(RunnerProtocolGolden, HostileCountsAndEnumsAreRefused) {
   // A measure request claiming 2^32-1 jobs in a few bytes must fail without allocating.
   std::string hostile = encode_request(measure_message());
-  const std::size_t jobs_at = 1 + 11 * 8 + 1 + 1 + 8 + 8 + 8 + 1 + 8 + 8 + 1;
+  const std::size_t jobs_at = 1 + 11 * 8 + 1 + 1 + 8 + 8 + 8 + 1 + 1 + 4 + 1;
   hostile.replace(jobs_at, 4, "\xff\xff\xff\xff");
   auto refused = decode_request(hostile);
   ASSERT_FALSE(refused.ok());
@@ -203,4 +211,76 @@ TEST(RunnerProtocolGolden, HostileCountsAndEnumsAreRefused) {
   std::string bad_status = encode_response(response_message());
   bad_status[1 + 4 + 1 + 4] = 9;  // the first result's status: no such status
   EXPECT_FALSE(decode_response(bad_status).ok());
+}
+
+// Every data kind of protocol 4 survives the round trip: files, normal and integer data, a copy, an
+// answer file with its own tolerances, a constant symbol; and the decoder refuses what a runner
+// must never act on (a copy of itself, a constant larger than constant memory, low above high).
+TEST(RunnerProtocolGolden, DataKindsRoundTripAndBadOnesAreRefused) {
+  RunnerRequest r;
+  r.op = RunnerOp::problem;
+  BufferPlan a{"A", ktune::ElementType::f32, 16, 64, {}, false, {}, 0, 0};
+  a.init.kind = BufferInit::Kind::file;
+  a.init.file = {"/data/a.npy", ktune::DataFormat::npy, "0123456789abcdef0123456789abcdef"};
+  BufferPlan i{"I", ktune::ElementType::i32, 16, 64, {}, false, {}, 0, 0};
+  i.init.kind = BufferInit::Kind::integers;
+  i.init.int_low = -3;
+  i.init.int_high = 15;
+  i.init.seed = 99;
+  BufferPlan c{"C", ktune::ElementType::f32, 16, 64, {}, true, {}, 1e-3, 1e-6};
+  c.init.kind = BufferInit::Kind::copy;
+  c.init.source = 0;
+  c.answer = DataFileRef{"/data/c.bin", ktune::DataFormat::raw, "fedcba9876543210fedcba9876543210"};
+  r.problem.buffers = {a, i, c};
+  r.problem.args = {{true, 0}, {true, 1}, {true, 2}};
+  ConstantPlan filter{"d_filter", ktune::ElementType::f32, 9, 36, {}};
+  filter.init.kind = BufferInit::Kind::normal;
+  filter.init.mean = 2;
+  filter.init.stddev = 0.25;
+  r.problem.constants = {filter};
+
+  auto decoded = decode_request(encode_request(r));
+  ASSERT_TRUE(decoded.ok()) << decoded.error().message;
+  const Problem& p = decoded->problem;
+  ASSERT_EQ(p.buffers.size(), 3u);
+  EXPECT_EQ(p.buffers[0].init.kind, BufferInit::Kind::file);
+  EXPECT_EQ(p.buffers[0].init.file, a.init.file);
+  EXPECT_EQ(p.buffers[1].init.int_low, -3);
+  EXPECT_EQ(p.buffers[1].init.int_high, 15);
+  EXPECT_EQ(p.buffers[1].init.seed, 99u);
+  EXPECT_EQ(p.buffers[2].init.kind, BufferInit::Kind::copy);
+  EXPECT_EQ(p.buffers[2].init.source, 0u);
+  ASSERT_TRUE(p.buffers[2].answer.has_value());
+  EXPECT_EQ(*p.buffers[2].answer, *c.answer);
+  EXPECT_EQ(p.buffers[2].rtol, 1e-3);
+  EXPECT_EQ(p.buffers[2].atol, 1e-6);
+  ASSERT_EQ(p.constants.size(), 1u);
+  EXPECT_EQ(p.constants[0].symbol, "d_filter");
+  EXPECT_EQ(p.constants[0].init.kind, BufferInit::Kind::normal);
+  EXPECT_EQ(p.constants[0].init.mean, 2.0);
+  EXPECT_EQ(p.constants[0].init.stddev, 0.25);
+
+  RunnerRequest self_copy = r;
+  self_copy.problem.buffers[2].init.source = 2;
+  auto refused = decode_request(encode_request(self_copy));
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.error().message.find("init.source"), std::string::npos) << refused.error().message;
+  RunnerRequest huge_constant = r;
+  huge_constant.problem.constants[0].count = 1u << 20;
+  huge_constant.problem.constants[0].bytes = 4u << 20;
+  EXPECT_FALSE(decode_request(encode_request(huge_constant)).ok());
+  RunnerRequest inverted = r;
+  inverted.problem.buffers[1].init.int_low = 20;
+  EXPECT_FALSE(decode_request(encode_request(inverted)).ok());
+
+  MeasureOptions options;
+  options.reference_label = "reference kernel naive";
+  options.run_once = true;
+  RunnerRequest measure;
+  measure.op = RunnerOp::measure;
+  measure.options = options;
+  auto measured = decode_request(encode_request(measure));
+  ASSERT_TRUE(measured.ok()) << measured.error().message;
+  EXPECT_EQ(measured->options.reference_label, "reference kernel naive");
+  EXPECT_TRUE(measured->options.run_once);
 }

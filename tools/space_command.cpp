@@ -63,6 +63,7 @@ void run(const SpaceOptions& options) {
                              {"skipped", skipped}});
     }
     out["constraints"] = constraints;
+    out["verified_against"] = spec.describe_reference();
     nlohmann::ordered_json sample_list = nlohmann::ordered_json::array();
     for (const auto& config : samples) {
       nlohmann::ordered_json c;
@@ -105,6 +106,7 @@ void run(const SpaceOptions& options) {
                 static_cast<unsigned long long>(space.evaluation_failures()));
   std::printf("entry        %s\n", entry_check.c_str());
   std::printf("default      %s\n", format_named(spec.default_config).c_str());
+  std::printf("verify       against %s\n", spec.describe_reference().c_str());
   if (default_problem)
     std::printf("             warning: the default is not valid at %s: %s\n", format_named(*sizes).c_str(),
                 default_problem->c_str());

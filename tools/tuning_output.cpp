@@ -103,6 +103,7 @@ void print_summary(const KernelSpec& spec, const Sizes& sizes, const TuneOutcome
               r.compile_seconds, r.gpu_seconds, 100 * r.gpu_busy_fraction());
   std::printf("      %.1f configurations/s; %s%s; saved to %s\n", r.wall_seconds > 0 ? static_cast<double>(r.evaluated) / r.wall_seconds : 0,
               r.strategy.c_str(), r.remeasured ? ", finalists re-measured side by side" : "", store.c_str());
+  std::printf("      outputs verified against: %s\n", spec.describe_reference().c_str());
 }
 
 nlohmann::ordered_json outcome_json(const KernelSpec& spec, const Sizes& sizes, const TuneOutcome& outcome,
@@ -127,6 +128,7 @@ nlohmann::ordered_json outcome_json(const KernelSpec& spec, const Sizes& sizes, 
   out["gpu_busy_fraction"] = r.gpu_busy_fraction();
   out["configs_per_second"] = r.wall_seconds > 0 ? static_cast<double>(r.evaluated) / r.wall_seconds : 0;
   out["remeasured"] = r.remeasured;
+  out["verified_against"] = spec.describe_reference();
   out["store"] = store.string();
   return out;
 }

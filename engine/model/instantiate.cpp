@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <cctype>
+#include <climits>
+#include <cstdint>
 #include <cstdlib>
 #include <filesystem>
 
@@ -22,6 +24,61 @@ Result<std::int64_t> evaluate(const Expr& expr, const std::vector<std::int64_t>&
   return r.value;
 }
 
+// A data file's element type and count against a destination at these sizes, and a raw file's
+// stated shape (its product must be the destination's count).
+Status file_fits(const DataFile& file, ElementType type, std::uint64_t count, const std::vector<std::int64_t>& slots,
+                 const std::string& path) {
+  if (auto fits = check_layout_fits(file.layout, type, count); !fits)
+    return make_error(Errc::invalid_argument, path + ": " + file.given + " " + fits.error().message + " at these sizes");
+  if (file.shape.empty()) return Ok{};
+  std::uint64_t product = 1;
+  std::string dims;
+  for (std::size_t d = 0; d < file.shape.size(); ++d) {
+    auto dim = evaluate(file.shape[d], slots, path + ".shape[" + std::to_string(d) + "]");
+    if (!dim) return dim.error();
+    if (*dim < 0 || __builtin_mul_overflow(product, static_cast<std::uint64_t>(*dim), &product))
+      return make_error(Errc::invalid_argument, path + ".shape: dimension " + std::to_string(*dim) + " is out of range");
+    dims += (d ? ", " : "") + std::to_string(*dim);
+  }
+  if (product != count)
+    return make_error(Errc::invalid_argument, path + ".shape: (" + dims + ") holds " + std::to_string(product) + " elements, the destination has " +
+                                                  std::to_string(count) + " at these sizes");
+  return Ok{};
+}
+
+// The runner's BufferInit of `init` at these slots: integer bounds evaluated and checked against
+// the element type, a file's element count checked against `count`. (A copy's source index is
+// the caller's to set.)
+Result<runner::BufferInit> init_at(const DataInit& init, ElementType type, std::uint64_t count,
+                                   const std::vector<std::int64_t>& slots, const std::string& path) {
+  runner::BufferInit out = init;
+  if (init.kind == BufferInit::Kind::integers) {
+    auto low = evaluate(*init.int_min, slots, path + ".integers.min");
+    if (!low) return low.error();
+    auto high = evaluate(*init.int_max, slots, path + ".integers.max");
+    if (!high) return high.error();
+    if (*low > *high)
+      return make_error(Errc::invalid_argument, path + ".integers: min " + std::to_string(*low) + " is above max " +
+                                                    std::to_string(*high) + " at these sizes");
+    if (!is_floating(type)) {
+      // The bounds must be values of the element type; saturating would pile data up at a bound.
+      const int bits = static_cast<int>(8 * element_size(type));
+      const bool is_signed = type == ElementType::i8 || type == ElementType::i16 || type == ElementType::i32 || type == ElementType::i64;
+      const std::int64_t lowest = is_signed ? (bits == 64 ? INT64_MIN : -(std::int64_t{1} << (bits - 1))) : 0;
+      const std::int64_t highest = bits == 64 ? INT64_MAX : is_signed ? (std::int64_t{1} << (bits - 1)) - 1 : (std::int64_t{1} << bits) - 1;
+      if (*low < lowest || *high > highest)
+        return make_error(Errc::invalid_argument, path + ".integers: [" + std::to_string(*low) + ", " + std::to_string(*high) +
+                                                      "] does not fit " + element_type_name(type));
+    }
+    out.int_low = *low;
+    out.int_high = *high;
+  }
+  if (init.kind == BufferInit::Kind::file) {
+    if (auto fits = file_fits(*init.data_file, type, count, slots, path); !fits) return fits.error();
+  }
+  return out;
+}
+
 }  // namespace
 
 Result<Problem> make_problem(const KernelSpec& spec, const Sizes& sizes) {
@@ -30,7 +87,9 @@ Result<Problem> make_problem(const KernelSpec& spec, const Sizes& sizes) {
   if (!slots) return slots.error();
   Problem problem;
   std::size_t scalars = 0;
-  for (const auto& arg : spec.args) {
+  std::vector<std::size_t> buffer_of_arg(spec.args.size(), 0);
+  for (std::size_t a = 0; a < spec.args.size(); ++a) {
+    const Argument& arg = spec.args[a];
     if (!arg.is_buffer) {
       // A scalar over sizes only is the same for every configuration: one that does not fit its
       // type is the problem's mistake, said once here rather than by every configuration.
@@ -55,9 +114,53 @@ Result<Problem> make_problem(const KernelSpec& spec, const Sizes& sizes) {
         bytes > runner::kMaxProblemBytes || problem.total_bytes + bytes > runner::kMaxProblemBytes)
       return make_error(Errc::invalid_argument, "args." + arg.name + " needs " + std::to_string(*count) +
                                                     " elements: the problem would exceed 1 TiB; check the sizes");
+    auto init = init_at(arg.init, arg.type, static_cast<std::uint64_t>(*count), *slots, "args." + arg.name + ".init");
+    if (!init) return init.error();
+    runner::BufferPlan plan{arg.name, arg.type, static_cast<std::uint64_t>(*count), bytes, *init, arg.output, std::nullopt, 0, 0};
+    if (arg.output) {
+      const Tolerances tolerances = spec.verify.tolerances_for(arg);
+      plan.rtol = tolerances.rtol;
+      plan.atol = tolerances.atol;
+      const OutputCheck* check = spec.verify.output(arg.name);
+      if (spec.verify.enabled && check && check->answer) {
+        if (auto fits = file_fits(*check->answer, arg.type, plan.count, *slots, "verify.outputs." + arg.name + ".answer"); !fits)
+          return fits.error();
+        plan.answer = check->answer->ref;
+      }
+    }
     problem.total_bytes += bytes;
+    buffer_of_arg[a] = problem.buffers.size();
     problem.args.push_back({true, problem.buffers.size()});
-    problem.buffers.push_back({arg.name, arg.type, static_cast<std::uint64_t>(*count), bytes, arg.init, arg.output});
+    problem.buffers.push_back(std::move(plan));
+  }
+  for (std::size_t a = 0; a < spec.args.size(); ++a) {
+    const Argument& arg = spec.args[a];
+    if (!arg.is_buffer || arg.init.kind != BufferInit::Kind::copy) continue;
+    auto source = std::find_if(spec.args.begin(), spec.args.end(), [&](const Argument& x) { return x.name == arg.init.copy_of; });
+    runner::BufferPlan& plan = problem.buffers[buffer_of_arg[a]];
+    plan.init.source = buffer_of_arg[static_cast<std::size_t>(source - spec.args.begin())];
+    if (problem.buffers[plan.init.source].count != plan.count)
+      return make_error(Errc::invalid_argument, "args." + arg.name + ".init.copy: " + arg.init.copy_of + " has " +
+                                                    std::to_string(problem.buffers[plan.init.source].count) + " elements, " +
+                                                    arg.name + " has " + std::to_string(plan.count) + " at these sizes");
+  }
+  for (const auto& constant : spec.constants) {
+    const std::string path = "constants." + constant.name;
+    std::uint64_t count = 0;
+    if (constant.count) {
+      auto value = evaluate(*constant.count, *slots, path + ".count");
+      if (!value) return value.error();
+      if (*value < 0) return make_error(Errc::invalid_argument, path + ".count is negative (" + std::to_string(*value) + ")");
+      count = static_cast<std::uint64_t>(*value);
+    } else {
+      count = constant.init.data_file->layout.count;
+    }
+    // Constant memory is 64 KiB; the runner checks the symbol's own size in each cubin.
+    if (count > (1u << 20) / element_size(constant.type))
+      return make_error(Errc::invalid_argument, path + " has " + std::to_string(count) + " elements: more than constant memory holds");
+    auto init = init_at(constant.init, constant.type, count, *slots, path + ".init");
+    if (!init) return init.error();
+    problem.constants.push_back({constant.name, constant.type, count, count * element_size(constant.type), *init});
   }
   return problem;
 }
@@ -133,6 +236,39 @@ workers::CompileJob make_compile_job(const KernelSpec& spec, const Config& confi
   job.arch = arch;
   job.use_nvrtc_cache = use_nvrtc_cache;
   return job;
+}
+
+Result<Instance> instantiate_reference(const KernelSpec& spec, const Sizes& sizes, const std::string& arch) {
+  if (!spec.verify.kernel) return make_error(Errc::invalid_argument, "the spec names no reference kernel");
+  const ReferenceKernel& reference = *spec.verify.kernel;
+  // Same arguments as the tuned kernel (scalars at the default configuration), its own geometry.
+  auto launch = plan_launch(spec, spec.default_config, sizes);
+  if (!launch) return launch.error();
+  auto slots = spec.slots(spec.default_config, sizes);
+  if (!slots) return slots.error();
+  const char* axis[] = {"x", "y", "z"};
+  const std::string path = "verify.against.kernel.launch.";
+  for (std::size_t i = 0; i < 3; ++i) {
+    auto grid = evaluate(reference.launch.grid[i], *slots, path + "grid." + axis[i]);
+    if (!grid) return grid.error();
+    auto block = evaluate(reference.launch.block[i], *slots, path + "block." + axis[i]);
+    if (!block) return block.error();
+    launch->shape.grid[i] = *grid;
+    launch->shape.block[i] = *block;
+  }
+  auto shared = evaluate(reference.launch.shared_memory_bytes, *slots, path + "shared_memory");
+  if (!shared) return shared.error();
+  launch->shape.dynamic_shared_bytes = *shared;
+
+  // The default configuration's defines, so a second entry of the tuned kernel's own source
+  // compiles (its other code may use the parameters); the reference's options after the spec's.
+  workers::CompileJob job = make_compile_job(spec, spec.default_config, arch);
+  job.source = reference.source;
+  if (!spec.headers_digest.empty()) job.source += "\n// ktune: included headers " + spec.headers_digest + "\n";
+  job.source_name = reference.source_path.empty() ? spec.name + "_reference.cu" : reference.source_path.filename().string();
+  job.name_expressions = {reference.entry};
+  job.options.insert(job.options.end(), reference.compile_options.begin(), reference.compile_options.end());
+  return Instance{std::move(job), std::move(*launch)};
 }
 
 Result<Instance> instantiate(const KernelSpec& spec, const Config& config, const Sizes& sizes, const std::string& arch,

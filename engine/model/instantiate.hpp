@@ -32,5 +32,8 @@ struct Instance {
 };
 Result<Instance> instantiate(const KernelSpec& spec, const Config& config, const Sizes& sizes, const std::string& arch,
                              bool use_nvrtc_cache = true);
+// The reference kernel (verify.against.kernel) at these sizes: its own source, entry and launch
+// geometry, the default configuration's defines and scalar values, the same buffers.
+Result<Instance> instantiate_reference(const KernelSpec& spec, const Sizes& sizes, const std::string& arch);
 
 }  // namespace ktune

@@ -4,7 +4,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cctype>
+#include <optional>
 
 #include "store/records.hpp"
 
@@ -181,7 +183,23 @@ std::string kernel_canonical_form(const KernelSpec& spec) {
   // identity is"). Present only when they differ from the defaults, so the keys of existing
   // entries (verified, default seed) still find them.
   static const std::uint64_t default_seed = KernelSpec{}.seed;
+  // The __constant__ symbols filled, like the argument layout (their data is in the measurement
+  // key's inputs). Present only when there are some, so other kernels' keys did not change.
+  if (!spec.constants.empty()) {
+    json constants = json::array();
+    for (const auto& c : spec.constants)
+      constants.push_back(json{{"name", c.name}, {"type", element_type_name(c.type)}, {"count", c.count ? expr_text(*c.count) : ""}});
+    form["constants"] = constants;
+  }
   if (!spec.verify.enabled) form["verify"] = false;
+  // A reference that is not a configuration of the same kernel (a reference kernel, answer
+  // files) catches errors every configuration shares: a winner verified only against one of its
+  // own configurations must not be served to such a spec. Absent otherwise, so existing keys
+  // stay. (The measurement key drops "verify": measurements are shared and filtered by their
+  // recorded verification identity, docs/keys.md.)
+  else if (spec.verify.kernel || std::any_of(spec.verify.outputs.begin(), spec.verify.outputs.end(),
+                                             [](const OutputCheck& o) { return o.answer.has_value(); }))
+    form["verify"] = json{{"reference", json::parse(verification_identity(spec))}};
   if (spec.seed != default_seed) form["seed"] = spec.seed;
   return form.dump();
 }
@@ -208,27 +226,92 @@ std::string tuning_canonical_form(std::string_view kernel_key_hex, const std::ve
   return form.dump();
 }
 
+namespace {
+
+// One buffer's or constant's data as the measurement key records it. The forms of the kinds that
+// existed before issue #16 are unchanged, so existing measurement keys still find their rows. A
+// file is recorded by its digest (its contents), never its path.
+json init_form(const DataInit& init) {
+  switch (init.kind) {
+    case BufferInit::Kind::random: return json{{"random", json::array({init.low, init.high})}};
+    case BufferInit::Kind::zeros: return "zeros";
+    case BufferInit::Kind::constant: return json{{"constant", init.value}};
+    case BufferInit::Kind::iota: return "iota";
+    case BufferInit::Kind::normal: return json{{"normal", json::array({init.mean, init.stddev})}};
+    case BufferInit::Kind::integers: return json{{"integers", json::array({expr_text(*init.int_min), expr_text(*init.int_max)})}};
+    case BufferInit::Kind::file:
+      return json{{init.file.format == DataFormat::npy ? "npy" : "raw", init.file.digest}};
+    case BufferInit::Kind::copy: return json{{"copy", init.copy_of}};
+  }
+  return nullptr;
+}
+
+}  // namespace
+
 std::string measurement_inputs_form(const KernelSpec& spec) {
   json init = json::array();
-  for (const auto& a : spec.args) {
-    if (!a.is_buffer) continue;  // scalars are in the kernel form's args
-    json buffer;
-    switch (a.init.kind) {
-      case BufferInit::Kind::random: buffer = json{{"random", json::array({a.init.low, a.init.high})}}; break;
-      case BufferInit::Kind::zeros: buffer = "zeros"; break;
-      case BufferInit::Kind::constant: buffer = json{{"constant", a.init.value}}; break;
-      case BufferInit::Kind::iota: buffer = "iota"; break;
-    }
-    init.push_back(buffer);
-  }
+  for (const auto& a : spec.args)
+    if (a.is_buffer) init.push_back(init_form(a.init));  // scalars are in the kernel form's args
   // Each buffer's own seed is derived from the spec's seed and its position (spec_json.cpp).
-  return json{{"seed", spec.seed}, {"init", init}}.dump();
+  json form{{"seed", spec.seed}, {"init", init}};
+  if (!spec.constants.empty()) {
+    json constants = json::array();
+    for (const auto& c : spec.constants) constants.push_back(init_form(c.init));
+    form["constants"] = constants;
+  }
+  return form.dump();
 }
 
 std::string verification_identity(const KernelSpec& spec) {
   if (!spec.verify.enabled) return std::string(store::kNotVerified);
-  return json{{"against", format_named(spec.verify.reference, " ")}, {"rtol", spec.verify.rtol}, {"atol", spec.verify.atol}}
-      .dump();
+  const std::string against = format_named(spec.verify.reference, " ");
+  // The form of specs with a reference configuration, no answer files and one tolerance pair for
+  // every output is the one recorded before issue #16, so their stored rows still answer.
+  std::optional<Tolerances> shared;
+  bool uniform = !spec.verify.kernel;
+  for (const auto& a : spec.args) {
+    if (!a.is_buffer || !a.output) continue;
+    const Tolerances t = spec.verify.tolerances_for(a);
+    const OutputCheck* check = spec.verify.output(a.name);
+    if ((shared && !(*shared == t)) || (check && check->answer)) uniform = false;
+    shared = t;
+  }
+  if (uniform) {
+    const Tolerances t = shared.value_or(Tolerances{});
+    return json{{"against", against}, {"rtol", t.rtol}, {"atol", t.atol}}.dump();
+  }
+  json form;
+  if (spec.needs_reference_run()) {
+    if (spec.verify.kernel) {
+      const ReferenceKernel& k = *spec.verify.kernel;
+      json launch;
+      for (std::size_t d = 0; d < 3; ++d) {
+        launch["grid"].push_back(expr_text(k.launch.grid[d]));
+        launch["block"].push_back(expr_text(k.launch.block[d]));
+      }
+      launch["shared_memory"] = expr_text(k.launch.shared_memory_bytes);
+      // The reference kernel as compiled: its source, entry, launch and options, and the
+      // default configuration whose defines it is compiled with.
+      form["against"] = json{{"kernel", xxh3_128(json{{"source", canonical_source(k.source, k.entry)},
+                                                       {"launch", launch},
+                                                       {"options", k.compile_options},
+                                                       {"defines", spec.defines_for(spec.default_config)}}
+                                                      .dump())
+                                           .hex()}};
+    } else {
+      form["against"] = against;
+    }
+  }
+  json outputs = json::array();
+  for (const auto& a : spec.args) {
+    if (!a.is_buffer || !a.output) continue;
+    const Tolerances t = spec.verify.tolerances_for(a);
+    const OutputCheck* check = spec.verify.output(a.name);
+    outputs.push_back(json{{"name", a.name}, {"rtol", t.rtol}, {"atol", t.atol},
+                           {"answer", check && check->answer ? json(check->answer->ref.digest) : json(nullptr)}});
+  }
+  form["outputs"] = outputs;
+  return form.dump();
 }
 
 Hash128 kernel_key(const KernelSpec& spec) { return xxh3_128(kernel_canonical_form(spec)); }

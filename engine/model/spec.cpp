@@ -100,3 +100,59 @@ std::string KernelSpec::entry_template_arguments() const {
 }
 
 }  // namespace ktune
+
+namespace ktune {
+
+Tolerances default_tolerances(ElementType type) noexcept {
+  switch (type) {
+    case ElementType::f16: return {1e-2, 1e-2};
+    case ElementType::bf16: return {5e-2, 5e-2};
+    case ElementType::f32: return {1e-4, 1e-4};
+    case ElementType::f64: return {1e-8, 1e-8};
+    default: return {0.0, 0.0};  // integers: exactly
+  }
+}
+
+const OutputCheck* Verification::output(std::string_view name) const {
+  for (const auto& o : outputs)
+    if (o.name == name) return &o;
+  return nullptr;
+}
+
+Tolerances Verification::tolerances_for(const Argument& arg) const {
+  Tolerances t = default_tolerances(arg.type);
+  if (rtol) t.rtol = *rtol;
+  if (atol) t.atol = *atol;
+  if (const OutputCheck* own = output(arg.name)) {
+    if (own->rtol) t.rtol = *own->rtol;
+    if (own->atol) t.atol = *own->atol;
+  }
+  return t;
+}
+
+bool KernelSpec::needs_reference_run() const {
+  if (!verify.enabled) return false;
+  for (const auto& arg : args) {
+    if (!arg.is_buffer || !arg.output) continue;
+    const OutputCheck* check = verify.output(arg.name);
+    if (!check || !check->answer) return true;
+  }
+  return false;
+}
+
+std::string KernelSpec::describe_reference() const {
+  if (!verify.enabled) return "off";
+  std::string run = verify.kernel ? "reference kernel " + verify.kernel->entry +
+                                        (verify.kernel->source_path.empty() ? "" : " (" + verify.kernel->source_path.filename().string() + ")")
+                                  : "configuration " + format_named(verify.reference, " ") + " of the same kernel";
+  std::string files;
+  for (const auto& arg : args) {
+    if (!arg.is_buffer || !arg.output) continue;
+    const OutputCheck* check = verify.output(arg.name);
+    if (check && check->answer) files += (files.empty() ? "" : ", ") + arg.name + ": answer file " + check->answer->given;
+  }
+  if (files.empty()) return run;
+  return needs_reference_run() ? files + "; other outputs: " + run : files;
+}
+
+}  // namespace ktune

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/common/data_file.hpp"
 #include "engine/common/element_type.hpp"
 #include "engine/common/expr.hpp"
 #include "engine/common/named_values.hpp"
@@ -29,6 +30,25 @@ enum class ParamPassing : std::uint8_t {
 
 // How a buffer is filled: a plain type of the runner's launch plan (the runner must not depend on the spec).
 using runner::BufferInit;
+using runner::DataFileRef;
+
+// A data file the spec names, as read when the spec was loaded: where it is (resolved against the
+// spec's folder), its digest, and its layout (checked against a buffer's count once sizes are known).
+struct DataFile {
+  DataFileRef ref;
+  DataLayout layout;
+  std::string given;  // the path as the spec wrote it, for messages and keys (never machine-specific)
+  std::vector<Expr> shape;  // raw files: the shape the spec states (over sizes), checked at sizes
+};
+
+// How a buffer or a constant symbol is filled, as the spec says it: the runner's BufferInit, with
+// what depends on sizes still as expressions and the data file's layout (make_problem evaluates
+// and checks them).
+struct DataInit : BufferInit {
+  std::optional<Expr> int_min, int_max;  // integers: inclusive bounds, expressions over sizes
+  std::optional<DataFile> data_file;     // file
+  std::string copy_of;                   // copy: the argument whose initial data this repeats
+};
 
 struct Argument {
   std::string name;
@@ -36,7 +56,7 @@ struct Argument {
   bool is_buffer = false;
   // buffers
   std::optional<Expr> count;  // element count
-  BufferInit init;
+  DataInit init;
   bool output = false;
   // scalars: an integer expression, or a floating literal for float/double scalars
   std::optional<Expr> value;
@@ -49,11 +69,48 @@ struct LaunchGeometry {
   Expr shared_memory_bytes;  // dynamic shared memory
 };
 
+// A __constant__ variable filled before the kernel runs ("constants" in the spec).
+struct ConstantSymbol {
+  std::string name;  // the symbol as the cubin names it (global scope: the variable's name)
+  ElementType type = ElementType::f32;
+  std::optional<Expr> count;  // elements, over sizes; absent for a file (its element count)
+  DataInit init;              // any kind but copy
+};
+
+// A second kernel whose outputs are the truth ("verify.against": {"kernel": ...}): compiled once
+// with the default configuration's defines and run once on the same arguments.
+struct ReferenceKernel {
+  std::filesystem::path source_path;  // empty: inline code, or the spec's own source
+  std::string source;
+  std::string entry;
+  LaunchGeometry launch;  // expressions over sizes (and parameters, at the default configuration)
+  std::vector<std::string> compile_options;  // added to the spec's
+};
+
+// Per output ("verify.outputs"): a reference answer from a file and/or tolerances of its own.
+struct OutputCheck {
+  std::string name;
+  std::optional<DataFile> answer;
+  std::optional<double> rtol, atol;
+};
+
+struct Tolerances {
+  double rtol = 1e-4, atol = 1e-4;
+  friend bool operator==(const Tolerances&, const Tolerances&) = default;
+};
+// What an output of this element type is compared within unless the spec says otherwise:
+// half 1e-2, bfloat16 5e-2, float 1e-4, double 1e-8 (rtol and atol alike), integers exactly.
+Tolerances default_tolerances(ElementType type) noexcept;
+
 struct Verification {
   bool enabled = true;
   Config reference;  // the configuration whose outputs are the truth (the default unless named)
-  double rtol = 1e-4;
-  double atol = 1e-4;
+  std::optional<ReferenceKernel> kernel;  // else the reference configuration
+  std::optional<double> rtol, atol;       // for every output; else by element type
+  std::vector<OutputCheck> outputs;       // in spec order; only outputs named in "verify.outputs"
+  const OutputCheck* output(std::string_view name) const;
+  // The output's tolerances: its own, else the spec's, else its element type's default.
+  Tolerances tolerances_for(const Argument& output) const;
 };
 
 struct KernelSpec {
@@ -81,6 +138,7 @@ struct KernelSpec {
 
   LaunchGeometry launch;
   std::vector<Argument> args;
+  std::vector<ConstantSymbol> constants;
   Verification verify;
   std::optional<Expr> flops;  // per launch, for TFLOP/s in reports
   std::optional<Expr> bytes;  // per launch, for GB/s in reports
@@ -112,6 +170,12 @@ struct KernelSpec {
   // "vector_add<float>" -> "vector_add" and "<float>"; a plain entry has no template arguments.
   std::string entry_name() const;
   std::string entry_template_arguments() const;
+  // Whether any output's truth is a run (the reference configuration or a reference kernel),
+  // rather than every output having an answer file.
+  bool needs_reference_run() const;
+  // What outputs are verified against, for reports: "configuration BM=64 of the same kernel",
+  // "reference kernel conv_naive", "C: answer file c.npy", ...; "off" without verification.
+  std::string describe_reference() const;
 };
 
 }  // namespace ktune

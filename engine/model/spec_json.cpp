@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cmath>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -188,7 +189,7 @@ class SpecReader {
     expect_object(root, "");
     check_fields(root, "", {"ktune_spec", "name", "description", "source", "entry", "sizes", "params", "constraints",
                             "default", "pass_params", "template_args", "compile", "launch", "args", "verify",
-                            "metrics", "seed", "buckets"});
+                            "metrics", "seed", "buckets", "constants"});
 
     const json& version = require(root, "ktune_spec", "");
     if (!version.is_number_integer())
@@ -222,6 +223,7 @@ class SpecReader {
     read_compile(root, spec);
     read_launch(root, spec);
     read_args(root, spec);
+    read_constants(root, spec);
     read_metrics(root, spec);
     read_buckets(root, spec);
     if (root.contains("seed")) {
@@ -490,9 +492,69 @@ class SpecReader {
         parse_expr(launch.contains("shared_memory") ? launch["shared_memory"] : json(0), "launch.shared_memory", spec);
   }
 
-  BufferInit read_init(const json& init, const std::string& path, std::size_t arg_index, std::uint64_t seed) {
-    BufferInit out;
-    out.seed = seed ^ (0x9e3779b97f4a7c15ULL * (arg_index + 1));
+  static constexpr const char* kInitForms =
+      "must be \"random\", \"normal\", \"zeros\", \"iota\", a number, or one of {\"random\": {\"min\", \"max\"}}, "
+      "{\"normal\": {\"mean\", \"stddev\"}}, {\"integers\": {\"min\", \"max\"}}, {\"constant\": x}, {\"npy\": file}, "
+      "{\"raw\": file}, {\"copy\": argument}";
+
+  double number_field(const json& object, const std::string& key, const std::string& path) {
+    const json& v = object[key];
+    if (!v.is_number()) fail(path + "." + key, "must be a number, got " + type_name(v));
+    return v.get<double>();
+  }
+
+  // {"npy": "file.npy"} or {"raw": "file.bin"}: read now for its layout and digest; its element
+  // type must be `type` (the element count is checked against the buffer once sizes are known).
+  // A raw file may state its element type (which must be the destination's) and its shape
+  // (expressions over sizes whose product must be the destination's count at the sizes).
+  DataFile read_data_file(const json& value, const std::string& path, ElementType type, const KernelSpec& spec) {
+    if (!value.is_object() || !(value.contains("npy") || value.contains("raw")) || (value.contains("npy") && value.size() != 1))
+      fail(path, "must be {\"npy\": \"file.npy\"} or {\"raw\": \"file.bin\", \"type\": ..., \"shape\": [...]}");
+    const bool npy = value.contains("npy");
+    if (!npy) check_fields(value, path, {"raw", "type", "shape"});
+    std::vector<Expr> shape;
+    if (!npy && value.contains("type")) {
+      const json& stated = value["type"];
+      auto element = stated.is_string() ? parse_element_type(stated.get<std::string>()) : std::nullopt;
+      if (!element) fail(path + ".type", "must be an element type such as \"float\" or \"int32\"");
+      if (*element != type)
+        fail(path + ".type", std::string(element_type_name(*element)) + " is not the destination's type, " + element_type_name(type));
+    }
+    if (!npy && value.contains("shape")) {
+      const json& dims = value["shape"];
+      if (!dims.is_array() || dims.size() > kMaxNpyDimensions) fail(path + ".shape", "must be an array of at most 32 expressions");
+      for (std::size_t d = 0; d < dims.size(); ++d) {
+        Expr dim = parse_expr(dims[d], index(path + ".shape", d), spec);
+        for (int slot : dim.slots_used())
+          if (slot < static_cast<int>(spec.space.params.size()))
+            fail(index(path + ".shape", d), "depends on parameter " + spec.space.params[static_cast<std::size_t>(slot)].name +
+                                                  "; data may depend on sizes only");
+        shape.push_back(std::move(dim));
+      }
+    }
+    const std::string field = path + (npy ? ".npy" : ".raw");
+    const json& name = npy ? value["npy"] : value["raw"];
+    if (!name.is_string() || name.get<std::string>().empty()) fail(field, "must be a file name");
+    DataFile file;
+    file.given = name.get<std::string>();
+    file.ref.format = npy ? DataFormat::npy : DataFormat::raw;
+    const std::filesystem::path resolved = base_dir_ / file.given;
+    file.ref.path = resolved.string();
+    auto info = inspect_data_file(resolved, file.ref.format, type);
+    if (!info) fail(field, info.error().message);
+    file.ref.digest = info->digest;
+    file.layout = info->layout;
+    file.shape = std::move(shape);
+    if (file.layout.type != type && !(file.layout.boolean && type == ElementType::i8))
+      fail(field, file.given + " holds " + file.layout.describe() + ", the destination is " + element_type_name(type) +
+                      " (convert with array.astype)");
+    return file;
+  }
+
+  DataInit read_init(const json& init, const std::string& path, std::size_t position, std::uint64_t seed, ElementType type,
+                     const KernelSpec& spec) {
+    DataInit out;
+    out.seed = seed ^ (0x9e3779b97f4a7c15ULL * (position + 1));
     if (init.is_number()) {
       out.kind = BufferInit::Kind::constant;
       out.value = init.get<double>();
@@ -501,34 +563,103 @@ class SpecReader {
     if (init.is_string()) {
       std::string kind = init.get<std::string>();
       if (kind == "random") out.kind = BufferInit::Kind::random;
+      else if (kind == "normal") out.kind = BufferInit::Kind::normal;
       else if (kind == "zeros") out.kind = BufferInit::Kind::zeros;
       else if (kind == "iota") out.kind = BufferInit::Kind::iota;
-      else fail(path, "must be \"random\", \"zeros\", \"iota\", a number, or {\"random\": {...}} / {\"constant\": x}");
+      else fail(path, kInitForms);
       return out;
     }
-    if (!init.is_object() || init.size() != 1)
-      fail(path, "must be \"random\", \"zeros\", \"iota\", a number, or {\"random\": {...}} / {\"constant\": x}");
-    check_fields(init, path, {"random", "constant"});
+    if (!init.is_object() || (init.size() != 1 && !init.contains("raw"))) fail(path, kInitForms);
+    if (!init.contains("raw")) check_fields(init, path, {"random", "normal", "integers", "constant", "npy", "raw", "copy"});
     if (init.contains("constant")) {
       if (!init["constant"].is_number()) fail(path + ".constant", "must be a number");
       out.kind = BufferInit::Kind::constant;
       out.value = init["constant"].get<double>();
       return out;
     }
+    if (init.contains("npy") || init.contains("raw")) {
+      out.kind = BufferInit::Kind::file;
+      out.data_file = read_data_file(init, path, type, spec);
+      out.file = out.data_file->ref;
+      return out;
+    }
+    if (init.contains("copy")) {
+      const json& source = init["copy"];
+      if (!source.is_string()) fail(path + ".copy", "must be the name of another buffer argument");
+      out.kind = BufferInit::Kind::copy;
+      out.copy_of = source.get<std::string>();
+      return out;
+    }
+    if (init.contains("normal")) {
+      const json& normal = init["normal"];
+      expect_object(normal, path + ".normal");
+      check_fields(normal, path + ".normal", {"mean", "stddev"});
+      out.kind = BufferInit::Kind::normal;
+      if (normal.contains("mean")) out.mean = number_field(normal, "mean", path + ".normal");
+      if (normal.contains("stddev")) out.stddev = number_field(normal, "stddev", path + ".normal");
+      if (!(out.stddev >= 0) || !std::isfinite(out.stddev) || !std::isfinite(out.mean))
+        fail(path + ".normal", "mean must be finite and stddev finite and non-negative");
+      return out;
+    }
+    if (init.contains("integers")) {
+      const json& range = init["integers"];
+      expect_object(range, path + ".integers");
+      check_fields(range, path + ".integers", {"min", "max"});
+      out.kind = BufferInit::Kind::integers;
+      for (const char* key : {"min", "max"}) {
+        const std::string field = path + ".integers." + key;
+        Expr bound = parse_expr(require(range, key, path + ".integers"), field, spec);
+        // Buffers are allocated and filled once per problem and shared by every configuration.
+        for (int slot : bound.slots_used())
+          if (slot < static_cast<int>(spec.space.params.size()))
+            fail(field, "depends on parameter " + spec.space.params[static_cast<std::size_t>(slot)].name +
+                            "; data may depend on sizes only");
+        (std::string(key) == "min" ? out.int_min : out.int_max) = std::move(bound);
+      }
+      return out;
+    }
     const json& random = init["random"];
     expect_object(random, path + ".random");
     check_fields(random, path + ".random", {"min", "max"});
     out.kind = BufferInit::Kind::random;
-    if (random.contains("min")) {
-      if (!random["min"].is_number()) fail(path + ".random.min", "must be a number");
-      out.low = random["min"].get<double>();
-    }
-    if (random.contains("max")) {
-      if (!random["max"].is_number()) fail(path + ".random.max", "must be a number");
-      out.high = random["max"].get<double>();
-    }
+    if (random.contains("min")) out.low = number_field(random, "min", path + ".random");
+    if (random.contains("max")) out.high = number_field(random, "max", path + ".random");
     if (!(out.low < out.high)) fail(path + ".random", "min must be less than max");
     return out;
+  }
+
+  // "constants": [{"name": "filter", "type": "float", "count": "FW * FH", "init": ...}]
+  void read_constants(const json& root, KernelSpec& spec) {
+    if (!root.contains("constants")) return;
+    const json& list = root["constants"];
+    if (!list.is_array()) fail("constants", "must be an array of __constant__ symbols, got " + type_name(list));
+    for (std::size_t i = 0; i < list.size(); ++i) {
+      std::string path = index("constants", i);
+      const json& c = list[i];
+      expect_object(c, path);
+      check_fields(c, path, {"name", "type", "count", "init"});
+      ConstantSymbol constant;
+      constant.name = string_field(c, "name", path);
+      if (!is_identifier(constant.name)) fail(path + ".name", "\"" + constant.name + "\" is not a symbol name");
+      for (const auto& other : spec.constants)
+        if (other.name == constant.name) fail(path + ".name", "\"" + constant.name + "\" is listed twice");
+      path = "constants." + constant.name;
+      auto element = parse_element_type(string_field(c, "type", path));
+      if (!element) fail(path + ".type", "unknown element type \"" + c["type"].get<std::string>() + "\" (e.g. float, int, half)");
+      constant.type = *element;
+      constant.init = read_init(require(c, "init", path), path + ".init", spec.args.size() + i, spec.seed, constant.type, spec);
+      if (constant.init.kind == BufferInit::Kind::copy) fail(path + ".init", "a constant cannot be a copy of an argument");
+      if (c.contains("count")) {
+        constant.count = parse_expr(c["count"], path + ".count", spec);
+        for (int slot : constant.count->slots_used())
+          if (slot < static_cast<int>(spec.space.params.size()))
+            fail(path + ".count", "depends on parameter " + spec.space.params[static_cast<std::size_t>(slot)].name +
+                                      "; constant data may depend on sizes only");
+      } else if (constant.init.kind != BufferInit::Kind::file) {
+        fail(path + ".count", "missing required field (only data from a file has its own count)");
+      }
+      spec.constants.push_back(std::move(constant));
+    }
   }
 
   void read_args(const json& root, KernelSpec& spec) {
@@ -568,7 +699,7 @@ class SpecReader {
           if (!a["output"].is_boolean()) fail(path + ".output", "must be true or false");
           arg.output = a["output"].get<bool>();
         }
-        if (a.contains("init")) arg.init = read_init(a["init"], path + ".init", i, spec.seed);
+        if (a.contains("init")) arg.init = read_init(a["init"], path + ".init", i, spec.seed, arg.type, spec);
       } else {
         check_fields(a, path, {"name", "type", "value"});
         const json& value = require(a, "value", path);
@@ -583,6 +714,19 @@ class SpecReader {
         }
       }
       spec.args.push_back(std::move(arg));
+    }
+    // A copy repeats another buffer's initial data: same element type, not itself, not a copy.
+    for (auto& arg : spec.args) {
+      if (!arg.is_buffer || arg.init.kind != BufferInit::Kind::copy) continue;
+      const std::string path = "args." + arg.name + ".init.copy";
+      auto source = std::find_if(spec.args.begin(), spec.args.end(), [&](const Argument& a) { return a.name == arg.init.copy_of; });
+      if (source == spec.args.end() || !source->is_buffer) fail(path, "\"" + arg.init.copy_of + "\" is not a buffer argument");
+      if (source->name == arg.name) fail(path, "a buffer cannot be a copy of itself");
+      if (source->init.kind == BufferInit::Kind::copy)
+        fail(path, "\"" + source->name + "\" is itself a copy; name \"" + source->init.copy_of + "\" instead");
+      if (source->type != arg.type)
+        fail(path, "\"" + source->name + "\" holds " + element_type_name(source->type) + ", this buffer " +
+                       element_type_name(arg.type));
     }
   }
 
@@ -614,6 +758,14 @@ class SpecReader {
     return config;
   }
 
+  std::optional<double> tolerance(const json& object, const char* key, const std::string& path) {
+    if (!object.contains(key)) return std::nullopt;
+    const json& v = object[key];
+    if (!v.is_number() || !(v.get<double>() >= 0) || !std::isfinite(v.get<double>()))
+      fail(path + "." + key, "must be a non-negative number");
+    return v.get<double>();
+  }
+
   void read_verify(const json& root, KernelSpec& spec) {
     spec.verify.reference = spec.default_config;
     if (!root.contains("verify")) return;
@@ -623,22 +775,111 @@ class SpecReader {
       return;
     }
     expect_object(verify, "verify");
-    check_fields(verify, "verify", {"against", "rtol", "atol"});
+    check_fields(verify, "verify", {"against", "rtol", "atol", "outputs"});
     if (verify.contains("against")) {
       const json& against = verify["against"];
       if (against.is_string()) {
         if (against.get<std::string>() != "default")
-          fail("verify.against", "must be \"default\" or a configuration object");
+          fail("verify.against", "must be \"default\", a configuration object or {\"kernel\": {...}}");
+      } else if (against.is_object() && against.contains("kernel")) {
+        if (against.size() != 1) fail("verify.against", "{\"kernel\": {...}} names a reference kernel and nothing else");
+        spec.verify.kernel = read_reference_kernel(against["kernel"], spec);
       } else {
         spec.verify.reference = read_config(against, "verify.against", spec);
       }
     }
-    for (const char* key : {"rtol", "atol"}) {
-      if (!verify.contains(key)) continue;
-      const json& v = verify[key];
-      if (!v.is_number() || v.get<double>() < 0) fail(std::string("verify.") + key, "must be a non-negative number");
-      (std::string(key) == "rtol" ? spec.verify.rtol : spec.verify.atol) = v.get<double>();
+    spec.verify.rtol = tolerance(verify, "rtol", "verify");
+    spec.verify.atol = tolerance(verify, "atol", "verify");
+    if (verify.contains("outputs")) {
+      const json& outputs = verify["outputs"];
+      expect_object(outputs, "verify.outputs");
+      for (const auto& [name, check] : outputs.items()) {
+        const std::string path = "verify.outputs." + name;
+        auto arg = std::find_if(spec.args.begin(), spec.args.end(), [&](const Argument& a) { return a.name == name; });
+        if (arg == spec.args.end() || !arg->is_buffer || !arg->output)
+          fail(path, "\"" + name + "\" is not an output buffer (\"output\": true)");
+        expect_object(check, path);
+        check_fields(check, path, {"answer", "rtol", "atol"});
+        OutputCheck out;
+        out.name = name;
+        if (check.contains("answer")) out.answer = read_data_file(check["answer"], path + ".answer", arg->type, spec);
+        out.rtol = tolerance(check, "rtol", path);
+        out.atol = tolerance(check, "atol", path);
+        spec.verify.outputs.push_back(std::move(out));
+      }
+      // In argument order, whatever order the JSON object came in (keys are computed from it).
+      std::sort(spec.verify.outputs.begin(), spec.verify.outputs.end(), [&](const OutputCheck& a, const OutputCheck& b) {
+        auto position = [&](const std::string& n) {
+          return std::find_if(spec.args.begin(), spec.args.end(), [&](const Argument& x) { return x.name == n; }) - spec.args.begin();
+        };
+        return position(a.name) < position(b.name);
+      });
     }
+    if (spec.verify.kernel && !spec.needs_reference_run())
+      fail("verify.against", "every output has an answer file, so the reference kernel would never be used");
+  }
+
+  // {"source": ..., "entry": ..., "launch": {...}, "compile": {"options": [...]}}
+  ReferenceKernel read_reference_kernel(const json& object, const KernelSpec& spec) {
+    const std::string path = "verify.against.kernel";
+    expect_object(object, path);
+    check_fields(object, path, {"source", "entry", "launch", "compile"});
+    ReferenceKernel kernel;
+    if (object.contains("source")) {
+      const json& source = object["source"];
+      if (source.is_string()) {
+        kernel.source_path = base_dir_ / source.get<std::string>();
+        kernel.source = read_file(kernel.source_path, path + ".source");
+      } else {
+        expect_object(source, path + ".source");
+        check_fields(source, path + ".source", {"file", "code"});
+        if (source.contains("file") == source.contains("code")) fail(path + ".source", "give exactly one of \"file\" and \"code\"");
+        if (source.contains("file")) {
+          kernel.source_path = base_dir_ / string_field(source, "file", path + ".source");
+          kernel.source = read_file(kernel.source_path, path + ".source.file");
+        } else {
+          kernel.source = string_field(source, "code", path + ".source");
+          if (kernel.source.size() > kMaxSourceBytes) fail(path + ".source.code", "is larger than 16 MiB");
+        }
+      }
+    } else {
+      kernel.source = spec.source;  // a second entry of the same source
+      kernel.source_path = spec.source_path;
+    }
+    kernel.entry = string_field(object, "entry", path);
+    if (!is_identifier(kernel.entry)) fail(path + ".entry", "\"" + kernel.entry + "\" is not a C++ identifier");
+    if (!contains_identifier(kernel.source, kernel.entry))
+      fail(path + ".entry", "\"" + kernel.entry + "\" does not appear in the reference kernel's source");
+    const json& launch = require(object, "launch", path);
+    expect_object(launch, path + ".launch");
+    check_fields(launch, path + ".launch", {"grid", "block", "shared_memory"});
+    auto dim3 = [&](const std::string& key) {
+      const std::string field = path + ".launch." + key;
+      const json& dims = require(launch, key, path + ".launch");
+      if (!dims.is_array() || dims.empty() || dims.size() > 3) fail(field, "must be an array of 1 to 3 expressions (x, y, z)");
+      std::array<Expr, 3> out;
+      for (std::size_t i = 0; i < 3; ++i) out[i] = parse_expr(i < dims.size() ? dims[i] : json(1), index(field, i), spec);
+      return out;
+    };
+    kernel.launch.grid = dim3("grid");
+    kernel.launch.block = dim3("block");
+    kernel.launch.shared_memory_bytes = parse_expr(launch.contains("shared_memory") ? launch["shared_memory"] : json(0),
+                                                   path + ".launch.shared_memory", spec);
+    if (object.contains("compile")) {
+      const json& compile = object["compile"];
+      expect_object(compile, path + ".compile");
+      check_fields(compile, path + ".compile", {"options"});
+      if (compile.contains("options")) {
+        kernel.compile_options = string_list(compile["options"], path + ".compile.options");
+        for (std::size_t i = 0; i < kernel.compile_options.size(); ++i) {
+          const auto& option = kernel.compile_options[i];
+          if (option.rfind("-arch", 0) == 0 || option.rfind("--gpu-architecture", 0) == 0)
+            fail(index(path + ".compile.options", i), "the architecture is chosen by ktune");
+          if (option.empty() || option[0] != '-') fail(index(path + ".compile.options", i), "\"" + option + "\" is not an option");
+        }
+      }
+    }
+    return kernel;
   }
 
   // The default and the reference must be valid wherever sizes do not matter; a constraint that

@@ -160,6 +160,9 @@ Status GpuSession::set_problem(const Problem& problem) {
   s.has_reference = false;
   s.device_reference.clear();
   s.has_device_reference = false;
+  s.answers.assign(problem.buffers.size(), {});
+  s.reference_labels.assign(problem.buffers.size(), {});
+  s.constant_data.clear();
   s.problem = problem;
   std::size_t free_bytes = 0, total_bytes = 0;
   KTUNE_CU_TRY(d, cuMemGetInfo(&free_bytes, &total_bytes));
@@ -176,14 +179,19 @@ Status GpuSession::set_problem(const Problem& problem) {
     if (!buffer) return buffer.error();
     const CUdeviceptr ptr = buffer->get();
     s.buffers.push_back(std::move(*buffer));
-    std::vector<std::byte> host(plan.bytes);
-    fill_buffer(host, plan.type, plan.init);
-    if (plan.bytes) KTUNE_CU_TRY(d, cuMemcpyHtoD(ptr, host.data(), plan.bytes));
+    // A copy is made on the GPU once every other buffer holds its data (below).
+    const bool copy = plan.init.kind == BufferInit::Kind::copy;
+    std::vector<std::byte> host(copy ? 0 : plan.bytes);
+    if (!copy) {
+      if (auto filled = fill_input(host, plan.type, plan.init); !filled)
+        return make_error(filled.error().code, plan.name + ": " + filled.error().message);
+      if (plan.bytes) KTUNE_CU_TRY(d, cuMemcpyHtoD(ptr, host.data(), plan.bytes));
+    }
     if (plan.output) {
-      auto copy = cuda::DeviceBuffer::allocate(d, bytes);
-      if (!copy) return copy.error();
-      if (plan.bytes) KTUNE_CU_TRY(d, cuMemcpyHtoD(copy->get(), host.data(), plan.bytes));
-      s.pristine.push_back(std::move(*copy));
+      auto copy_buffer = cuda::DeviceBuffer::allocate(d, bytes);
+      if (!copy_buffer) return copy_buffer.error();
+      if (plan.bytes && !copy) KTUNE_CU_TRY(d, cuMemcpyHtoD(copy_buffer->get(), host.data(), plan.bytes));
+      s.pristine.push_back(std::move(*copy_buffer));
       auto pinned = cuda::PinnedHost::allocate(d, plan.bytes, bytes);
       if (!pinned) return pinned.error();
       s.staging.push_back(std::move(*pinned));
@@ -191,6 +199,28 @@ Status GpuSession::set_problem(const Problem& problem) {
       s.pristine.emplace_back();
       s.staging.emplace_back();
     }
+  }
+  for (std::size_t b = 0; b < problem.buffers.size(); ++b) {
+    const BufferPlan& plan = problem.buffers[b];
+    if (plan.init.kind != BufferInit::Kind::copy || plan.bytes == 0) continue;
+    const CUdeviceptr source = s.buffers[plan.init.source].get();
+    KTUNE_CU_TRY(d, cuMemcpyDtoDAsync(s.buffers[b].get(), source, plan.bytes, s.stream.get()));
+    if (plan.output) KTUNE_CU_TRY(d, cuMemcpyDtoDAsync(s.pristine[b].get(), source, plan.bytes, s.stream.get()));
+  }
+  KTUNE_CU_TRY(d, cuStreamSynchronize(s.stream.get()));
+  // Reference answers from files: read once per problem, they verify every configuration.
+  for (std::size_t b = 0; b < problem.buffers.size(); ++b) {
+    const BufferPlan& plan = problem.buffers[b];
+    if (!plan.output || !plan.answer) continue;
+    s.answers[b].resize(plan.bytes);
+    if (auto loaded = load_data_file(plan.answer->path, plan.answer->format, plan.type, s.answers[b], plan.answer->digest); !loaded)
+      return make_error(loaded.error().code, plan.name + ": the reference answer " + loaded.error().message);
+  }
+  for (const auto& constant : problem.constants) {
+    std::vector<std::byte> data(constant.bytes);
+    if (auto filled = fill_input(data, constant.type, constant.init); !filled)
+      return make_error(filled.error().code, "__constant__ " + constant.symbol + ": " + filled.error().message);
+    s.constant_data.push_back(std::move(data));
   }
   return Ok{};
 }

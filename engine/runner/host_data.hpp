@@ -6,11 +6,16 @@
 #include <cstdint>
 #include <span>
 
+#include "engine/common/result.hpp"
 #include "engine/runner/launch_plan.hpp"
 
 namespace ktune::runner {
 
+// Generated data only (zeros, constant, iota, random, normal, integers); a file or a copy leaves `out` as it is.
 void fill_buffer(std::span<std::byte> out, ElementType type, const BufferInit& init);
+// Any init but a copy (which needs the other buffer: the caller copies): generated data, or a
+// data file's contents, checked against `type`, out.size() and the digest taken at spec load.
+Status fill_input(std::span<std::byte> out, ElementType type, const BufferInit& init);
 
 struct Comparison {
   std::uint64_t compared = 0;

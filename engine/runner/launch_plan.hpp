@@ -3,6 +3,7 @@
 // problem), and for each configuration the launch shape and the scalar argument values. The model
 // makes them from a spec (engine/model/instantiate.hpp); the runner never sees a spec.
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -22,6 +23,20 @@ struct BufferPlan {
   std::uint64_t bytes = 0;
   BufferInit init;
   bool output = false;
+  // Outputs: the reference answer from a file (else from the reference run), and the tolerances
+  // this output is compared within: |x - ref| <= atol + rtol * |ref|.
+  std::optional<DataFileRef> answer;
+  double rtol = 1e-4, atol = 1e-4;
+};
+
+// A __constant__ variable of the kernel filled before it runs: `symbol` is looked up in each
+// loaded cubin (cuLibraryGetGlobal) and must hold at least `bytes`.
+struct ConstantPlan {
+  std::string symbol;
+  ElementType type = ElementType::f32;
+  std::uint64_t count = 0;
+  std::uint64_t bytes = 0;
+  BufferInit init;  // any kind but copy
 };
 
 struct ScalarArg {
@@ -42,7 +57,8 @@ struct ArgSlot {
 struct Problem {
   std::vector<BufferPlan> buffers;
   std::vector<ArgSlot> args;  // in kernel order
-  std::uint64_t total_bytes = 0;
+  std::vector<ConstantPlan> constants;
+  std::uint64_t total_bytes = 0;  // of the buffers
 };
 
 struct LaunchPlan {

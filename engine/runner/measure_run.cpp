@@ -1,6 +1,7 @@
 #include "engine/runner/measure_run.hpp"
 
 #include <algorithm>
+#include <cstdio>
 #include <span>
 
 #include "engine/cuda/driver_check.hpp"
@@ -10,6 +11,12 @@
 namespace ktune::runner {
 
 namespace {
+
+std::string format_tolerance(double value) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%g", value);
+  return text;
+}
 
 double seconds_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -56,6 +63,7 @@ std::vector<KernelMeasurement> MeasureRun::run() {
     phase(k.result.phases.load, [&] { prepare(k); });
     phase(k.result.phases.first_run, [&] { first_run(k); });
     phase(k.result.phases.verify, [&] { verify(k); });
+    if (options_.run_once) k.done = true;  // a reference run: its outputs were what it was for
     phase(k.result.phases.warm_up, [&] { warm_up(k); });
   }
   if (s_.cupti) (void)s_.cupti->collect();  // discard the records of first runs and warm-ups
@@ -124,6 +132,25 @@ void MeasureRun::prepare(Kernel& k) {
     return fail(k, MeasurementStatus::invalid_config, "not even one block of " + std::to_string(threads) +
                                                       " threads fits on an SM (registers or shared memory)");
 
+  // Constant memory is per loaded module and kernels cannot write it: filled once here, it holds
+  // the same data at every launch of this configuration.
+  for (std::size_t c = 0; c < s_.problem.constants.size(); ++c) {
+    const ConstantPlan& constant = s_.problem.constants[c];
+    CUdeviceptr symbol = 0;
+    std::size_t symbol_bytes = 0;
+    if (CUresult rc = d_.cuLibraryGetGlobal(&symbol, &symbol_bytes, library, constant.symbol.c_str()); rc != CUDA_SUCCESS)
+      return fail(k, MeasurementStatus::launch_error,
+                  "no __constant__ symbol named " + constant.symbol + " in the cubin (" + d_.error_text(rc) +
+                      "); a symbol inside a namespace is found by its mangled name");
+    if (constant.bytes > symbol_bytes)
+      return fail(k, MeasurementStatus::launch_error,
+                  "__constant__ " + constant.symbol + " holds " + std::to_string(symbol_bytes) + " bytes, its data is " +
+                      std::to_string(constant.bytes) + " bytes");
+    if (constant.bytes == 0) continue;
+    if (CUresult rc = d_.cuMemcpyHtoD(symbol, s_.constant_data[c].data(), constant.bytes); rc != CUDA_SUCCESS)
+      return launch_failed(k, rc, "filling constant memory");
+  }
+
   // Kernel parameters: pointers to each argument's value, in kernel order.
   std::size_t buffers = 0;
   for (const auto& slot : s_.problem.args) buffers += slot.is_buffer ? 1 : 0;
@@ -185,49 +212,107 @@ void MeasureRun::first_run(Kernel& k) {
 
 // Keeps the outputs of the first run as the reference, or compares them with it: on the GPU
 // where the reference is kept there (device_compare/), else read back and compared on the host.
+// An output with an answer file is compared with the file, always (the reference run's too).
 void MeasureRun::verify(Kernel& k) {
   if (options_.verify == VerifyMode::none) return;
-  if (options_.verify == VerifyMode::set_reference) {
-    // Kept on the GPU, the reference never has to cross to the host (64 MiB of read-back and a
-    // host copy cost ~40 ms on the H200); on the host only where it cannot stay on the GPU.
-    s_.reference.clear();
-    s_.has_reference = false;
-    keep_device_reference();
-    if (s_.has_device_reference) return;
-  }
-  if (options_.verify == VerifyMode::compare && s_.has_device_reference) {
+  if (options_.verify == VerifyMode::set_reference) return set_reference(k);
+  if (!s_.has_reference && !s_.has_device_reference && !reference_from_answers())
+    return fail(k, MeasurementStatus::launch_error, "no reference outputs to compare with (the reference was not run)");
+  if (s_.has_device_reference) {
     if (verify_on_device(k)) return;
     if (!s_.has_reference && !host_reference_from_device())
       return fail(k, MeasurementStatus::launch_error, "the reference outputs could not be read back from the GPU");
   }
+  auto outputs = read_outputs(k);
+  if (k.done) return;
+  const auto& buffers = s_.problem.buffers;
+  std::size_t o = 0;
+  for (std::size_t b = 0; b < buffers.size(); ++b) {
+    const BufferPlan& plan = buffers[b];
+    if (!plan.output) continue;
+    if (!record_comparison(k, b, compare_buffers(plan.type, s_.reference[o], outputs[o], plan.rtol, plan.atol))) return;
+    ++o;
+  }
+}
+
+// The outputs of this run become the reference of the outputs without an answer file; those with
+// one are checked against it first, so a reference that disagrees with a given answer fails.
+void MeasureRun::set_reference(Kernel& k) {
+  s_.reference.clear();
+  s_.has_reference = false;
+  s_.device_reference.clear();
+  s_.has_device_reference = false;
+  const auto& buffers = s_.problem.buffers;
+  std::vector<std::span<const std::byte>> outputs;
+  bool any_answer = false;
+  for (std::size_t b = 0; b < buffers.size(); ++b) {
+    if (!buffers[b].output) continue;
+    any_answer = any_answer || buffers[b].answer.has_value();
+    s_.reference_labels[b] = buffers[b].answer ? buffers[b].answer->path : options_.reference_label;
+  }
+  if (any_answer) {
+    outputs = read_outputs(k);
+    if (k.done) return;
+    std::size_t o = 0;
+    for (std::size_t b = 0; b < buffers.size(); ++b) {
+      const BufferPlan& plan = buffers[b];
+      if (!plan.output) continue;
+      if (plan.answer && !record_comparison(k, b, compare_buffers(plan.type, s_.answers[b], outputs[o], plan.rtol, plan.atol)))
+        return;
+      ++o;
+    }
+  }
+  // Kept on the GPU, the reference never has to cross to the host (64 MiB of read-back and a
+  // host copy cost ~40 ms on the H200); on the host only where it cannot stay on the GPU.
+  keep_device_reference();
+  if (s_.has_device_reference) return;
+  if (outputs.empty()) outputs = read_outputs(k);
+  if (k.done) return;
+  std::size_t o = 0;
+  for (std::size_t b = 0; b < buffers.size(); ++b) {
+    if (!buffers[b].output) continue;
+    if (buffers[b].answer) s_.reference.push_back(s_.answers[b]);
+    else s_.reference.emplace_back(outputs[o].begin(), outputs[o].end());
+    ++o;
+  }
+  s_.has_reference = true;
+}
+
+// Where every output has an answer file, no reference run is needed: the files are the reference.
+bool MeasureRun::reference_from_answers() {
+  const auto& buffers = s_.problem.buffers;
+  for (const auto& plan : buffers)
+    if (plan.output && !plan.answer) return false;
+  for (std::size_t b = 0; b < buffers.size(); ++b)
+    if (buffers[b].output) s_.reference_labels[b] = buffers[b].answer->path;
+  keep_device_reference();
+  if (s_.has_device_reference) return true;
+  s_.reference.clear();
+  for (std::size_t b = 0; b < buffers.size(); ++b)
+    if (buffers[b].output) s_.reference.push_back(s_.answers[b]);
+  s_.has_reference = true;
+  return true;
+}
+
+// This run's outputs, read back into the staging buffers (in output order); empty and k failed
+// when the read failed.
+std::vector<std::span<const std::byte>> MeasureRun::read_outputs(Kernel& k) {
   const auto& buffers = s_.problem.buffers;
   std::vector<std::span<const std::byte>> outputs;
   for (std::size_t b = 0; b < buffers.size(); ++b) {
     if (!buffers[b].output) continue;
     std::span<std::byte> staging = s_.staging[b].bytes();
     outputs.push_back(staging);
-    if (CUresult rc = d_.cuMemcpyDtoH(staging.data(), s_.buffers[b].get(), buffers[b].bytes); rc != CUDA_SUCCESS)
-      return launch_failed(k, rc, "reading the outputs");
+    if (CUresult rc = d_.cuMemcpyDtoH(staging.data(), s_.buffers[b].get(), buffers[b].bytes); rc != CUDA_SUCCESS) {
+      launch_failed(k, rc, "reading the outputs");
+      return {};
+    }
   }
-  if (options_.verify == VerifyMode::set_reference) {
-    s_.reference.clear();
-    for (auto out : outputs) s_.reference.emplace_back(out.begin(), out.end());
-    s_.has_reference = true;
-    return;
-  }
-  if (!s_.has_reference)
-    return fail(k, MeasurementStatus::launch_error, "no reference outputs to compare with (the reference configuration was not measured)");
-  std::size_t o = 0;
-  for (std::size_t b = 0; b < buffers.size(); ++b) {
-    const BufferPlan& plan = buffers[b];
-    if (!plan.output) continue;
-    if (!record_comparison(k, plan, compare_buffers(plan.type, s_.reference[o], outputs[o], options_.rtol, options_.atol))) return;
-    ++o;
-  }
+  return outputs;
 }
 
-// Copies the reference outputs on the GPU, where there is room for them and the comparison
-// kernel loads; otherwise verification stays on the host.
+// Copies the reference outputs on the GPU (an output with an answer file: the file's data), where
+// there is room for them and the comparison kernel loads; otherwise verification stays on the host.
 void MeasureRun::keep_device_reference() {
   s_.device_reference.clear();
   s_.has_device_reference = false;
@@ -250,7 +335,11 @@ void MeasureRun::keep_device_reference() {
     }
     auto copy = cuda::DeviceBuffer::allocate(d_, std::max<std::uint64_t>(plan.bytes, 256));
     if (!copy) return;
-    if (plan.bytes && d_.cuMemcpyDtoDAsync(copy->get(), s_.buffers[b].get(), plan.bytes, s_.stream.get()) != CUDA_SUCCESS) return;
+    if (plan.bytes && plan.answer) {
+      if (d_.cuMemcpyHtoD(copy->get(), s_.answers[b].data(), plan.bytes) != CUDA_SUCCESS) return;
+    } else if (plan.bytes && d_.cuMemcpyDtoDAsync(copy->get(), s_.buffers[b].get(), plan.bytes, s_.stream.get()) != CUDA_SUCCESS) {
+      return;
+    }
     copies.push_back(std::move(*copy));
   }
   if (s_.wait(options_.kernel_timeout_seconds) != CUDA_SUCCESS) return;
@@ -281,7 +370,7 @@ bool MeasureRun::verify_on_device(Kernel& k) {
     if (!plan.output) continue;
     const std::uint64_t count = plan.bytes / element_size(plan.type);
     const CUdeviceptr expected = s_.device_reference[b].get(), got = s_.buffers[b].get();
-    if (!s_.comparer->enqueue(s_.stream.get(), plan.type, expected, got, count, options_.rtol, options_.atol)) return false;
+    if (!s_.comparer->enqueue(s_.stream.get(), plan.type, expected, got, count, plan.rtol, plan.atol)) return false;
     if (CUresult rc = s_.wait(options_.kernel_timeout_seconds); rc != CUDA_SUCCESS) {
       if (!cuda::is_sticky(rc) && rc != CUDA_ERROR_LAUNCH_TIMEOUT) return false;
       launch_failed(k, rc, "comparing the outputs");
@@ -289,21 +378,26 @@ bool MeasureRun::verify_on_device(Kernel& k) {
     }
     auto comparison = s_.comparer->read(plan.type, expected, got, count);
     if (!comparison) return false;
-    if (!record_comparison(k, plan, *comparison)) return true;
+    if (!record_comparison(k, b, *comparison)) return true;
   }
   k.result.verified_on_device = true;
   return true;
 }
 
-// Records one output's comparison; false (and the configuration failed) on a mismatch.
-bool MeasureRun::record_comparison(Kernel& k, const BufferPlan& plan, const Comparison& c) {
+// Records output `buffer`'s comparison; false (and the configuration failed) on a mismatch. The
+// message names the reference (a file, a configuration, a reference kernel) and the tolerances.
+bool MeasureRun::record_comparison(Kernel& k, std::size_t buffer, const Comparison& c) {
+  const BufferPlan& plan = s_.problem.buffers[buffer];
   k.result.max_abs_error = std::max(k.result.max_abs_error, c.max_abs_error);
   k.result.max_rel_error = std::max(k.result.max_rel_error, c.max_rel_error);
   if (c.ok()) return true;
+  const std::string& label = s_.reference_labels[buffer];
   fail(k, MeasurementStatus::wrong_result,
        plan.name + ": " + std::to_string(c.mismatches) + " of " + std::to_string(c.compared) +
-           " elements differ from the reference; first at [" + std::to_string(c.first_mismatch) +
-           "]: " + std::to_string(c.got_at_first) + " instead of " + std::to_string(c.expected_at_first));
+           " elements differ from the reference" + (label.empty() ? "" : " (" + label + ")") + "; first at [" +
+           std::to_string(c.first_mismatch) + "]: " + std::to_string(c.got_at_first) + " instead of " +
+           std::to_string(c.expected_at_first) + " (rtol " + format_tolerance(plan.rtol) + ", atol " +
+           format_tolerance(plan.atol) + ")");
   return false;
 }
 

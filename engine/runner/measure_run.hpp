@@ -8,6 +8,7 @@
 // session and ends the run (the process must exit).
 #include <chrono>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -52,10 +53,13 @@ class MeasureRun {
   std::vector<KernelMeasurement> summarise();
 
   // Verification on the GPU (device_compare/) and its bookkeeping.
+  void set_reference(Kernel& k);
+  bool reference_from_answers();
+  std::vector<std::span<const std::byte>> read_outputs(Kernel& k);
   void keep_device_reference();
   bool verify_on_device(Kernel& k);
   bool host_reference_from_device();
-  bool record_comparison(Kernel& k, const BufferPlan& plan, const Comparison& c);
+  bool record_comparison(Kernel& k, std::size_t buffer, const Comparison& c);
 
   // Steps the phases share.
   std::size_t sample_round(const std::vector<std::size_t>& active, std::size_t per_kernel);

@@ -35,7 +35,13 @@ struct MeasureOptions {
   double warmup_seconds = 0.0002;
   VerifyMode verify = VerifyMode::none;
   bool use_cupti = true;  // false: time with CUDA events even where CUPTI works (for comparisons)
-  double rtol = 1e-4, atol = 1e-4;
+  // set_reference: what the outputs of this run are called in the messages of later mismatches
+  // ("configuration BM=64 of the same kernel", "reference kernel conv_naive"). Tolerances are
+  // per output, in the problem (BufferPlan).
+  std::string reference_label;
+  // Run each job once (prepare, first run, verify) and take no samples: a reference kernel is
+  // run for its outputs, not timed.
+  bool run_once = false;
 };
 
 struct KernelMeasurement {

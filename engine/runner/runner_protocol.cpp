@@ -11,7 +11,10 @@ using process::Writer;
 
 // Smallest encodings of the repeated items: a count the remaining bytes cannot hold is refused
 // before anything is reserved for it.
-constexpr std::size_t kMinBufferBytes = 4 + 1 + 8 + 8 + 1 + 8 + 8 + 8 + 8 + 1;
+constexpr std::size_t kMinInitBytes = 1 + 5 * 8 + 2 * 8 + (4 + 1 + 4) + 8 + 8;
+constexpr std::size_t kMinBufferBytes = 4 + 1 + 8 + 8 + kMinInitBytes + 1 + 1 + 8 + 8;
+constexpr std::size_t kMinConstantBytes = 4 + 1 + 8 + 8 + kMinInitBytes;
+constexpr std::uint64_t kMaxConstantBytes = 1u << 20;
 constexpr std::size_t kMinArgBytes = 1 + 8;
 constexpr std::size_t kMinJobBytes = 4 + 4 + 4 + 7 * 8 + 4;
 constexpr std::size_t kMinScalarBytes = 1 + 8 + 8 + 1;
@@ -66,6 +69,48 @@ void read_device(Reader& rd, cuda::DeviceInfo& d) {
   d.clock_khz = rd.i32("device.clock_khz");
 }
 
+void write_file(Writer& w, const DataFileRef& f) {
+  w.str(f.path);
+  w.u8(static_cast<std::uint8_t>(f.format));
+  w.str(f.digest);
+}
+
+void read_file(Reader& rd, DataFileRef& f) {
+  f.path = rd.str("file.path");
+  f.format = read_enum<DataFormat>(rd, "file.format", kLastDataFormat);
+  f.digest = rd.str("file.digest");
+}
+
+void write_init(Writer& w, const BufferInit& init) {
+  w.u8(static_cast<std::uint8_t>(init.kind));
+  w.f64(init.low);
+  w.f64(init.high);
+  w.f64(init.value);
+  w.f64(init.mean);
+  w.f64(init.stddev);
+  w.i64(init.int_low);
+  w.i64(init.int_high);
+  write_file(w, init.file);
+  w.u64(init.source);
+  w.u64(init.seed);
+}
+
+void read_init(Reader& rd, BufferInit& init) {
+  init.kind = read_enum<BufferInit::Kind>(rd, "init.kind", kLastBufferInitKind);
+  init.low = rd.f64("init.low");
+  init.high = rd.f64("init.high");
+  init.value = rd.f64("init.value");
+  init.mean = rd.f64("init.mean");
+  init.stddev = rd.f64("init.stddev");
+  init.int_low = rd.i64("init.int_low");
+  init.int_high = rd.i64("init.int_high");
+  read_file(rd, init.file);
+  init.source = rd.u64("init.source");
+  init.seed = rd.u64("init.seed");
+  if (!rd.failed() && init.kind == BufferInit::Kind::integers && init.int_low > init.int_high)
+    rd.fail("init.int_low", "is above init.int_high");
+}
+
 void write_problem(Writer& w, const Problem& p) {
   w.u32(static_cast<std::uint32_t>(p.buffers.size()));
   for (const auto& b : p.buffers) {
@@ -73,17 +118,25 @@ void write_problem(Writer& w, const Problem& p) {
     w.u8(static_cast<std::uint8_t>(b.type));
     w.u64(b.count);
     w.u64(b.bytes);
-    w.u8(static_cast<std::uint8_t>(b.init.kind));
-    w.f64(b.init.low);
-    w.f64(b.init.high);
-    w.f64(b.init.value);
-    w.u64(b.init.seed);
+    write_init(w, b.init);
     w.boolean(b.output);
+    w.boolean(b.answer.has_value());
+    if (b.answer) write_file(w, *b.answer);
+    w.f64(b.rtol);
+    w.f64(b.atol);
   }
   w.u32(static_cast<std::uint32_t>(p.args.size()));
   for (const auto& a : p.args) {
     w.boolean(a.is_buffer);
     w.u64(a.index);
+  }
+  w.u32(static_cast<std::uint32_t>(p.constants.size()));
+  for (const auto& c : p.constants) {
+    w.str(c.symbol);
+    w.u8(static_cast<std::uint8_t>(c.type));
+    w.u64(c.count);
+    w.u64(c.bytes);
+    write_init(w, c.init);
   }
 }
 
@@ -96,12 +149,11 @@ void read_problem(Reader& rd, Problem& p) {
     plan.type = read_enum<ElementType>(rd, "buffer.type", kLastElementType);
     plan.count = rd.u64("buffer.count");
     plan.bytes = rd.u64("buffer.bytes");
-    plan.init.kind = read_enum<BufferInit::Kind>(rd, "buffer.init.kind", kLastBufferInitKind);
-    plan.init.low = rd.f64("buffer.init.low");
-    plan.init.high = rd.f64("buffer.init.high");
-    plan.init.value = rd.f64("buffer.init.value");
-    plan.init.seed = rd.u64("buffer.init.seed");
+    read_init(rd, plan.init);
     plan.output = rd.boolean("buffer.output");
+    if (rd.boolean("buffer.has_answer")) read_file(rd, plan.answer.emplace());
+    plan.rtol = rd.f64("buffer.rtol");
+    plan.atol = rd.f64("buffer.atol");
     if (rd.failed()) return;
     // The product can wrap (2^62 halfs are 0 bytes mod 2^64), so it is checked, not compared.
     std::uint64_t bytes = 0;
@@ -119,6 +171,31 @@ void read_problem(Reader& rd, Problem& p) {
     slot.index = rd.u64("arg.index");
     if (!rd.failed() && slot.is_buffer && slot.index >= p.buffers.size()) return rd.fail("arg.index", "names a missing buffer");
     p.args.push_back(slot);
+  }
+  // A copy names a buffer of this problem, other than itself.
+  for (std::size_t b = 0; b < p.buffers.size() && !rd.failed(); ++b) {
+    const BufferInit& init = p.buffers[b].init;
+    if (init.kind != BufferInit::Kind::copy) continue;
+    if (init.source >= p.buffers.size() || init.source == b || p.buffers[init.source].init.kind == BufferInit::Kind::copy ||
+        p.buffers[init.source].bytes != p.buffers[b].bytes || p.buffers[init.source].type != p.buffers[b].type)
+      return rd.fail("buffer.init.source", "names no other buffer of the same type and size");
+  }
+  const std::uint32_t constants = rd.count("constants", kMinConstantBytes);
+  for (std::uint32_t i = 0; i < constants && !rd.failed(); ++i) {
+    ConstantPlan plan;
+    plan.symbol = rd.str("constant.symbol");
+    plan.type = read_enum<ElementType>(rd, "constant.type", kLastElementType);
+    plan.count = rd.u64("constant.count");
+    plan.bytes = rd.u64("constant.bytes");
+    read_init(rd, plan.init);
+    if (rd.failed()) return;
+    std::uint64_t bytes = 0;
+    if (__builtin_mul_overflow(plan.count, element_size(plan.type), &bytes) || bytes != plan.bytes)
+      return rd.fail("constant.bytes", "byte size does not match its count");
+    // Constant memory is 64 KiB per module; anything far larger is not a constant symbol's data.
+    if (plan.bytes > kMaxConstantBytes) return rd.fail("constant.bytes", "larger than constant memory");
+    if (plan.init.kind == BufferInit::Kind::copy) return rd.fail("constant.init.kind", "a constant cannot be a copy");
+    p.constants.push_back(std::move(plan));
   }
 }
 
@@ -140,9 +217,9 @@ void write_options(Writer& w, const MeasureOptions& o) {
   w.f64(o.kernel_timeout_seconds);
   w.f64(o.warmup_seconds);
   w.u8(static_cast<std::uint8_t>(o.verify));
-  w.f64(o.rtol);
-  w.f64(o.atol);
   w.boolean(o.use_cupti);
+  w.str(o.reference_label);
+  w.boolean(o.run_once);
 }
 
 void read_options(Reader& rd, MeasureOptions& o) {
@@ -162,9 +239,9 @@ void read_options(Reader& rd, MeasureOptions& o) {
   o.kernel_timeout_seconds = rd.f64("options.kernel_timeout_seconds");
   o.warmup_seconds = rd.f64("options.warmup_seconds");
   o.verify = read_enum<VerifyMode>(rd, "options.verify", static_cast<std::uint8_t>(VerifyMode::compare));
-  o.rtol = rd.f64("options.rtol");
-  o.atol = rd.f64("options.atol");
   o.use_cupti = rd.boolean("options.use_cupti");
+  o.reference_label = rd.str("options.reference_label");
+  o.run_once = rd.boolean("options.run_once");
 }
 
 void write_job(Writer& w, const KernelJob& job) {

@@ -4,6 +4,7 @@
 // in reverse: buffers, the flush buffer, CUPTI, events, stream, and the context last.
 #include <chrono>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "engine/cuda/cupti_timer.hpp"
@@ -34,8 +35,13 @@ struct GpuSession::State {
   std::vector<cuda::DeviceBuffer> buffers;
   std::vector<cuda::DeviceBuffer> pristine;  // initial contents of each output, restored before launches
   std::vector<cuda::PinnedHost> staging;     // per output: where outputs are read back for verification
-  std::vector<std::vector<std::byte>> reference;  // outputs of the reference configuration
+  std::vector<std::vector<std::byte>> reference;  // per output (in buffer order): the reference outputs
   bool has_reference = false;
+  // Per buffer: the reference answer read from its file (empty: none, or not an output), and what
+  // the reference of each output is called in messages (a file, a configuration, a reference kernel).
+  std::vector<std::vector<std::byte>> answers;
+  std::vector<std::string> reference_labels;
+  std::vector<std::vector<std::byte>> constant_data;  // per Problem::constants, copied into each loaded cubin
   // The reference outputs kept on the GPU too, where the comparison kernel loads: then every
   // later configuration is verified there (device_compare/), and on the host otherwise.
   std::unique_ptr<DeviceComparer> comparer;

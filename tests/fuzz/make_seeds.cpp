@@ -56,13 +56,40 @@ runner::RunnerHello hello() {
 runner::RunnerRequest problem_request() {
   runner::RunnerRequest r;
   r.op = runner::RunnerOp::problem;
-  runner::BufferPlan a{"A", ktune::ElementType::f32, 1024, 4096, {}, false};
+  runner::BufferPlan a{"A", ktune::ElementType::f32, 1024, 4096, {}, false, {}, 0, 0};
   a.init.kind = runner::BufferInit::Kind::random;
   a.init.seed = 0x6b74756e65;
-  runner::BufferPlan c{"C", ktune::ElementType::f16, 512, 1024, {}, true};
+  runner::BufferPlan c{"C", ktune::ElementType::f16, 512, 1024, {}, true, {}, 1e-2, 1e-2};
   r.problem.buffers = {a, c};
   r.problem.args = {{true, 0}, {true, 1}, {false, 0}};
   r.problem.total_bytes = 5120;
+  return r;
+}
+
+// Every input kind of protocol 4: a file, normal and integer data, a copy, an answer file, a constant.
+runner::RunnerRequest data_problem_request() {
+  runner::RunnerRequest r;
+  r.op = runner::RunnerOp::problem;
+  runner::BufferPlan a{"A", ktune::ElementType::f32, 16, 64, {}, false, {}, 0, 0};
+  a.init.kind = runner::BufferInit::Kind::file;
+  a.init.file = {"/data/a.npy", ktune::DataFormat::npy, "0123456789abcdef0123456789abcdef"};
+  runner::BufferPlan b{"B", ktune::ElementType::f64, 16, 128, {}, false, {}, 0, 0};
+  b.init.kind = runner::BufferInit::Kind::normal;
+  b.init.mean = 1;
+  b.init.stddev = 0.5;
+  runner::BufferPlan idx{"I", ktune::ElementType::i32, 16, 64, {}, false, {}, 0, 0};
+  idx.init.kind = runner::BufferInit::Kind::integers;
+  idx.init.int_low = 0;
+  idx.init.int_high = 15;
+  runner::BufferPlan c{"C", ktune::ElementType::f32, 16, 64, {}, true, {}, 1e-4, 1e-5};
+  c.init.kind = runner::BufferInit::Kind::copy;
+  c.init.source = 0;
+  c.answer = runner::DataFileRef{"/data/c.bin", ktune::DataFormat::raw, "fedcba9876543210fedcba9876543210"};
+  r.problem.buffers = {a, b, idx, c};
+  r.problem.args = {{true, 0}, {true, 1}, {true, 2}, {true, 3}, {false, 0}};
+  runner::ConstantPlan filter{"d_filter", ktune::ElementType::f32, 9, 36, {}};
+  filter.init.kind = runner::BufferInit::Kind::random;
+  r.problem.constants = {filter};
   return r;
 }
 
@@ -153,6 +180,7 @@ int main(int argc, char** argv) {
   ok &= write(r / "seed-request-quit.bin", runner::encode_request({}));
   ok &= write(r / "seed-request-problem.bin", runner::encode_request(problem_request()));
   ok &= write(r / "seed-request-measure.bin", runner::encode_request(measure_request()));
+  ok &= write(r / "seed-request-problem-data.bin", runner::encode_request(data_problem_request()));
   ok &= write(r / "seed-response.bin", runner::encode_response(response()));
   runner::RunnerResponse poisoned;
   poisoned.error = "CUDA_ERROR_ILLEGAL_ADDRESS: the context is lost";
@@ -161,13 +189,13 @@ int main(int argc, char** argv) {
   // Regression inputs, in the binary encoding, of the bugs the JSON encoding had:
   //   a buffer whose count x element size wraps to its byte size (2^62 halfs are 0 bytes mod 2^64);
   auto wraps = problem_request();
-  wraps.problem.buffers = {{"W", ktune::ElementType::f16, 1ULL << 62, 0, {}, true}};
+  wraps.problem.buffers = {{"W", ktune::ElementType::f16, 1ULL << 62, 0, {}, true, {}, 0, 0}};
   wraps.problem.args = {{true, 0}};
   ok &= write(r / "regression-buffer-count-times-size-wraps.bin", runner::encode_request(wraps));
   //   a value of the wrong kind where an enum is read (a float read as an int in the JSON days):
   //   the verify mode byte of a measure request set to 0xff.
   std::string bad_enum = runner::encode_request(measure_request());
-  bad_enum[1 + 6 * 8 + 1 + 1 + 8 + 8 + 8] = '\xff';  // op, rule, flush_l2, has_best, best, timeout, warm-up
+  bad_enum[1 + 11 * 8 + 1 + 1 + 8 + 8 + 8] = '\xff';  // op, rule, flush_l2, has_best, best, timeout, warm-up
   if (auto refused = runner::decode_request(bad_enum); refused.ok() || refused.error().message.find("verify") == std::string::npos) {
     std::fprintf(stderr, "the verify byte moved: regression-float-read-as-int.bin would not test it\n");
     ok = false;
