@@ -427,3 +427,23 @@ TEST(HostDataGenerators, IntegerRangesAreExactAtTheExtremes) {
   copy.kind = BufferInit::Kind::copy;
   EXPECT_FALSE(runner::fill_input(bytes, ElementType::i8, copy).ok());
 }
+
+// The spec's "seed" reaches every generator, wherever it is written in the file (it used to be
+// read after the arguments, so their data ignored it while the key said otherwise).
+TEST(SpecData, TheSpecSeedChangesEveryGeneratorsSeed) {
+  auto plain = spec_with(kArgs);
+  ASSERT_TRUE(plain.ok()) << plain.error().message;
+  std::string text = R"J({"ktune_spec": 1, "name": "s", "entry": "k", "sizes": ["n"], "seed": 7,
+    "source": {"code": "extern \"C\" __global__ void k(const float* x, float* y, int n) {}"},
+    "params": {"TB": [64]}, "default": {"TB": 64},
+    "launch": {"grid": ["ceil_div(n, TB)"], "block": ["TB"]},
+    "args": [{"name": "x", "type": "const float*", "count": "n", "init": "normal"},
+             {"name": "y", "type": "float*", "count": "n", "output": true},
+             {"name": "n", "type": "int", "value": "n"}]})J";
+  auto seeded = KernelSpec::from_json_text(text);
+  ASSERT_TRUE(seeded.ok()) << seeded.error().message;
+  EXPECT_EQ(seeded->seed, 7u);
+  // Same position (0), same generator: only the spec's seed differs.
+  EXPECT_NE(seeded->args[0].init.seed, plain->args[0].init.seed);
+  EXPECT_EQ(seeded->args[0].init.seed, 7u ^ 0x9e3779b97f4a7c15ULL);
+}

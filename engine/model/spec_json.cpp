@@ -222,16 +222,17 @@ class SpecReader {
     read_passing(root, spec);
     read_compile(root, spec);
     read_launch(root, spec);
-    read_args(root, spec);
-    read_constants(root, spec);
-    read_metrics(root, spec);
-    read_buckets(root, spec);
+    // Before the arguments: each buffer's and constant's generator seed derives from it.
     if (root.contains("seed")) {
       const json& seed = root["seed"];
       if (!seed.is_number_unsigned() && !(seed.is_number_integer() && seed.get<std::int64_t>() >= 0))
         fail("seed", "must be a non-negative integer");
       spec.seed = seed.get<std::uint64_t>();
     }
+    read_args(root, spec);
+    read_constants(root, spec);
+    read_metrics(root, spec);
+    read_buckets(root, spec);
     spec.default_config = read_config(require(root, "default", ""), "default", spec);
     read_verify(root, spec);
     // Without verification nothing is compared, so a kernel need not mark an output.
