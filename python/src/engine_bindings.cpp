@@ -314,7 +314,16 @@ void bind_engine(nb::module_& m) {
           "use_cubin_cache"_a = true, "worker_executable"_a = nb::none(), "runner_executable"_a = nb::none(),
           "worker_idle_timeout"_a = 30.0, "runner_idle_timeout"_a = 60.0, "warm_start"_a = false)
       .def_prop_ro("store_path", [](PyEngine& e) { return e.get().store_path(); })
-      .def("device", [](PyEngine& e) { return device_for(e.get(), std::nullopt, std::nullopt); },
+      .def(
+          "device",
+          [](PyEngine& e) {
+            Engine& engine = e.get();
+            Result<DeviceSignature> device = [&] {
+              nb::gil_scoped_release unlocked;  // starts the runner the first time
+              return engine.device();
+            }();
+            return unwrap(std::move(device));
+          },
            "The GPU this engine tunes on (the recording's when replaying); ktune.NoGpuError where there is none.")
       .def(
           "lookup",

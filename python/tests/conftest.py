@@ -13,6 +13,11 @@ SGEMM = ROOT / "examples" / "sgemm.json"
 RECORDED_H100 = ROOT / "tests" / "data" / "h100-sgemm.db"
 H100 = ("NVIDIA H100 80GB HBM3", "sm_90")
 SIZES = {"M": 2048, "N": 2048, "K": 2048}
+ELF_MAGIC = b"\x7fELF"
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "gpu: needs a GPU (skips with the reason where there is none)")
 
 
 @pytest.fixture

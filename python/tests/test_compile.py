@@ -7,9 +7,7 @@ import os
 import pytest
 
 import ktune
-from conftest import SIZES
-
-ELF_MAGIC = b"\x7fELF"
+from conftest import ELF_MAGIC, SIZES
 
 
 def test_compile_gives_a_cubin_the_lowered_name_and_the_launch(engine, sgemm):
@@ -84,7 +82,12 @@ def test_an_engine_without_a_gpu_says_so(engine, sgemm):
     with pytest.raises(ktune.NoGpuError) as raised:
         engine.measure(sgemm, SIZES, sgemm.default_config)
     assert raised.value.code == "no_gpu"
+    assert "driver" in str(raised.value) or "GPU" in str(raised.value)
     assert "\n" not in str(raised.value)
+    with pytest.raises(ktune.NoGpuError, match="driver|GPU"):
+        engine.device()
+    with pytest.raises(ktune.NoGpuError):
+        engine.tune(sgemm, SIZES)
     with pytest.raises(ktune.NoGpuError, match="pass device= and arch="):
         engine.lookup(sgemm, SIZES, arch="sm_90")
     with pytest.raises(ktune.NoGpuError):
