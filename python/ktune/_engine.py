@@ -54,6 +54,20 @@ class Engine(_ktune.Engine):
         self.close()
         return False
 
+    def tune(self, spec, sizes, strategy=None, budget=0, max_seconds=0.0, force=False, refine=False,
+             arch=None, seed=1, progress=None, on_evaluation=None):
+        """Tunes the spec at these sizes and returns a TuneResult; answers from the lookup table
+        when it has an exact answer, unless force or refine. The GIL is released while the engine
+        works; progress(Progress) and on_evaluation(Measurement) are called from the engine's thread
+        with the GIL held, and the first exception one raises is raised here when the tuning ends.
+
+        strategy: bestfirst (default), coordesc, exhaustive, random. budget: new evaluations at
+        most (0: no limit). max_seconds: 0 for no limit. arch: compile for this instead of the GPU's.
+        """
+        return self._tune_async(spec, sizes, strategy=strategy, budget=budget, max_seconds=max_seconds,
+                                force=force, refine=refine, arch=arch, seed=seed, progress=progress,
+                                on_evaluation=on_evaluation).result()
+
     def tune_async(self, spec, sizes, **options):
         """tune() in the background: returns a concurrent.futures.Future of the TuneResult (its
         exception: the tuning's error, or what a callback raised). Takes tune()'s keywords."""

@@ -356,28 +356,6 @@ void bind_engine(nb::module_& m) {
           "Never tunes: the lookup table's answer for these sizes on this engine's device (or `device`/`arch`), "
           "else the spec's default with rule \"default\".")
       .def(
-          "tune",
-          [](PyEngine& e, const Spec& spec, const nb::handle& sizes, std::optional<std::string> strategy, std::size_t budget,
-             double max_seconds, bool force, bool refine, std::optional<std::string> arch, std::uint64_t seed,
-             const nb::handle& progress, const nb::handle& on_evaluation) {
-            Engine& engine = e.get();
-            Sizes given = named_from_dict(sizes, "sizes");
-            auto errors = std::make_shared<CallbackErrors>();
-            TuneOptions options =
-                tune_options(strategy, budget, max_seconds, force, refine, arch, seed, progress, on_evaluation, errors);
-            Result<TuneOutcome> outcome = [&] {
-              nb::gil_scoped_release unlocked;
-              return engine.tune(spec.kernel.spec(), given, options);
-            }();
-            errors->rethrow();
-            return result_from(unwrap(std::move(outcome)));
-          },
-          "spec"_a, "sizes"_a, "strategy"_a = nb::none(), "budget"_a = 0, "max_seconds"_a = 0.0, "force"_a = false,
-          "refine"_a = false, "arch"_a = nb::none(), "seed"_a = 1, "progress"_a = nb::none(), "on_evaluation"_a = nb::none(),
-          "Tunes (or answers from the lookup table unless force/refine), the GIL released; progress(Progress) and "
-          "on_evaluation(Measurement) are called from the engine's thread with the GIL held. budget: new "
-          "evaluations at most (0: no limit).")
-      .def(
           "_tune_async",
           [](PyEngine& e, const Spec& spec, const nb::handle& sizes, std::optional<std::string> strategy, std::size_t budget,
              double max_seconds, bool force, bool refine, std::optional<std::string> arch, std::uint64_t seed,
@@ -391,7 +369,9 @@ void bind_engine(nb::module_& m) {
             return TuneFuture{engine.tune_async(spec.kernel.spec(), given, options), errors};
           },
           "spec"_a, "sizes"_a, "strategy"_a = nb::none(), "budget"_a = 0, "max_seconds"_a = 0.0, "force"_a = false,
-          "refine"_a = false, "arch"_a = nb::none(), "seed"_a = 1, "progress"_a = nb::none(), "on_evaluation"_a = nb::none())
+          "refine"_a = false, "arch"_a = nb::none(), "seed"_a = 1, "progress"_a = nb::none(), "on_evaluation"_a = nb::none(),
+          "Starts a tuning on the engine's thread (ktune.Engine.tune waits for it, tune_async wraps it in a "
+          "concurrent.futures.Future); the callbacks run on that thread with the GIL held.")
       .def(
           "measure",
           [](PyEngine& e, const Spec& spec, const nb::handle& sizes, const nb::handle& config) {

@@ -8,6 +8,7 @@
 #include <exception>
 #include <memory>
 #include <mutex>
+#include <utility>
 
 namespace ktune::python {
 
@@ -20,14 +21,16 @@ class CallbackErrors {
   }
   bool any() const {
     std::lock_guard lock(mutex_);
-    return first_ != nullptr;
+    return first_ != nullptr || handed_back_;
   }
-  // Re-raises the first exception a callback raised, if any (call with the GIL held).
-  void rethrow() const {
+  // Re-raises the first exception a callback raised, once (call with the GIL held): a Python
+  // error can be handed back to the interpreter only once, so a second call raises nothing.
+  void rethrow() {
     std::exception_ptr first;
     {
       std::lock_guard lock(mutex_);
-      first = first_;
+      first = std::exchange(first_, nullptr);
+      handed_back_ = handed_back_ || first != nullptr;
     }
     if (first) std::rethrow_exception(first);
   }
@@ -35,6 +38,7 @@ class CallbackErrors {
  private:
   mutable std::mutex mutex_;
   std::exception_ptr first_;
+  bool handed_back_ = false;  // later callbacks stay skipped after the error was raised
 };
 
 class PythonCallback {
