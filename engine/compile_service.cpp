@@ -20,6 +20,7 @@ Result<std::unique_ptr<CompileService>> CompileService::create(const CompileServ
   auto parts = std::make_unique<Parts>();
   workers::CompilePoolOptions pool_options;
   pool_options.workers = options.workers;
+  pool_options.worker_path = options.worker_executable;
   pool_options.job_timeout = options.job_timeout;
   pool_options.idle_timeout = options.worker_idle_timeout;
   pool_options.startup_timeout = std::min(options.startup_timeout, options.job_timeout);

@@ -24,6 +24,7 @@ class CompilePool;
 
 struct CompileServiceOptions {
   std::size_t workers = 0;                       // worker processes; 0: min(cores, 32)
+  std::filesystem::path worker_executable;       // empty: workers::worker_search()
   bool use_cubin_cache = true;                   // false: neither read nor write the cubin cache
   std::filesystem::path cubin_cache_dir;         // empty: ~/.cache/ktune/cubins (next to the store)
   std::chrono::milliseconds job_timeout{60'000};  // per configuration; the worker is killed past it

@@ -193,6 +193,7 @@ struct Engine::State {
     if (compile) return compile.get();
     CompileServiceOptions compile_options;
     compile_options.workers = options.workers;
+    compile_options.worker_executable = options.worker_executable;
     compile_options.use_cubin_cache = options.use_cubin_cache;
     compile_options.cubin_cache_dir = options.cubin_cache_dir;
     compile_options.worker_idle_timeout = options.lifecycle.worker_idle_timeout;
@@ -264,6 +265,7 @@ struct Engine::State {
     if (runner) return Ok{};
     GpuRunnerOptions runner_options;
     runner_options.device = options.device;
+    runner_options.runner_path = options.runner_executable;
     auto started = GpuRunner::start(runner_options);
     if (!started) return started.error();
     runner = std::move(*started);

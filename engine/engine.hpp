@@ -54,6 +54,11 @@ struct EngineOptions {
   std::filesystem::path cubin_cache_dir;  // empty: next to the store's default folder
   bool use_cubin_cache = true;
   bool use_nvrtc_cache = true;
+  // The helper processes, by explicit path (a Python package bundles them in its own folder);
+  // empty: found by process::locate_executable ($KTUNE_WORKER / $KTUNE_RUNNER, next to the program
+  // or to libktune, the install bindir). A path given is the only place looked at.
+  std::filesystem::path worker_executable;
+  std::filesystem::path runner_executable;
   // Measure by replaying a recording (a store holding earlier measurements of that device and
   // toolchain) instead of running a GPU: nothing is compiled or launched. For strategy studies, dry
   // runs of sweeps and tests of everything above the measurement; every decision (lookup, merging,

@@ -12,7 +12,12 @@ cd "$(dirname "$0")/.."
 tools/install-deps.sh
 started=$SECONDS
 
-cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DKTUNE_WERROR=ON
+# The Python package (python/) is built and its pytest suite runs in ctest (python_pytest); its
+# build and test tools come from PyPI, pinned, into a venv (Debian's python3 is externally managed).
+python3 -m venv build-venv
+build-venv/bin/python -m pip install -q --disable-pip-version-check nanobind==3.1.0 pytest==9.2.0
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DKTUNE_WERROR=ON \
+  -DKTUNE_PYTHON=ON -DPython_EXECUTABLE="$PWD/build-venv/bin/python"
 cmake --build build -j2
 ctest --test-dir build -j2 --output-on-failure --timeout 120
 echo "setup-and-test: CPU suite passed ($((SECONDS - started)) s so far)"
