@@ -248,6 +248,7 @@ struct Engine::State {
       arch = question.device.arch;
       auto replay = ReplayEvaluator::from_store(*recording, question);
       if (!replay) return replay.error();
+      (*replay)->simulate_cost(options.replay->simulated_cost);
       return std::unique_ptr<Evaluator>(std::move(*replay));
     }
     auto chosen = choose_arch(settings.arch, question.device.arch, spec);

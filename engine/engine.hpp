@@ -62,6 +62,10 @@ struct EngineOptions {
     std::filesystem::path store;
     DeviceSignature device;
     Toolchain toolchain;
+    // Each configuration answered from the recording first waits this long, standing in for the
+    // compile and benchmark a GPU would spend on it, so schedules over many runs (a sweep on
+    // several lanes, shards, MPI ranks) can be timed on a CPU. Zero: answered at once.
+    std::chrono::microseconds simulated_cost{0};
   };
   std::optional<Recording> replay;
   EngineLifecycle lifecycle;

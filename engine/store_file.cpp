@@ -34,4 +34,20 @@ Result<ImportSummary> StoreFile::import_table(const TableDocument& table, const 
   return store_->import_table(table, options);
 }
 
+Result<ImportSummary> StoreFile::merge_from(const std::filesystem::path& source, const ImportOptions& options) {
+  std::error_code ec;
+  if (std::filesystem::equivalent(source, path(), ec))
+    return make_error(Errc::invalid_argument, "'" + source.string() + "' is the store being merged into");
+  auto from = open_read_only(source);
+  if (!from) return from.error();
+  auto records = from->store_->export_records();
+  if (!records) return records.error();
+  // The same checks an imported table gets: a store file crosses machines like an exported table.
+  if (auto ok = store::check_table(records->table); !ok) return ok.error();
+  if (auto ok = check_table_meaning(records->table); !ok) return ok.error();
+  return store_->import_records(*records, options);
+}
+
+Result<std::vector<MeasuredTarget>> StoreFile::measured_targets() { return store_->measured_targets(); }
+
 }  // namespace ktune

@@ -62,15 +62,25 @@ SweepRunner::SweepRunner(std::vector<std::unique_ptr<SweepLane>> lanes, std::vec
 
 SweepResult SweepRunner::run(const SweepPlan& plan, const SweepRunOptions& options) {
   SweepResult result;
+  std::vector<SweepRun> every_run;
   for (std::size_t i = 0; i < plan.items.size(); ++i) {
     for (const Sizes& sizes : plan.items[i].sizes) {
       SweepRun run;
+      run.index = every_run.size();
       run.item = i;
       run.spec = &plan.items[i].spec;
       run.sizes = sizes;
       run.strategy = plan.items[i].strategy;
-      result.runs.push_back(std::move(run));
+      every_run.push_back(std::move(run));
     }
+  }
+  if (options.runs) {
+    std::vector<std::size_t> chosen = *options.runs;
+    std::sort(chosen.begin(), chosen.end());
+    chosen.erase(std::unique(chosen.begin(), chosen.end()), chosen.end());
+    for (std::size_t r : chosen) result.runs.push_back(std::move(every_run.at(r)));
+  } else {
+    result.runs = std::move(every_run);
   }
 
   const auto sweep_start = std::chrono::steady_clock::now();

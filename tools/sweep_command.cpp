@@ -5,12 +5,16 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
+#include <optional>
 #include <nlohmann/json.hpp>
 
 #include "engine/cuda/driver_api.hpp"
+#include "engine/replay.hpp"
 #include "engine/sweep.hpp"
 #include "engine/sweep_runner.hpp"
+#include "engine/sweep_schedule.hpp"
 #include "tools/commands.hpp"
 #include "tools/tuning_output.hpp"
 #include "tuner/search_space.hpp"
@@ -23,7 +27,12 @@ struct SweepCliOptions {
   std::string sweep, db, gpus = "all";
   std::size_t workers = 0;
   bool force = false, json = false, check = false;
+  std::string replay, replay_device, shard;  // --replay RECORDED.db [--replay-device NAME], --shard K/N
+  double simulated_cost_ms = 0;
 };
+
+// Replaying lanes are threads over one recording, not devices: a bound against typing mistakes.
+constexpr int kMaxReplayLanes = 64;
 
 // "all", "2" (the first two) or "0,2": the GPU ordinals the sweep spreads its runs over.
 std::vector<int> choose_gpus(const std::string& text, int available) {
@@ -230,19 +239,36 @@ void run_sweep(const SweepCliOptions& o) {
     return;
   }
 
+  // Checked before anything starts: a bad share is a mistake in the job script.
+  std::optional<SweepShard> shard;
+  if (!o.shard.empty()) shard = parse_shard(o.shard).value_or_throw();
+  if (o.simulated_cost_ms < 0) throw CliFailure("--simulated-cost must be at least 0 ms");
+  if (o.replay.empty() && (o.simulated_cost_ms > 0 || !o.replay_device.empty()))
+    throw CliFailure(std::string(o.simulated_cost_ms > 0 ? "--simulated-cost" : "--replay-device") +
+                     " needs --replay RECORDED.db (it describes replayed runs)");
+
   auto no_gpu = [](const Error& error) {
     return CliFailure("no GPU to tune on (" + error.message +
                           "); `ktune compile SPEC` compiles the space without one, `ktune replay` runs strategies "
                           "on recorded measurements, `ktune sweep --check` validates a sweep",
                       3);
   };
-  auto available = cuda::list_devices();
-  if (!available) {
-    if (available.error().code == Errc::no_gpu) throw no_gpu(available.error());
-    throw KtuneError(available.error());
-  }
   SweepOptions sweep_options;
-  sweep_options.gpus = choose_gpus(o.gpus, static_cast<int>(available->size()));
+  if (!o.replay.empty()) {
+    // Replaying lanes stand in for GPUs: --gpus N makes N of them; "all" is one.
+    auto recording = recording_at(o.replay, o.replay_device);
+    if (!recording) throw CliFailure("--replay: " + recording.error().message);
+    recording->simulated_cost = std::chrono::microseconds(static_cast<std::int64_t>(o.simulated_cost_ms * 1000));
+    sweep_options.replay = std::move(*recording);
+    sweep_options.gpus = o.gpus == "all" ? std::vector<int>{0} : choose_gpus(o.gpus, kMaxReplayLanes);
+  } else {
+    auto available = cuda::list_devices();
+    if (!available) {
+      if (available.error().code == Errc::no_gpu) throw no_gpu(available.error());
+      throw KtuneError(available.error());
+    }
+    sweep_options.gpus = choose_gpus(o.gpus, static_cast<int>(available->size()));
+  }
   sweep_options.store_path = o.db;
   sweep_options.workers = o.workers;
   auto runner = SweepRunner::create(sweep_options);
@@ -254,21 +280,29 @@ void run_sweep(const SweepCliOptions& o) {
   const std::vector<DeviceSignature>& devices = (*runner)->devices();
   const std::filesystem::path& store_path = (*runner)->store_path();
 
-  const std::size_t total = plan.run_count();
+  SweepRunOptions run_options;
+  run_options.force = o.force;
+  std::string shard_text;
+  if (shard) {
+    run_options.runs = shard_runs(estimate_run_costs(plan), *shard);
+    shard_text = "shard " + o.shard + " (" + std::to_string(run_options.runs->size()) + " of " +
+                 std::to_string(plan.run_count()) + " runs)";
+  }
+  const std::size_t total = run_options.runs ? run_options.runs->size() : plan.run_count();
   FILE* lines = o.json ? stderr : stdout;  // with --json, stdout holds only the JSON document
   std::string device_text;
   for (std::size_t g = 0; g < devices.size(); ++g)
-    device_text += (g ? ", " : "") + std::string("GPU ") + std::to_string(gpus[g]) + " " + devices[g].name;
+    device_text += (g ? ", " : "") + std::string(o.replay.empty() ? "GPU " : "lane ") + std::to_string(gpus[g]) + " " + devices[g].name;
+  if (!o.replay.empty()) device_text += " replayed from " + o.replay;
   if (!o.json)
-    std::printf("sweep %s: %zu runs (%zu items) on %s (%s), store %s\n", plan.path.c_str(), total, plan.items.size(),
-                device_text.c_str(), devices.front().arch.c_str(), store_path.c_str());
+    std::printf("sweep %s: %s (%zu items) on %s (%s), store %s\n", plan.path.c_str(),
+                shard ? shard_text.c_str() : (std::to_string(total) + " runs").c_str(), plan.items.size(), device_text.c_str(),
+                devices.front().arch.c_str(), store_path.c_str());
   std::fflush(stdout);
 
   // A progress bar only makes sense for one run at a time: one printer per GPU, quiet with several.
   const bool one_gpu = devices.size() == 1;
   std::vector<ProgressPrinter> printers(devices.size(), ProgressPrinter(false, true));
-  SweepRunOptions run_options;
-  run_options.force = o.force;
   run_options.on_run_start = [&](const SweepRun& run) {
     printers[run.lane] = ProgressPrinter(one_gpu && !o.json && isatty(STDERR_FILENO), o.json || !one_gpu);
   };
@@ -286,6 +320,8 @@ void run_sweep(const SweepCliOptions& o) {
   if (o.json) {
     nlohmann::ordered_json out;
     out["sweep"] = plan.path.string();
+    if (shard) out["shard"] = {{"index", shard->index + 1}, {"count", shard->count}, {"plan_runs", plan.run_count()}};
+    if (!o.replay.empty()) out["replay"] = o.replay;
     nlohmann::ordered_json device_list = nlohmann::ordered_json::array();
     for (std::size_t g = 0; g < devices.size(); ++g)
       device_list.push_back({{"ordinal", gpus[g]}, {"name", devices[g].name}, {"arch", devices[g].arch}});
@@ -348,6 +384,15 @@ void add_sweep_command(CLI::App& app) {
   cmd->add_flag("--force", o->force, "Tune every run again, even those the lookup table already answers");
   cmd->add_flag("--json", o->json, "Machine-readable output (per-run lines go to stderr)");
   cmd->add_flag("--check", o->check, "Only validate the sweep and print the plan (no GPU needed)");
+  cmd->add_option("--shard", o->shard,
+                  "Tune only share K of N (1 <= K <= N), e.g. --shard $SLURM_ARRAY_TASK_ID/$SLURM_ARRAY_TASK_COUNT; "
+                  "the same files give every task the same shares; merge the stores with `ktune merge`");
+  cmd->add_option("--replay", o->replay,
+                  "Answer every evaluation from this recording (a store of earlier measurements) instead of a GPU; "
+                  "--gpus N makes N replaying lanes");
+  cmd->add_option("--replay-device", o->replay_device, "The recorded device to replay, where the recording holds several");
+  cmd->add_option("--simulated-cost", o->simulated_cost_ms,
+                  "With --replay: each evaluated configuration first waits this many milliseconds (what a GPU would spend)");
   cmd->callback([o] { run_sweep(*o); });
 }
 
