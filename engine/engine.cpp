@@ -562,6 +562,7 @@ Result<TuneOutcome> Engine::tune_now(const KernelSpec& spec, const Sizes& given_
   TuneOutcome outcome;
   outcome.device = *device;
   TuningQuestion question{&spec, *sizes, outcome.device, state_->toolchain()};
+  outcome.tuning_key = question.tuning_record().tuning_key;
 
   auto known = state_->store->lookup(question.lookup_request(), question.usable_config());
   if (!known) return known.error();

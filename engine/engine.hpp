@@ -77,6 +77,7 @@ struct TuneOutcome {
   DeviceSignature device;
   std::string arch;
   bool answered_from_lookup = false;  // an exact answer existed; nothing was run
+  std::string tuning_key;  // the lookup-table row of this question (StoreFile::extract copies its records)
 };
 
 // The progressive answer of Engine::get (the compile_fx_async idea): usable at once with the best

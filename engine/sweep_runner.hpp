@@ -63,6 +63,9 @@ struct SweepTotals {
   double wall_seconds = 0;
 };
 
+// The totals of these runs (wall_seconds is left 0: the caller timed the sweep).
+SweepTotals sum_totals(const std::vector<SweepRun>& runs);
+
 struct SweepResult {
   std::vector<SweepRun> runs;  // plan order (items, then size sets), whatever order they finished in;
                                // only the runs chosen by SweepRunOptions::runs
