@@ -1,6 +1,7 @@
 #include "tools/mpi/mpi_sweep.hpp"
 
 #include <stdlib.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <condition_variable>
@@ -75,11 +76,11 @@ void remove_store_file(const std::filesystem::path& path) {
   for (const char* suffix : {"", "-wal", "-shm", "-journal"}) std::filesystem::remove(path.string() + suffix, ec);
 }
 
-// This rank's folder on its own host (TMPDIR): its store and the records on their way.
+// A folder of this rank's on its own host, removed with what is in it.
 class RankFolder {
  public:
-  explicit RankFolder(int rank) {
-    std::string pattern = (std::filesystem::temp_directory_path() / ("ktune-mpi-rank" + std::to_string(rank) + "-XXXXXX")).string();
+  RankFolder(int rank, const std::filesystem::path& base) {
+    std::string pattern = (base / ("ktune-mpi-rank" + std::to_string(rank) + "-XXXXXX")).string();
     if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("cannot create a folder like " + pattern);
     path_ = pattern;
   }
@@ -94,6 +95,16 @@ class RankFolder {
  private:
   std::filesystem::path path_;
 };
+
+// Where the records of one run are written on their way to rank 0 (a store file each, written once
+// and read once): memory (/dev/shm) where the host has it, since creating a store on disk costs
+// tens of milliseconds of fsyncs a run — the same folder as the rank's store otherwise.
+std::filesystem::path transit_base() {
+  std::error_code ec;
+  const std::filesystem::path shm = "/dev/shm";
+  if (std::getenv("TMPDIR") == nullptr && std::filesystem::is_directory(shm, ec) && ::access(shm.c_str(), W_OK) == 0) return shm;
+  return std::filesystem::temp_directory_path();
+}
 
 // Rank 0's own lane runs on a thread; it asks the coordinator (rank 0's MPI thread) for work
 // through this, as the other ranks do through messages.
@@ -138,7 +149,9 @@ bool exits_after_first_run(int rank) {
 
 std::optional<SweepResult> run_mpi_sweep(MpiWorld& world, const SweepPlan& plan, const MpiSweepOptions& options) {
   const bool root = world.rank() == 0;
-  RankFolder folder(world.rank());
+  // The rank's store is in TMPDIR (node-local on a cluster): never on the network filesystem DB may be on.
+  RankFolder folder(world.rank(), std::filesystem::temp_directory_path());
+  RankFolder transit(world.rank(), transit_base());
   const std::filesystem::path local_path = folder / "rank.db";
 
   // DB's lookup table reaches every rank's store first, so a run finished by an earlier, killed
@@ -177,7 +190,7 @@ std::optional<SweepResult> run_mpi_sweep(MpiWorld& world, const SweepPlan& plan,
     run.lane = static_cast<std::size_t>(world.rank());
     std::string records;
     if (run.outcome && !run.done_earlier()) {
-      const auto outgoing = folder / "outgoing.db";
+      const auto outgoing = transit / "outgoing.db";
       remove_store_file(outgoing);
       if (auto ok = local->extract({run.outcome->tuning_key}, outgoing); !ok) {
         run.error = "tuned, but its records could not be copied for rank 0: " + ok.error().message;
@@ -211,13 +224,13 @@ std::optional<SweepResult> run_mpi_sweep(MpiWorld& world, const SweepPlan& plan,
   const std::size_t total = queue.size();
   std::map<std::size_t, SweepRun> finished;
 
-  // A finished run's records go into DB before anything else happens: committed, they survive
+  // A finished run's records go into DB as soon as its lane has new work: committed, they survive
   // whatever happens to the job next.
   auto settle = [&](const Report& report) {
     if (report.run.empty()) return;
     SweepRun run = decode_run_report(report.run, plan);
     if (!report.records.empty()) {
-      const auto incoming = folder / "incoming.db";
+      const auto incoming = transit / "incoming.db";
       remove_store_file(incoming);
       write_file(incoming, report.records);
       auto merged = db->merge_from(incoming, {options.on_conflict});
@@ -254,19 +267,22 @@ std::optional<SweepResult> run_mpi_sweep(MpiWorld& world, const SweepPlan& plan,
   });
   std::size_t working = static_cast<std::size_t>(world.size());  // lanes not yet told there is no more work
   while (working > 0) {
+    // The asking lane gets its next run first, and the records it brought are merged after: a
+    // lane never waits for DB. A run is committed once merged; a job that dies in between only
+    // tunes it again on the rerun.
     bool busy = false;
     if (auto message = world.poll(kTagAsk)) {
-      settle(unpack(message->bytes));
       const std::int64_t index = next();
       if (index == kNoMoreWork) --working;
       world.send(message->source, kTagWork, index_bytes(index));
+      settle(unpack(message->bytes));
       busy = true;
     }
     if (auto report = local_asks.take_ask()) {
-      settle(*report);
       const std::int64_t index = next();
       if (index == kNoMoreWork) --working;
       local_asks.give(index);
+      settle(*report);
       busy = true;
     }
     if (!busy) std::this_thread::sleep_for(std::chrono::milliseconds(1));
