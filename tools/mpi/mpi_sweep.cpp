@@ -224,8 +224,8 @@ std::optional<SweepResult> run_mpi_sweep(MpiWorld& world, const SweepPlan& plan,
   const std::size_t total = queue.size();
   std::map<std::size_t, SweepRun> finished;
 
-  // A finished run's records go into DB as soon as its lane has new work: committed, they survive
-  // whatever happens to the job next.
+  // A finished run's records go into DB (on the merger thread below) as soon as its lane has new
+  // work: committed, they survive whatever happens to the job next.
   auto settle = [&](const Report& report) {
     if (report.run.empty()) return;
     SweepRun run = decode_run_report(report.run, plan);
@@ -255,6 +255,47 @@ std::optional<SweepResult> run_mpi_sweep(MpiWorld& world, const SweepPlan& plan,
     return static_cast<std::int64_t>(index);
   };
 
+  // Merging a run into DB (tens of milliseconds: checks, a transaction, fsyncs) happens on a thread
+  // of its own, so the loop below answers every ask within a millisecond whatever DB is doing: a
+  // lane never waits for DB.
+  std::mutex settle_mutex;
+  std::condition_variable settle_ready;
+  std::deque<Report> to_settle;
+  bool all_asked = false;
+  std::jthread merger([&] {
+    for (;;) {
+      std::unique_lock lock(settle_mutex);
+      settle_ready.wait(lock, [&] { return !to_settle.empty() || all_asked; });
+      if (to_settle.empty()) return;
+      Report report = std::move(to_settle.front());
+      to_settle.pop_front();
+      lock.unlock();
+      settle(report);
+    }
+  });
+  auto settle_later = [&](Report report) {
+    {
+      std::lock_guard lock(settle_mutex);
+      to_settle.push_back(std::move(report));
+    }
+    settle_ready.notify_one();
+  };
+  // Tells the merger that nothing more will come, also when the loop below throws (the merger's
+  // thread is joined after this has run: declared after it).
+  struct EndMerger {
+    std::mutex& mutex;
+    std::condition_variable& ready;
+    bool& done;
+    void finish() {
+      {
+        std::lock_guard lock(mutex);
+        done = true;
+      }
+      ready.notify_one();
+    }
+    ~EndMerger() { finish(); }
+  } end_merger{settle_mutex, settle_ready, all_asked};
+
   LocalAsks local_asks;
   std::jthread local_lane([&] {
     Report report;
@@ -265,6 +306,15 @@ std::optional<SweepResult> run_mpi_sweep(MpiWorld& world, const SweepPlan& plan,
       report = tune(static_cast<std::size_t>(index));
     }
   });
+  // Should the loop below throw (a broken invariant), the local lane is told to stop, so unwinding
+  // does not wait for it forever; mpirun then ends the other ranks when this one exits non-zero.
+  struct StopLocalLane {
+    LocalAsks& asks;
+    bool told = false;
+    ~StopLocalLane() {
+      if (!told) asks.give(kNoMoreWork);
+    }
+  } stop_local_lane{local_asks};
   std::size_t working = static_cast<std::size_t>(world.size());  // lanes not yet told there is no more work
   while (working > 0) {
     // The asking lane gets its next run first, and the records it brought are merged after: a
@@ -275,19 +325,24 @@ std::optional<SweepResult> run_mpi_sweep(MpiWorld& world, const SweepPlan& plan,
       const std::int64_t index = next();
       if (index == kNoMoreWork) --working;
       world.send(message->source, kTagWork, index_bytes(index));
-      settle(unpack(message->bytes));
+      settle_later(unpack(message->bytes));
       busy = true;
     }
     if (auto report = local_asks.take_ask()) {
       const std::int64_t index = next();
-      if (index == kNoMoreWork) --working;
+      if (index == kNoMoreWork) {
+        --working;
+        stop_local_lane.told = true;
+      }
       local_asks.give(index);
-      settle(*report);
+      settle_later(std::move(*report));
       busy = true;
     }
     if (!busy) std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
   local_lane.join();
+  end_merger.finish();
+  merger.join();
 
   SweepResult result;
   for (auto& [index, run] : finished) result.runs.push_back(std::move(run));
