@@ -379,7 +379,10 @@ void run_sweep(const SweepCliOptions& o) {
   }
   sweep_options.store_path = o.db;
   sweep_options.workers = o.workers;
-  if (o.mpi || mpi_launch_size() > 1) {
+  const bool under_mpi = o.mpi || mpi_launch_size() > 1;
+  if (!under_mpi && o.on_conflict != "keep-faster")
+    throw CliFailure("--on-conflict applies under MPI (rank 0 merging the ranks' runs into --db); for shards, `ktune merge` takes it");
+  if (under_mpi) {
 #ifdef KTUNE_HAVE_MPI
     return run_mpi_sweep_command(plan, o, shard, sweep_options);
 #else
