@@ -10,6 +10,7 @@ set(KTUNE_PUBLIC_ROOTS
   engine/lookup_table.hpp
   engine/compile_service.hpp
   engine/sweep_runner.hpp
+  engine/sweep_schedule.hpp
   engine/store_file.hpp
   engine/replay.hpp)
 

@@ -249,6 +249,7 @@ struct Engine::State {
       arch = question.device.arch;
       auto replay = ReplayEvaluator::from_store(*recording, question);
       if (!replay) return replay.error();
+      (*replay)->simulate_cost(options.replay->simulated_cost);
       return std::unique_ptr<Evaluator>(std::move(*replay));
     }
     auto chosen = choose_arch(settings.arch, question.device.arch, spec);
@@ -563,6 +564,7 @@ Result<TuneOutcome> Engine::tune_now(const KernelSpec& spec, const Sizes& given_
   TuneOutcome outcome;
   outcome.device = *device;
   TuningQuestion question{&spec, *sizes, outcome.device, state_->toolchain()};
+  outcome.tuning_key = question.tuning_record().tuning_key;
 
   auto known = state_->store->lookup(question.lookup_request(), question.usable_config());
   if (!known) return known.error();

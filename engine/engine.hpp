@@ -67,6 +67,10 @@ struct EngineOptions {
     std::filesystem::path store;
     DeviceSignature device;
     Toolchain toolchain;
+    // Each configuration answered from the recording first waits this long, standing in for the
+    // compile and benchmark a GPU would spend on it, so schedules over many runs (a sweep on
+    // several lanes, shards, MPI ranks) can be timed on a CPU. Zero: answered at once.
+    std::chrono::microseconds simulated_cost{0};
   };
   std::optional<Recording> replay;
   EngineLifecycle lifecycle;
@@ -78,6 +82,7 @@ struct TuneOutcome {
   DeviceSignature device;
   std::string arch;
   bool answered_from_lookup = false;  // an exact answer existed; nothing was run
+  std::string tuning_key;  // the lookup-table row of this question (StoreFile::extract copies its records)
 };
 
 // The progressive answer of Engine::get (the compile_fx_async idea): usable at once with the best

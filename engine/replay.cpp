@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "engine/replay_evaluator.hpp"
+#include "engine/store_file.hpp"
 #include "engine/measurement_ledger.hpp"
 #include "engine/model/tuning_question.hpp"
 #include "engine/tuning_session.hpp"
@@ -119,6 +120,28 @@ Result<ReplayReport> replay(const KernelSpec& spec, const Sizes& sizes, const De
   auto space = RecordedSpace::open(spec, sizes, device, toolchain, recording);
   if (!space) return space.error();
   return space->run(options);
+}
+
+Result<EngineOptions::Recording> recording_at(const std::filesystem::path& recording, const std::string& device) {
+  auto file = StoreFile::open_read_only(recording);
+  if (!file) return file.error();
+  auto targets = file->measured_targets();
+  if (!targets) return targets.error();
+  std::erase_if(*targets, [&](const MeasuredTarget& t) { return !device.empty() && t.device != device; });
+  const std::string where = "recording '" + recording.string() + "'";
+  if (targets->empty())
+    return make_error(Errc::not_found, where + " holds no measurements" + (device.empty() ? "" : " taken on " + device));
+  if (targets->size() > 1) {
+    std::string list;
+    for (const MeasuredTarget& t : *targets) list += (list.empty() ? "" : "; ") + t.device + " (" + t.arch + ", " + t.toolchain + ")";
+    return make_error(Errc::invalid_argument, where + " holds measurements of several devices or toolchains (" + list +
+                                                  "); name the device to replay");
+  }
+  const MeasuredTarget& t = targets->front();
+  constexpr std::string_view prefix = "nvrtc ";
+  if (!t.toolchain.starts_with(prefix))
+    return make_error(Errc::corrupt, where + ": toolchain '" + t.toolchain + "' is not like 'nvrtc 13.0'");
+  return EngineOptions::Recording{recording, DeviceSignature{t.device, t.arch}, Toolchain{t.toolchain.substr(prefix.size())}};
 }
 
 }  // namespace ktune

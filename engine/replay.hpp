@@ -69,4 +69,10 @@ Result<ReplayReport> replay(const KernelSpec& spec, const Sizes& sizes, const De
 Result<ReplayReport> replay(const KernelSpec& spec, const Sizes& sizes, const DeviceSignature& device, const Toolchain& toolchain,
                             const std::filesystem::path& recording, const TuneOptions& options);
 
+// A recording on disk as an Engine replays it (EngineOptions::replay: `ktune sweep --replay`): the
+// device, architecture and toolchain its measurements were taken on, read from the recording.
+// `device` names one when it holds several (Errc::invalid_argument listing them otherwise);
+// Errc::not_found for a missing file or one without measurements (of that device).
+Result<EngineOptions::Recording> recording_at(const std::filesystem::path& recording, const std::string& device = {});
+
 }  // namespace ktune

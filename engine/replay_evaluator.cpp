@@ -1,5 +1,7 @@
 #include "engine/replay_evaluator.hpp"
 
+#include <thread>
+
 namespace ktune {
 
 Result<std::unique_ptr<ReplayEvaluator>> ReplayEvaluator::from_store(store::Store& recorded, const TuningQuestion& question) {
@@ -23,6 +25,7 @@ Result<std::unique_ptr<ReplayEvaluator>> ReplayEvaluator::from_store(store::Stor
 void ReplayEvaluator::evaluate(const std::vector<Config>& batch, std::optional<double>,
                                const std::function<void(Evaluation)>& on_result) {
   for (const auto& config : batch) {
+    if (simulated_cost_.count() > 0) std::this_thread::sleep_for(simulated_cost_);
     Evaluation e;
     auto it = recorded_.find(config);
     if (it == recorded_.end()) {

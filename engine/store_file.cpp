@@ -2,6 +2,8 @@
 
 #include "engine/model/table_meaning.hpp"
 
+#include <set>
+
 namespace ktune {
 
 Result<StoreFile> StoreFile::open(const std::filesystem::path& path) {
@@ -36,5 +38,38 @@ Result<ImportSummary> StoreFile::import_table(const TableDocument& table, const 
   if (auto ok = check_table_meaning(table); !ok) return ok.error();
   return store_->import_table(table, options);
 }
+
+Result<ImportSummary> StoreFile::merge_from(const std::filesystem::path& source, const ImportOptions& options) {
+  std::error_code ec;
+  if (std::filesystem::equivalent(source, path(), ec))
+    return make_error(Errc::invalid_argument, "'" + source.string() + "' is the store being merged into");
+  auto from = open_read_only(source);
+  if (!from) return from.error();
+  auto records = from->store_->export_records();
+  if (!records) return records.error();
+  // The same checks an imported table gets: a store file crosses machines like an exported table.
+  if (auto ok = store::check_table(records->table); !ok) return ok.error();
+  if (auto ok = check_table_meaning(records->table); !ok) return ok.error();
+  return store_->import_records(*records, options);
+}
+
+Status StoreFile::extract(const std::vector<std::string>& tuning_keys, const std::filesystem::path& into) {
+  auto records = store_->export_records();
+  if (!records) return records.error();
+  const std::set<std::string, std::less<>> wanted(tuning_keys.begin(), tuning_keys.end());
+  std::erase_if(records->table.entries, [&](const BestRecord& e) { return !wanted.contains(e.tuning.tuning_key); });
+  std::erase_if(records->measurements, [&](const store::MeasurementBatch& b) { return !wanted.contains(b.tuning.tuning_key); });
+  std::set<std::string, std::less<>> kernels;
+  for (const auto& e : records->table.entries) kernels.insert(e.tuning.kernel_key);
+  for (const auto& b : records->measurements) kernels.insert(b.tuning.kernel_key);
+  std::erase_if(records->table.kernels, [&](const KernelRecord& k) { return !kernels.contains(k.kernel_key); });
+  auto out = store::Store::open(into);
+  if (!out) return out.error();
+  auto imported = out->import_records(*records);
+  if (!imported) return imported.error();
+  return Ok{};
+}
+
+Result<std::vector<MeasuredTarget>> StoreFile::measured_targets() { return store_->measured_targets(); }
 
 }  // namespace ktune

@@ -5,6 +5,7 @@
 // so callers need no store/ header (docs/lookup-table.md describes the JSON format).
 #include <filesystem>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "engine/common/result.hpp"
@@ -20,6 +21,7 @@ using store::ExportFilter;
 using store::ImportOptions;
 using store::ImportSummary;
 using store::KernelRecord;
+using store::MeasuredTarget;
 using store::StoreStats;
 using store::format_utc;
 using store::parse_conflict_policy;
@@ -49,6 +51,18 @@ class StoreFile {
   // kernel (engine/model/table_meaning.hpp) — and every conflict under `fail`, before anything is
   // written; the error names the first problem.
   Result<ImportSummary> import_table(const TableDocument& table, const ImportOptions& options = {});
+  // `ktune merge`: everything the store at `source` holds — its kernels, every measurement (rows
+  // already here are not added twice) and its lookup table, the table checked and its conflicts
+  // settled exactly as import_table does — in one transaction: on error nothing of `source` is
+  // written. `source` is opened read-only and never changed. Refuses this store's own file.
+  Result<ImportSummary> merge_from(const std::filesystem::path& source, const ImportOptions& options = {});
+  // Writes what this store holds about these tuning keys — their lookup-table entries, the
+  // measurements taken under them, and their kernels — into the store at `into` (created; records
+  // already there are kept as merge_from keeps them). How an MPI rank sends one finished run's
+  // records to rank 0, which merges them: a store file is the one format for moving records.
+  Status extract(const std::vector<std::string>& tuning_keys, const std::filesystem::path& into);
+  // What the store's measurements were taken on (a recording: the device to replay it as).
+  Result<std::vector<MeasuredTarget>> measured_targets();
 
  private:
   explicit StoreFile(std::unique_ptr<store::Store> store) : store_(std::move(store)) {}

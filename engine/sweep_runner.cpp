@@ -60,17 +60,45 @@ SweepRunner::SweepRunner(std::vector<std::unique_ptr<SweepLane>> lanes, std::vec
   if (lanes_.empty()) throw std::invalid_argument("SweepRunner needs at least one lane");
 }
 
+SweepTotals sum_totals(const std::vector<SweepRun>& runs) {
+  SweepTotals t;
+  t.runs = runs.size();
+  for (const SweepRun& run : runs) {
+    if (run.failed()) {
+      ++t.failed;
+    } else if (run.done_earlier()) {
+      ++t.done_earlier;
+    } else {
+      ++t.tuned_now;
+      t.evaluated += run.outcome->report.evaluated;
+      t.from_store += run.outcome->report.from_store;
+      t.gpu_seconds += run.outcome->report.gpu_seconds;
+    }
+  }
+  return t;
+}
+
 SweepResult SweepRunner::run(const SweepPlan& plan, const SweepRunOptions& options) {
   SweepResult result;
+  std::vector<SweepRun> every_run;
   for (std::size_t i = 0; i < plan.items.size(); ++i) {
     for (const Sizes& sizes : plan.items[i].sizes) {
       SweepRun run;
+      run.index = every_run.size();
       run.item = i;
       run.spec = &plan.items[i].spec;
       run.sizes = sizes;
       run.strategy = plan.items[i].strategy;
-      result.runs.push_back(std::move(run));
+      every_run.push_back(std::move(run));
     }
+  }
+  if (options.runs) {
+    std::vector<std::size_t> chosen = *options.runs;
+    std::sort(chosen.begin(), chosen.end());
+    chosen.erase(std::unique(chosen.begin(), chosen.end()), chosen.end());
+    for (std::size_t r : chosen) result.runs.push_back(std::move(every_run.at(r)));
+  } else {
+    result.runs = std::move(every_run);
   }
 
   const auto sweep_start = std::chrono::steady_clock::now();
@@ -106,21 +134,8 @@ SweepResult SweepRunner::run(const SweepPlan& plan, const SweepRunOptions& optio
     work(0);
   }
 
-  SweepTotals& t = result.totals;
-  t.runs = result.runs.size();
-  t.wall_seconds = seconds_since(sweep_start);
-  for (const SweepRun& run : result.runs) {
-    if (run.failed()) {
-      ++t.failed;
-    } else if (run.done_earlier()) {
-      ++t.done_earlier;
-    } else {
-      ++t.tuned_now;
-      t.evaluated += run.outcome->report.evaluated;
-      t.from_store += run.outcome->report.from_store;
-      t.gpu_seconds += run.outcome->report.gpu_seconds;
-    }
-  }
+  result.totals = sum_totals(result.runs);
+  result.totals.wall_seconds = seconds_since(sweep_start);
   return result;
 }
 

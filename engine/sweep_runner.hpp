@@ -41,6 +41,7 @@ struct SweepOptions {
 
 // One tuning run: an item's spec at one size set.
 struct SweepRun {
+  std::size_t index = 0;  // the run's place in plan order (items, then size sets)
   std::size_t item = 0;  // index into plan.items
   const KernelSpec* spec = nullptr;  // points into the plan
   Sizes sizes;
@@ -62,13 +63,19 @@ struct SweepTotals {
   double wall_seconds = 0;
 };
 
+// The totals of these runs (wall_seconds is left 0: the caller timed the sweep).
+SweepTotals sum_totals(const std::vector<SweepRun>& runs);
+
 struct SweepResult {
-  std::vector<SweepRun> runs;  // plan order (items, then size sets), whatever order they finished in
+  std::vector<SweepRun> runs;  // plan order (items, then size sets), whatever order they finished in;
+                               // only the runs chosen by SweepRunOptions::runs
   SweepTotals totals;
 };
 
 struct SweepRunOptions {
   bool force = false;  // tune every run again, even those the lookup table answers
+  // Plan-order indexes of the runs to tune (a shard: engine/sweep_schedule.hpp); unset: every run.
+  std::optional<std::vector<std::size_t>> runs;
   // Called from the lane's thread; on_run_done calls are serialised and count finished runs.
   std::function<void(const SweepRun&)> on_run_start;
   std::function<void(const SweepRun&, const TuneProgress&)> on_progress;
@@ -88,7 +95,8 @@ class SweepRunner {
   const std::filesystem::path& store_path() const noexcept { return store_path_; }
   std::size_t lanes() const noexcept { return lanes_.size(); }
 
-  // Every run of the plan, spread over the lanes. A failed run is a result, not an error.
+  // Every run of the plan (or options.runs), spread over the lanes. A failed run is a result, not
+  // an error. Throws std::out_of_range for an index in options.runs beyond the plan.
   SweepResult run(const SweepPlan& plan, const SweepRunOptions& options = {});
 
  private:

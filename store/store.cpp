@@ -25,26 +25,29 @@ namespace {
   "b.default_time_ns, b.strategy, b.evaluations, b.wall_seconds, b.tuned_at, b.ktune_version"
 
 // The columns every measurement query selects, in the order read_measurement() reads them.
-#define KTUNE_MEASUREMENT_COLUMNS                                                                      \
-  "config, status, median_ns, min_ns, mean_ns, stddev_ns, samples, timer, registers, shared_bytes, "   \
-  "compile_seconds, message, measured_at, ktune_version, verification"
+#define KTUNE_MEASUREMENT_COLUMNS_OF(t)                                                                   \
+  t "config, " t "status, " t "median_ns, " t "min_ns, " t "mean_ns, " t "stddev_ns, " t "samples, " t "timer, " \
+  t "registers, " t "shared_bytes, " t "compile_seconds, " t "message, " t "measured_at, " t "ktune_version, "   \
+  t "verification"
+#define KTUNE_MEASUREMENT_COLUMNS KTUNE_MEASUREMENT_COLUMNS_OF("")
 
-Result<Measurement> read_measurement(const Statement& s) {
+// The columns of KTUNE_MEASUREMENT_COLUMNS, from column `c` on.
+Result<Measurement> read_measurement(const Statement& s, int c = 0) {
   Measurement m;
-  KTUNE_ASSIGN_OR_RETURN(m.config, named_from_text(s.column_text(0)));
-  auto status = parse_measurement_status(s.column_text(1));
-  if (!status) return make_error(Errc::corrupt, "unknown measurement status '" + s.column_text(1) + "'");
+  KTUNE_ASSIGN_OR_RETURN(m.config, named_from_text(s.column_text(c + 0)));
+  auto status = parse_measurement_status(s.column_text(c + 1));
+  if (!status) return make_error(Errc::corrupt, "unknown measurement status '" + s.column_text(c + 1) + "'");
   m.status = *status;
-  if (!s.is_null(2))
-    m.timing = TimingStats{s.column_double(2), s.column_double(3), s.column_double(4),
-                           s.column_double(5), s.column_int(6),    s.column_text(7)};
-  m.registers = s.column_opt_int(8);
-  m.shared_bytes = s.column_opt_int(9);
-  m.compile_seconds = s.column_opt_double(10);
-  m.message = s.column_text(11);
-  m.measured_at = s.column_int(12);
-  m.ktune_version = s.column_text(13);
-  m.verification = s.column_text(14);
+  if (!s.is_null(c + 2))
+    m.timing = TimingStats{s.column_double(c + 2), s.column_double(c + 3), s.column_double(c + 4),
+                           s.column_double(c + 5), s.column_int(c + 6),    s.column_text(c + 7)};
+  m.registers = s.column_opt_int(c + 8);
+  m.shared_bytes = s.column_opt_int(c + 9);
+  m.compile_seconds = s.column_opt_double(c + 10);
+  m.message = s.column_text(c + 11);
+  m.measured_at = s.column_int(c + 12);
+  m.ktune_version = s.column_text(c + 13);
+  m.verification = s.column_text(c + 14);
   return m;
 }
 
@@ -119,7 +122,7 @@ struct Store::Impl {
   mutable std::mutex mutex;
   struct Statements {
     Statement insert_kernel, select_kernel, select_kernels, insert_tuning, select_tuning, insert_measurement,
-        select_measurements, select_measurements_by_key, upsert_best, select_best, select_best_for_kernel, select_export, data_version, stats;
+        select_measurements, select_measurements_by_key, select_same_measurement, upsert_best, select_best, select_best_for_kernel, select_export, data_version, stats;
   } sql;
 
   LookupTier tier;
@@ -151,6 +154,10 @@ struct Store::Impl {
     KTUNE_TRY(p(sql.select_measurements, "SELECT " KTUNE_MEASUREMENT_COLUMNS " FROM measurements WHERE tuning_key = ?1 ORDER BY id"));
     KTUNE_TRY(p(sql.select_measurements_by_key,
                 "SELECT " KTUNE_MEASUREMENT_COLUMNS " FROM measurements WHERE measurement_key = ?1 ORDER BY id"));
+    KTUNE_TRY(p(sql.select_same_measurement,
+                "SELECT 1 FROM measurements WHERE tuning_key = ?1 AND config = ?2 AND status = ?3 AND measured_at = ?4 "
+                "AND median_ns IS ?5 AND message = ?6 AND verification = ?7 AND measurement_key IS ?8 "
+                "AND ktune_version = ?9 LIMIT 1"));
     KTUNE_TRY(p(sql.upsert_best,
                 "INSERT INTO best(tuning_key, config, time_ns, default_time_ns, strategy, evaluations, "
                 "wall_seconds, tuned_at, ktune_version) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) "
@@ -287,6 +294,110 @@ struct Store::Impl {
     return s.run();
   }
 
+  // import_table's work, inside the caller's transaction (the write lock is taken before the
+  // checks against the store, so nothing changes between deciding and writing).
+  Result<ImportSummary> import_table_in_transaction(const LookupTable& table, const ImportOptions& import) {
+    auto entry_name = [&](std::size_t i) {
+      return "entries[" + std::to_string(i) + "] (tuning_key " + table.entries[i].tuning.tuning_key + ")";
+    };
+    ImportSummary summary;
+    std::vector<const KernelRecord*> new_kernels;
+    for (std::size_t i = 0; i < table.kernels.size(); ++i) {
+      auto stored = find_kernel(table.kernels[i].kernel_key);
+      if (!stored) return stored.error();
+      if (!*stored) {
+        new_kernels.push_back(&table.kernels[i]);
+      } else if (auto ok = check_kernel_matches(table.kernels[i], **stored); !ok) {
+        return make_error(Errc::conflict, "kernels[" + std::to_string(i) + "] (" + table.kernels[i].name +
+                                              "): " + ok.error().message);
+      }
+    }
+    std::vector<const BestRecord*> to_write;
+    for (std::size_t i = 0; i < table.entries.size(); ++i) {
+      const BestRecord& incoming = table.entries[i];
+      auto tuning = find_tuning(incoming.tuning.tuning_key);
+      if (!tuning) return tuning.error();
+      if (*tuning)
+        if (auto ok = check_tuning_matches(incoming.tuning, **tuning); !ok)
+          return make_error(Errc::conflict, entry_name(i) + ": " + ok.error().message);
+      auto stored = find_best(incoming.tuning.tuning_key);
+      if (!stored) return stored.error();
+      if (!*stored) {
+        ++summary.entries_added;
+        to_write.push_back(&incoming);
+        continue;
+      }
+      const BestRecord& existing = **stored;
+      if (existing == incoming) {
+        ++summary.entries_unchanged;
+        continue;
+      }
+      bool take = false;
+      switch (import.on_conflict) {
+        case ConflictPolicy::keep_faster: take = incoming.time_ns < existing.time_ns; break;
+        case ConflictPolicy::keep_newer: take = incoming.tuned_at > existing.tuned_at; break;
+        case ConflictPolicy::replace: take = true; break;
+        case ConflictPolicy::fail:
+          return make_error(Errc::conflict, entry_name(i) + " " + describe(incoming.tuning) +
+                                                ": the store already holds a different entry (" +
+                                                format_named(existing.config) + ", " +
+                                                std::to_string(existing.time_ns) + " ns); nothing was imported");
+      }
+      if (take) {
+        ++summary.entries_replaced;
+        to_write.push_back(&incoming);
+      } else {
+        ++summary.entries_kept;
+      }
+    }
+
+    for (const KernelRecord* k : new_kernels) KTUNE_TRY(insert_kernel(*k));
+    summary.kernels_added = new_kernels.size();
+    for (const BestRecord* b : to_write) KTUNE_TRY(write_best(*b));
+    return summary;
+  }
+
+  // A row equal in what was measured, when and how: merged before.
+  Result<bool> has_measurement(const MeasurementBatch& batch, const Measurement& m) {
+    Statement& s = sql.select_same_measurement;
+    StatementReset reset(s);
+    KTUNE_TRY(s.bind(1, batch.tuning.tuning_key));
+    KTUNE_TRY(s.bind(2, named_to_text(m.config)));
+    KTUNE_TRY(s.bind(3, to_string(m.status)));
+    KTUNE_TRY(s.bind(4, m.measured_at));
+    KTUNE_TRY(s.bind(5, m.timing ? std::optional<double>(m.timing->median_ns) : std::nullopt));
+    KTUNE_TRY(s.bind(6, m.message));
+    KTUNE_TRY(s.bind(7, m.verification));
+    if (!batch.measurement_key.empty()) KTUNE_TRY(s.bind(8, batch.measurement_key));
+    KTUNE_TRY(s.bind(9, m.ktune_version));
+    return s.step();
+  }
+
+  Status insert_measurement(const MeasurementBatch& batch, const Measurement& m) {
+    Statement& s = sql.insert_measurement;
+    StatementReset reset(s);
+    KTUNE_TRY(s.bind(1, batch.tuning.tuning_key));
+    KTUNE_TRY(s.bind(2, named_to_text(m.config)));
+    KTUNE_TRY(s.bind(3, to_string(m.status)));
+    if (m.timing) {
+      KTUNE_TRY(s.bind(4, m.timing->median_ns));
+      KTUNE_TRY(s.bind(5, m.timing->min_ns));
+      KTUNE_TRY(s.bind(6, m.timing->mean_ns));
+      KTUNE_TRY(s.bind(7, m.timing->stddev_ns));
+      KTUNE_TRY(s.bind(8, m.timing->samples));
+      KTUNE_TRY(s.bind(9, m.timing->timer));
+    }  // else: bindings were cleared to NULL by the reset
+    KTUNE_TRY(s.bind(10, m.registers));
+    KTUNE_TRY(s.bind(11, m.shared_bytes));
+    KTUNE_TRY(s.bind(12, m.compile_seconds));
+    KTUNE_TRY(s.bind(13, m.message));
+    KTUNE_TRY(s.bind(14, m.measured_at));
+    KTUNE_TRY(s.bind(15, m.ktune_version));
+    if (!batch.measurement_key.empty()) KTUNE_TRY(s.bind(16, batch.measurement_key));
+    KTUNE_TRY(s.bind(17, m.verification));
+    return s.run();
+  }
+
   Result<LookupAnswer> answer_from_database(const LookupRequest& r, const UsableConfig& usable) {
     auto exact = find_best(r.tuning_key);
     if (!exact) return exact.error();
@@ -419,30 +530,7 @@ Status Store::record_measurements(const MeasurementBatch& batch) {
   auto txn = Transaction::begin(impl_->db);
   if (!txn) return txn.error();
   KTUNE_TRY(impl_->ensure_tuning(batch.tuning));
-  Statement& s = impl_->sql.insert_measurement;
-  for (const Measurement& m : batch.measurements) {
-    StatementReset reset(s);
-    KTUNE_TRY(s.bind(1, batch.tuning.tuning_key));
-    KTUNE_TRY(s.bind(2, named_to_text(m.config)));
-    KTUNE_TRY(s.bind(3, to_string(m.status)));
-    if (m.timing) {
-      KTUNE_TRY(s.bind(4, m.timing->median_ns));
-      KTUNE_TRY(s.bind(5, m.timing->min_ns));
-      KTUNE_TRY(s.bind(6, m.timing->mean_ns));
-      KTUNE_TRY(s.bind(7, m.timing->stddev_ns));
-      KTUNE_TRY(s.bind(8, m.timing->samples));
-      KTUNE_TRY(s.bind(9, m.timing->timer));
-    }  // else: bindings were cleared to NULL by the reset
-    KTUNE_TRY(s.bind(10, m.registers));
-    KTUNE_TRY(s.bind(11, m.shared_bytes));
-    KTUNE_TRY(s.bind(12, m.compile_seconds));
-    KTUNE_TRY(s.bind(13, m.message));
-    KTUNE_TRY(s.bind(14, m.measured_at));
-    KTUNE_TRY(s.bind(15, m.ktune_version));
-    if (!batch.measurement_key.empty()) KTUNE_TRY(s.bind(16, batch.measurement_key));
-    KTUNE_TRY(s.bind(17, m.verification));
-    KTUNE_TRY(s.run());
-  }
+  for (const Measurement& m : batch.measurements) KTUNE_TRY(impl_->insert_measurement(batch, m));
   if (impl_->options.before_commit) impl_->options.before_commit();
   return txn->commit();
 }
@@ -522,72 +610,110 @@ Result<ImportSummary> Store::import_table(const LookupTable& table, const Import
   // Everything that can be checked without the store, first: a programmatic table gets the same
   // checks as one parsed from a file.
   if (auto ok = check_table(table); !ok) return ok.error();
-  auto entry_name = [&](std::size_t i) {
-    return "entries[" + std::to_string(i) + "] (tuning_key " + table.entries[i].tuning.tuning_key + ")";
-  };
-
   std::lock_guard lock(impl_->mutex);
-  // The write lock is taken before the checks against the store, so nothing changes between
-  // deciding and writing.
   auto txn = Transaction::begin(impl_->db);
   if (!txn) return txn.error();
-  ImportSummary summary;
-  std::vector<const KernelRecord*> new_kernels;
-  for (std::size_t i = 0; i < table.kernels.size(); ++i) {
-    auto stored = impl_->find_kernel(table.kernels[i].kernel_key);
-    if (!stored) return stored.error();
-    if (!*stored) {
-      new_kernels.push_back(&table.kernels[i]);
-    } else if (auto ok = impl_->check_kernel_matches(table.kernels[i], **stored); !ok) {
-      return make_error(Errc::conflict, "kernels[" + std::to_string(i) + "] (" + table.kernels[i].name +
-                                            "): " + ok.error().message);
-    }
-  }
-  std::vector<const BestRecord*> to_write;
-  for (std::size_t i = 0; i < table.entries.size(); ++i) {
-    const BestRecord& incoming = table.entries[i];
-    auto tuning = impl_->find_tuning(incoming.tuning.tuning_key);
-    if (!tuning) return tuning.error();
-    if (*tuning)
-      if (auto ok = impl_->check_tuning_matches(incoming.tuning, **tuning); !ok)
-        return make_error(Errc::conflict, entry_name(i) + ": " + ok.error().message);
-    auto stored = impl_->find_best(incoming.tuning.tuning_key);
-    if (!stored) return stored.error();
-    if (!*stored) {
-      ++summary.entries_added;
-      to_write.push_back(&incoming);
-      continue;
-    }
-    const BestRecord& existing = **stored;
-    if (existing == incoming) {
-      ++summary.entries_unchanged;
-      continue;
-    }
-    bool take = false;
-    switch (options.on_conflict) {
-      case ConflictPolicy::keep_faster: take = incoming.time_ns < existing.time_ns; break;
-      case ConflictPolicy::keep_newer: take = incoming.tuned_at > existing.tuned_at; break;
-      case ConflictPolicy::replace: take = true; break;
-      case ConflictPolicy::fail:
-        return make_error(Errc::conflict, entry_name(i) + " " + describe(incoming.tuning) +
-                                              ": the store already holds a different entry (" +
-                                              format_named(existing.config) + ", " +
-                                              std::to_string(existing.time_ns) + " ns); nothing was imported");
-    }
-    if (take) {
-      ++summary.entries_replaced;
-      to_write.push_back(&incoming);
-    } else {
-      ++summary.entries_kept;
-    }
-  }
-
-  for (const KernelRecord* k : new_kernels) KTUNE_TRY(impl_->insert_kernel(*k));
-  summary.kernels_added = new_kernels.size();
-  for (const BestRecord* b : to_write) KTUNE_TRY(impl_->write_best(*b));
+  auto summary = impl_->import_table_in_transaction(table, options);
+  if (!summary) return summary.error();
   KTUNE_TRY(txn->commit());
   impl_->tier.invalidate();
   return summary;
+}
+
+Result<StoreRecords> Store::export_records() {
+  StoreRecords records;
+  {
+    KTUNE_ASSIGN_OR_RETURN(records.table, export_table());
+    KTUNE_ASSIGN_OR_RETURN(records.table.kernels, kernels());
+  }
+  std::lock_guard lock(impl_->mutex);
+  // One read transaction: the tunings and their measurements from one snapshot. Kernels are
+  // never deleted, so the table read above names every kernel these tunings refer to.
+  KTUNE_TRY(impl_->db.exec("BEGIN"));
+  struct EndRead {
+    const Database& db;
+    ~EndRead() { (void)db.exec("COMMIT"); }
+  } end_read{impl_->db};
+  auto s = impl_->db.prepare("SELECT t.tuning_key, t.kernel_key, t.sizes, t.device, t.arch, t.toolchain, "
+                             "ifnull(m.measurement_key, ''), " KTUNE_MEASUREMENT_COLUMNS_OF("m.")
+                             " FROM measurements m JOIN tunings t ON t.tuning_key = m.tuning_key ORDER BY m.id");
+  if (!s) return s.error();
+  std::map<std::pair<std::string, std::string>, std::size_t> batch_of;  // (tuning, measurement key) -> index
+  for (;;) {
+    auto row = s->step();
+    if (!row) return row.error();
+    if (!*row) break;
+    const std::pair<std::string, std::string> id{s->column_text(0), s->column_text(6)};
+    auto [it, added] = batch_of.try_emplace(id, records.measurements.size());
+    if (added) {
+      MeasurementBatch batch;
+      batch.tuning.tuning_key = id.first;
+      batch.tuning.kernel_key = s->column_text(1);
+      KTUNE_ASSIGN_OR_RETURN(batch.tuning.sizes, named_from_text(s->column_text(2)));
+      batch.tuning.device = s->column_text(3);
+      batch.tuning.arch = s->column_text(4);
+      batch.tuning.toolchain = s->column_text(5);
+      batch.measurement_key = id.second;
+      records.measurements.push_back(std::move(batch));
+    }
+    auto m = read_measurement(*s, 7);
+    if (!m) return m.error();
+    records.measurements[it->second].measurements.push_back(std::move(*m));
+  }
+  return records;
+}
+
+Result<ImportSummary> Store::import_records(const StoreRecords& records, const ImportOptions& options) {
+  if (auto ok = check_table(records.table); !ok) return ok.error();
+  std::set<std::string, std::less<>> kernel_keys;
+  for (const KernelRecord& k : records.table.kernels) kernel_keys.insert(k.kernel_key);
+  for (std::size_t b = 0; b < records.measurements.size(); ++b) {
+    const MeasurementBatch& batch = records.measurements[b];
+    const std::string where = "measurements of tuning " + batch.tuning.tuning_key;
+    if (auto ok = validate(batch.tuning); !ok) return make_error(Errc::corrupt, where + ": " + ok.error().message);
+    if (!kernel_keys.contains(batch.tuning.kernel_key))
+      return make_error(Errc::corrupt, where + ": kernel_key " + batch.tuning.kernel_key + " is not among the kernels");
+    if (!batch.measurement_key.empty() && !is_key(batch.measurement_key))
+      return make_error(Errc::corrupt, where + ": measurement key '" + batch.measurement_key + "' is not 32 lowercase hex digits");
+    for (const Measurement& m : batch.measurements)
+      if (auto ok = validate(m); !ok) return make_error(Errc::corrupt, where + ": " + ok.error().message);
+  }
+  std::lock_guard lock(impl_->mutex);
+  auto txn = Transaction::begin(impl_->db);
+  if (!txn) return txn.error();
+  auto summary = impl_->import_table_in_transaction(records.table, options);
+  if (!summary) return summary.error();
+  for (const MeasurementBatch& batch : records.measurements) {
+    if (auto ok = impl_->ensure_tuning(batch.tuning); !ok)
+      return make_error(ok.error().code, "measurements of tuning " + batch.tuning.tuning_key + ": " + ok.error().message);
+    for (const Measurement& m : batch.measurements) {
+      auto present = impl_->has_measurement(batch, m);
+      if (!present) return present.error();
+      if (*present) {
+        ++summary->measurements_present;
+        continue;
+      }
+      KTUNE_TRY(impl_->insert_measurement(batch, m));
+      ++summary->measurements_added;
+    }
+  }
+  KTUNE_TRY(txn->commit());
+  impl_->tier.invalidate();
+  return summary;
+}
+
+Result<std::vector<MeasuredTarget>> Store::measured_targets() {
+  std::lock_guard lock(impl_->mutex);
+  auto s = impl_->db.prepare("SELECT DISTINCT t.device, t.arch, t.toolchain FROM tunings t WHERE EXISTS "
+                             "(SELECT 1 FROM measurements m WHERE m.tuning_key = t.tuning_key) ORDER BY 1, 2, 3");
+  if (!s) return s.error();
+  std::vector<MeasuredTarget> out;
+  for (;;) {
+    auto row = s->step();
+    if (!row) return row.error();
+    if (!*row) return out;
+    out.push_back(MeasuredTarget{s->column_text(0), s->column_text(1), s->column_text(2)});
+  }
 }
 
 Result<std::vector<std::string>> Store::check_integrity() {

@@ -66,6 +66,24 @@ struct ImportSummary {
   std::size_t entries_replaced = 0;   // conflicts the imported entry won
   std::size_t entries_kept = 0;       // conflicts the store's entry won
   std::size_t entries_unchanged = 0;  // identical entries already present
+  // Store::import_records only (a table carries no measurements):
+  std::size_t measurements_added = 0;
+  std::size_t measurements_present = 0;  // identical rows already stored (merged before)
+};
+
+// A device, architecture and toolchain ("nvrtc 13.0") that measurements were taken on.
+struct MeasuredTarget {
+  std::string device, arch, toolchain;
+  friend bool operator==(const MeasuredTarget&, const MeasuredTarget&) = default;
+};
+
+// Everything a store knows about tunings: what `ktune merge` moves from one store into another.
+struct StoreRecords {
+  // The lookup table; its kernels are every kernel the store holds, also those whose tunings have
+  // measurements but no entry yet (a run killed half-way).
+  LookupTable table;
+  // Every measurement, one batch per (tuning, measurement key), each in the order recorded.
+  std::vector<MeasurementBatch> measurements;
 };
 
 struct StoreStats {
@@ -131,8 +149,16 @@ class Store {
   // Validates every kernel and entry (and every conflict under `fail`) before writing anything,
   // then writes all of it in one transaction. On error the store is unchanged.
   Result<ImportSummary> import_table(const LookupTable& table, const ImportOptions& options = {});
+  // Everything, read in one snapshot.
+  Result<StoreRecords> export_records();
+  // import_table's checks and conflict policy for the table, and every measurement not already
+  // stored (a row identical in what was measured, when and how is not added twice, so merging the
+  // same records again changes nothing) — all in one transaction: on error the store is unchanged.
+  Result<ImportSummary> import_records(const StoreRecords& records, const ImportOptions& options = {});
 
   Result<StoreStats> stats();
+  // What the store's measurements were taken on (a recording's device, for replaying it), sorted.
+  Result<std::vector<MeasuredTarget>> measured_targets();
   // Every page and index of the file (PRAGMA integrity_check; slow: ~1 s per 60 MB). The problems
   // found, empty when the store is intact. (Store::open checks the header cheaply on every open.)
   Result<std::vector<std::string>> check_integrity();

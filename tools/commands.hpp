@@ -24,7 +24,7 @@ void add_space_command(CLI::App& app);
 void add_check_command(CLI::App& app);    // the entry/args check alone
 void add_key_command(CLI::App& app);
 void add_compile_command(CLI::App& app);  // workers/
-void add_store_commands(CLI::App& app);   // show, export, import (store/)
+void add_store_commands(CLI::App& app);   // show, export, import, merge (store/)
 void add_lookup_command(CLI::App& app);
 void add_tune_command(CLI::App& app);    // tune and bench
 void add_replay_command(CLI::App& app);

@@ -8,6 +8,7 @@ packages=(build-essential cmake ninja-build pkg-config git
           libtbb-dev libsqlite3-dev nlohmann-json3-dev libxxhash-dev
           libgtest-dev libgmock-dev libcli11-dev libfmt-dev zlib1g-dev sqlite3 file
           python3 python3-dev python3-venv   # the Python package (python/): headers, a venv for its build tools
+          libopenmpi-dev openmpi-bin   # optional: `mpirun ktune sweep` (tools/mpi/) and its tests
           clang libclang-rt-14-dev)   # the libFuzzer targets (tools/ci/fuzz.sh) need clang's runtime
 
 cuda=${CUDA_HOME:-/usr/local/cuda}

@@ -230,6 +230,41 @@ void run_import(const ImportArgs& args) {
               summary->entries_replaced, summary->entries_kept, summary->entries_unchanged);
 }
 
+struct MergeArgs {
+  std::vector<std::string> sources;
+  std::string into, on_conflict = "keep-faster";
+};
+
+// Each source in its own transaction, in the order given: a source that fails leaves the target
+// as the sources before it made it (they are committed), and the ones after it are not merged.
+void run_merge(const MergeArgs& args) {
+  const auto policy = parse_conflict_policy(args.on_conflict);
+  if (!policy) throw CliFailure("--on-conflict must be keep-faster, keep-newer, replace or fail");
+  const std::filesystem::path into = args.into;
+  // Every source is checked to exist before the target is created or anything is written.
+  for (const std::string& source : args.sources) {
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(source, ec)) throw CliFailure("'" + source + "': no such store file; nothing was merged");
+    if (std::filesystem::exists(into, ec) && std::filesystem::equivalent(source, into, ec))
+      throw CliFailure("'" + source + "' is the store being merged into (--into); nothing was merged");
+  }
+  auto store = StoreFile::open(into).value_or_throw();
+  std::size_t merged = 0;
+  for (const std::string& source : args.sources) {
+    auto summary = store.merge_from(source, {*policy});
+    if (!summary) {
+      const std::string before = merged ? std::to_string(merged) + " source(s) before it are merged; " : "";
+      throw CliFailure(source + ": " + summary.error().message + "; nothing of it was merged (" + before + "the rest were not tried)");
+    }
+    ++merged;
+    std::printf("merged %s into %s: %zu kernels added, %zu entries added, %zu replaced, %zu kept, %zu unchanged; "
+                "%zu measurements added, %zu already there\n",
+                printable(source).c_str(), printable(store.path().string()).c_str(), summary->kernels_added, summary->entries_added,
+                summary->entries_replaced, summary->entries_kept, summary->entries_unchanged, summary->measurements_added,
+                summary->measurements_present);
+  }
+}
+
 }  // namespace
 
 void add_store_commands(CLI::App& app) {
@@ -272,6 +307,18 @@ void add_store_commands(CLI::App& app) {
         ->check(CLI::IsMember({"keep-faster", "keep-newer", "replace", "fail"}));
     add_kernel_tuner_import_options(*cmd, args->kernel_tuner);
     cmd->callback([args] { run_import(*args); });
+  }
+  {
+    auto args = std::make_shared<MergeArgs>();
+    auto* cmd = app.add_subcommand(
+        "merge", "Merge whole stores (measurements and lookup tables, e.g. of sweep shards) into one (docs/sweep.md)");
+    cmd->add_option("stores", args->sources, "store files to merge in (read, never changed), in this order")->required();
+    cmd->add_option("--into", args->into, "the store merged into (created when missing)")->required();
+    cmd->add_option("--on-conflict", args->on_conflict,
+                    "when a lookup-table entry is already stored differently: keep-faster (default), keep-newer, replace, fail "
+                    "(as ktune import)")
+        ->check(CLI::IsMember({"keep-faster", "keep-newer", "replace", "fail"}));
+    cmd->callback([args] { run_merge(*args); });
   }
 }
 

@@ -5,13 +5,22 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
+#include <optional>
 #include <nlohmann/json.hpp>
 
 #include "engine/cuda/driver_api.hpp"
+#include "engine/replay.hpp"
 #include "engine/sweep.hpp"
 #include "engine/sweep_runner.hpp"
+#include "engine/sweep_schedule.hpp"
+#include "engine/store_file.hpp"
 #include "tools/commands.hpp"
+#include "tools/mpi/mpi_launch.hpp"
+#ifdef KTUNE_HAVE_MPI
+#include "tools/mpi/mpi_sweep.hpp"
+#endif
 #include "tools/tuning_output.hpp"
 #include "tuner/search_space.hpp"
 
@@ -23,7 +32,14 @@ struct SweepCliOptions {
   std::string sweep, db, gpus = "all";
   std::size_t workers = 0;
   bool force = false, json = false, check = false;
+  std::string replay, replay_device, shard;  // --replay RECORDED.db [--replay-device NAME], --shard K/N
+  bool mpi = false;                          // --mpi, or launched by mpirun / srun
+  std::string on_conflict = "keep-faster";
+  double simulated_cost_ms = 0;
 };
+
+// Replaying lanes are threads over one recording, not devices: a bound against typing mistakes.
+constexpr int kMaxReplayLanes = 64;
 
 // "all", "2" (the first two) or "0,2": the GPU ordinals the sweep spreads its runs over.
 std::vector<int> choose_gpus(const std::string& text, int available) {
@@ -218,74 +234,23 @@ nlohmann::ordered_json run_json(const SweepRun& run, const std::filesystem::path
     out["error"] = run.error;
   }
   out["sweep_wall_seconds"] = run.wall_seconds;
+  out["lane"] = run.lane;  // the GPU's place in --gpus, or under MPI the rank that tuned it
   return out;
 }
 
-void run_sweep(const SweepCliOptions& o) {
-  // The whole file is validated first: a mistake in the last item is reported before anything runs
-  // (and on a machine without a GPU).
-  SweepPlan plan = load_sweep(o.sweep).value_or_throw();
-  if (o.check) {
-    run_check(plan, o);
-    return;
-  }
-
-  auto no_gpu = [](const Error& error) {
-    return CliFailure("no GPU to tune on (" + error.message +
-                          "); `ktune compile SPEC` compiles the space without one, `ktune replay` runs strategies "
-                          "on recorded measurements, `ktune sweep --check` validates a sweep",
-                      3);
-  };
-  auto available = cuda::list_devices();
-  if (!available) {
-    if (available.error().code == Errc::no_gpu) throw no_gpu(available.error());
-    throw KtuneError(available.error());
-  }
-  SweepOptions sweep_options;
-  sweep_options.gpus = choose_gpus(o.gpus, static_cast<int>(available->size()));
-  sweep_options.store_path = o.db;
-  sweep_options.workers = o.workers;
-  auto runner = SweepRunner::create(sweep_options);
-  if (!runner) {
-    if (runner.error().code == Errc::no_gpu) throw no_gpu(runner.error());
-    throw KtuneError(runner.error());
-  }
-  const std::vector<int>& gpus = sweep_options.gpus;
-  const std::vector<DeviceSignature>& devices = (*runner)->devices();
-  const std::filesystem::path& store_path = (*runner)->store_path();
-
-  const std::size_t total = plan.run_count();
-  FILE* lines = o.json ? stderr : stdout;  // with --json, stdout holds only the JSON document
-  std::string device_text;
-  for (std::size_t g = 0; g < devices.size(); ++g)
-    device_text += (g ? ", " : "") + std::string("GPU ") + std::to_string(gpus[g]) + " " + devices[g].name;
-  if (!o.json)
-    std::printf("sweep %s: %zu runs (%zu items) on %s (%s), store %s\n", plan.path.c_str(), total, plan.items.size(),
-                device_text.c_str(), devices.front().arch.c_str(), store_path.c_str());
-  std::fflush(stdout);
-
-  // A progress bar only makes sense for one run at a time: one printer per GPU, quiet with several.
-  const bool one_gpu = devices.size() == 1;
-  std::vector<ProgressPrinter> printers(devices.size(), ProgressPrinter(false, true));
-  SweepRunOptions run_options;
-  run_options.force = o.force;
-  run_options.on_run_start = [&](const SweepRun& run) {
-    printers[run.lane] = ProgressPrinter(one_gpu && !o.json && isatty(STDERR_FILENO), o.json || !one_gpu);
-  };
-  run_options.on_progress = [&](const SweepRun& run, const TuneProgress& p) {
-    printers[run.lane].update(p, run.strategy == "exhaustive");
-  };
-  run_options.on_run_done = [&](const SweepRun& run, std::size_t finished, std::size_t runs) {
-    printers[run.lane].finish();
-    print_run_line(lines, finished, runs, run);
-  };
-  const SweepResult result = (*runner)->run(plan, run_options);
+// The summary (a table, or the JSON document) of a finished sweep; exit status 1 when a run failed.
+void report_sweep(const SweepPlan& plan, const SweepCliOptions& o, const std::optional<SweepShard>& shard, const SweepResult& result,
+                  const std::vector<int>& gpus, const std::vector<DeviceSignature>& devices,
+                  const std::filesystem::path& store_path) {
+  const std::size_t total = result.runs.size();
   const std::vector<SweepRun>& runs = result.runs;
   const SweepTotals& totals = result.totals;
 
   if (o.json) {
     nlohmann::ordered_json out;
     out["sweep"] = plan.path.string();
+    if (shard) out["shard"] = {{"index", shard->index + 1}, {"count", shard->count}, {"plan_runs", plan.run_count()}};
+    if (!o.replay.empty()) out["replay"] = o.replay;
     nlohmann::ordered_json device_list = nlohmann::ordered_json::array();
     for (std::size_t g = 0; g < devices.size(); ++g)
       device_list.push_back({{"ordinal", gpus[g]}, {"name", devices[g].name}, {"arch", devices[g].arch}});
@@ -335,6 +300,143 @@ void run_sweep(const SweepCliOptions& o) {
                      (o.json ? "see \"runs\"" : "see the table") + "); the others are saved, and a rerun skips them");
 }
 
+
+#ifdef KTUNE_HAVE_MPI
+// Under mpirun (docs/sweep.md, "On a cluster"): rank 0 prints and merges; the other ranks only tune.
+void run_mpi_sweep_command(const SweepPlan& plan, const SweepCliOptions& o, const std::optional<SweepShard>& shard,
+                           const SweepOptions& sweep_options) {
+  auto world = MpiWorld::create().value_or_throw();
+  MpiSweepOptions options;
+  options.lanes = sweep_options;
+  options.force = o.force;
+  options.on_conflict = *parse_conflict_policy(o.on_conflict);
+  if (shard) {
+    options.runs = shard_runs(estimate_run_costs(plan), *shard);
+  } else {
+    for (std::size_t r = 0; r < plan.run_count(); ++r) options.runs.push_back(r);
+  }
+  FILE* lines = o.json ? stderr : stdout;
+  std::vector<DeviceSignature> devices;
+  std::filesystem::path db;
+  options.on_ready = [&](const SweepRunner& lane, const std::filesystem::path& store) {
+    devices = lane.devices();
+    db = store;
+    if (o.json) return;
+    std::printf("sweep %s: %zu runs (%zu items) on %d MPI ranks (rank 0: %s %s%s), store %s\n", plan.path.c_str(),
+                options.runs.size(), plan.items.size(), world->size(), devices.front().name.c_str(), devices.front().arch.c_str(),
+                o.replay.empty() ? "" : (" replayed from " + o.replay).c_str(), store.c_str());
+    std::fflush(stdout);
+  };
+  options.on_run_done = [&](const SweepRun& run, std::size_t finished, std::size_t total) {
+    print_run_line(lines, finished, total, run);
+  };
+  const auto result = run_mpi_sweep(*world, plan, options);
+  if (!result) return;  // not rank 0: its runs are in rank 0's summary
+  std::vector<int> ranks;
+  for (const auto& device : devices) ranks.push_back(static_cast<int>(&device - devices.data()));
+  report_sweep(plan, o, shard, *result, ranks, devices, db);
+}
+#endif
+
+void run_sweep(const SweepCliOptions& o) {
+  // The whole file is validated first: a mistake in the last item is reported before anything runs
+  // (and on a machine without a GPU).
+  SweepPlan plan = load_sweep(o.sweep).value_or_throw();
+  if (o.check) {
+    run_check(plan, o);
+    return;
+  }
+
+  // Checked before anything starts: a bad share is a mistake in the job script.
+  std::optional<SweepShard> shard;
+  if (!o.shard.empty()) shard = parse_shard(o.shard).value_or_throw();
+  if (o.simulated_cost_ms < 0) throw CliFailure("--simulated-cost must be at least 0 ms");
+  if (o.replay.empty() && (o.simulated_cost_ms > 0 || !o.replay_device.empty()))
+    throw CliFailure(std::string(o.simulated_cost_ms > 0 ? "--simulated-cost" : "--replay-device") +
+                     " needs --replay RECORDED.db (it describes replayed runs)");
+
+  auto no_gpu = [](const Error& error) {
+    return CliFailure("no GPU to tune on (" + error.message +
+                          "); `ktune compile SPEC` compiles the space without one, `ktune replay` runs strategies "
+                          "on recorded measurements, `ktune sweep --check` validates a sweep",
+                      3);
+  };
+  SweepOptions sweep_options;
+  if (!o.replay.empty()) {
+    // Replaying lanes stand in for GPUs: --gpus N makes N of them; "all" is one.
+    auto recording = recording_at(o.replay, o.replay_device);
+    if (!recording) throw CliFailure("--replay: " + recording.error().message);
+    recording->simulated_cost = std::chrono::microseconds(static_cast<std::int64_t>(o.simulated_cost_ms * 1000));
+    sweep_options.replay = std::move(*recording);
+    sweep_options.gpus = o.gpus == "all" ? std::vector<int>{0} : choose_gpus(o.gpus, kMaxReplayLanes);
+  } else {
+    auto available = cuda::list_devices();
+    if (!available) {
+      if (available.error().code == Errc::no_gpu) throw no_gpu(available.error());
+      throw KtuneError(available.error());
+    }
+    sweep_options.gpus = choose_gpus(o.gpus, static_cast<int>(available->size()));
+  }
+  sweep_options.store_path = o.db;
+  sweep_options.workers = o.workers;
+  const bool under_mpi = o.mpi || mpi_launch_size() > 1;
+  if (!under_mpi && o.on_conflict != "keep-faster")
+    throw CliFailure("--on-conflict applies under MPI (rank 0 merging the ranks' runs into --db); for shards, `ktune merge` takes it");
+  if (under_mpi) {
+#ifdef KTUNE_HAVE_MPI
+    return run_mpi_sweep_command(plan, o, shard, sweep_options);
+#else
+    throw CliFailure("launched as one of " + std::to_string(mpi_launch_size()) +
+                     " MPI ranks (or --mpi), but this ktune was built without MPI (install libopenmpi-dev and rebuild: "
+                     "tools/install-deps.sh); `ktune sweep --shard K/N` spreads a sweep without it");
+#endif
+  }
+  auto runner = SweepRunner::create(sweep_options);
+  if (!runner) {
+    if (runner.error().code == Errc::no_gpu) throw no_gpu(runner.error());
+    throw KtuneError(runner.error());
+  }
+  const std::vector<int>& gpus = sweep_options.gpus;
+  const std::vector<DeviceSignature>& devices = (*runner)->devices();
+  const std::filesystem::path& store_path = (*runner)->store_path();
+
+  SweepRunOptions run_options;
+  run_options.force = o.force;
+  std::string shard_text;
+  if (shard) {
+    run_options.runs = shard_runs(estimate_run_costs(plan), *shard);
+    shard_text = "shard " + o.shard + " (" + std::to_string(run_options.runs->size()) + " of " +
+                 std::to_string(plan.run_count()) + " runs)";
+  }
+  const std::size_t total = run_options.runs ? run_options.runs->size() : plan.run_count();
+  FILE* lines = o.json ? stderr : stdout;  // with --json, stdout holds only the JSON document
+  std::string device_text;
+  for (std::size_t g = 0; g < devices.size(); ++g)
+    device_text += (g ? ", " : "") + std::string(o.replay.empty() ? "GPU " : "lane ") + std::to_string(gpus[g]) + " " + devices[g].name;
+  if (!o.replay.empty()) device_text += " replayed from " + o.replay;
+  if (!o.json)
+    std::printf("sweep %s: %s (%zu items) on %s (%s), store %s\n", plan.path.c_str(),
+                shard ? shard_text.c_str() : (std::to_string(total) + " runs").c_str(), plan.items.size(), device_text.c_str(),
+                devices.front().arch.c_str(), store_path.c_str());
+  std::fflush(stdout);
+
+  // A progress bar only makes sense for one run at a time: one printer per GPU, quiet with several.
+  const bool one_gpu = devices.size() == 1;
+  std::vector<ProgressPrinter> printers(devices.size(), ProgressPrinter(false, true));
+  run_options.on_run_start = [&](const SweepRun& run) {
+    printers[run.lane] = ProgressPrinter(one_gpu && !o.json && isatty(STDERR_FILENO), o.json || !one_gpu);
+  };
+  run_options.on_progress = [&](const SweepRun& run, const TuneProgress& p) {
+    printers[run.lane].update(p, run.strategy == "exhaustive");
+  };
+  run_options.on_run_done = [&](const SweepRun& run, std::size_t finished, std::size_t runs) {
+    printers[run.lane].finish();
+    print_run_line(lines, finished, runs, run);
+  };
+  const SweepResult result = (*runner)->run(plan, run_options);
+  report_sweep(plan, o, shard, result, gpus, devices, store_path);
+}
+
 }  // namespace
 
 void add_sweep_command(CLI::App& app) {
@@ -348,6 +450,22 @@ void add_sweep_command(CLI::App& app) {
   cmd->add_flag("--force", o->force, "Tune every run again, even those the lookup table already answers");
   cmd->add_flag("--json", o->json, "Machine-readable output (per-run lines go to stderr)");
   cmd->add_flag("--check", o->check, "Only validate the sweep and print the plan (no GPU needed)");
+  cmd->add_option("--shard", o->shard,
+                  "Tune only share K of N (1 <= K <= N), e.g. --shard $SLURM_ARRAY_TASK_ID/$SLURM_ARRAY_TASK_COUNT; "
+                  "the same files give every task the same shares; merge the stores with `ktune merge`");
+  cmd->add_option("--replay", o->replay,
+                  "Answer every evaluation from this recording (a store of earlier measurements) instead of a GPU; "
+                  "--gpus N makes N replaying lanes");
+  cmd->add_flag("--mpi", o->mpi,
+                "Run as one rank of an MPI job (implied when launched by mpirun or srun with several ranks): rank 0 hands "
+                "out runs and merges every rank's records into --db");
+  cmd->add_option("--on-conflict", o->on_conflict,
+                  "Under MPI: when DB already holds a different entry for a run: keep-faster (default), keep-newer, replace, "
+                  "fail (as ktune import)")
+      ->check(CLI::IsMember({"keep-faster", "keep-newer", "replace", "fail"}));
+  cmd->add_option("--replay-device", o->replay_device, "The recorded device to replay, where the recording holds several");
+  cmd->add_option("--simulated-cost", o->simulated_cost_ms,
+                  "With --replay: each evaluated configuration first waits this many milliseconds (what a GPU would spend)");
   cmd->callback([o] { run_sweep(*o); });
 }
 
