@@ -45,6 +45,9 @@ cat > "$dest/env.sh" <<'ENV'
 _ktune_mpi=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 export OPAL_PREFIX=$_ktune_mpi
 export PMIX_INSTALL_PREFIX=$_ktune_mpi/lib/x86_64-linux-gnu/pmix2
+# PMIx looks for its plugins where it was built unless told (a host with another PMIx there
+# printed "unable to open ... pmix_mca_pcompress_zlib" warnings).
+export PMIX_MCA_mca_base_component_path=$_ktune_mpi/lib/x86_64-linux-gnu/pmix2/lib/pmix
 export PATH=$_ktune_mpi/bin:$PATH
 export LD_LIBRARY_PATH=$_ktune_mpi/lib/x86_64-linux-gnu/openmpi/lib:$_ktune_mpi/lib/x86_64-linux-gnu/pmix2/lib:$_ktune_mpi/deps:${LD_LIBRARY_PATH:-}
 # One host: shared memory and TCP; root is allowed (the GPU machine runs commands as root).
