@@ -3,6 +3,7 @@
 #include <ctime>
 
 #include "engine/version.hpp"
+#include "workers/compile_log.hpp"
 
 namespace ktune {
 
@@ -17,18 +18,10 @@ MeasurementStatus from_compiler(workers::CompileStatus status) {
   }
 }
 
-// The first line of a compile log that mentions an error: what a user needs to see.
+// What a user needs to see of a failed compile.
 std::string log_headline(const std::string& log) {
-  std::size_t start = 0;
-  std::string first;
-  while (start < log.size()) {
-    const std::size_t end = std::min(log.find('\n', start), log.size());
-    std::string line = log.substr(start, end - start);
-    if (first.empty() && !line.empty()) first = line;
-    if (line.find("error") != std::string::npos) return line;
-    start = end + 1;
-  }
-  return first.empty() ? "compile failed" : first;
+  std::string headline = workers::compile_log_headline(log);
+  return headline.empty() ? "compile failed" : headline;
 }
 
 }  // namespace

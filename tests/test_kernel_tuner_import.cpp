@@ -9,6 +9,7 @@
 #include "engine/replay.hpp"
 #include "engine/model/toolchain.hpp"
 #include "engine/model/tuning_question.hpp"
+#include "helpers/kernel_tuner_toy_spec.hpp"
 #include "helpers/run_ktune.hpp"
 #include "helpers/scratch_dir.hpp"
 
@@ -17,17 +18,7 @@ namespace {
 using namespace ktune;
 using ktune::testing::ScratchDir;
 
-const char* kSpec = R"({
-  "ktune_spec": 1, "name": "toy", "entry": "k",
-  "source": {"code": "extern \"C\" __global__ void k(float* out) {}"},
-  "sizes": ["N"],
-  "params": {"BX": [32, 64, 128], "TX": [1, 2, 4]},
-  "constraints": ["BX * TX <= 256"],
-  "default": {"BX": 32, "TX": 1},
-  "launch": {"grid": [1], "block": [1]},
-  "args": [{"name": "out", "type": "float*", "count": 1, "output": true}],
-  "verify": false
-})";
+const char* const kSpec = ktune::testing::kKernelTunerToySpec;
 
 // A cache as Kernel Tuner writes it, with `entries` as the "cache" object's body.
 std::string cache_text(const std::string& entries, const std::string& problem_size = "[4096]",

@@ -13,6 +13,7 @@
 #include "engine/model/tuning_question.hpp"
 #include "engine/results_export.hpp"
 #include "engine/version.hpp"
+#include "helpers/kernel_tuner_toy_spec.hpp"
 #include "helpers/run_ktune.hpp"
 #include "helpers/scratch_dir.hpp"
 
@@ -23,17 +24,7 @@ using ktune::testing::ScratchDir;
 using ktune::testing::run_ktune;
 using json = nlohmann::json;
 
-const char* kSpec = R"({
-  "ktune_spec": 1, "name": "toy", "entry": "k",
-  "source": {"code": "extern \"C\" __global__ void k(float* out) {}"},
-  "sizes": ["N"],
-  "params": {"BX": [32, 64, 128], "TX": [1, 2, 4]},
-  "constraints": ["BX * TX <= 256"],
-  "default": {"BX": 32, "TX": 1},
-  "launch": {"grid": [1], "block": [1]},
-  "args": [{"name": "out", "type": "float*", "count": 1, "output": true}],
-  "verify": false
-})";
+const char* const kSpec = ktune::testing::kKernelTunerToySpec;
 
 const std::string kCache = R"({"device_name": "NVIDIA RTX A6000", "kernel_name": "toy", "problem_size": [4096],
   "tune_params_keys": ["BX", "TX"], "tune_params": {"BX": [32, 64, 128], "TX": [1, 2, 4]}, "objective": "time", "cache": {

@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <memory>
 
+#include "workers/compile_log.hpp"
 #include "workers/nvrtc_compiler.hpp"
 
 namespace ktune::workers {
@@ -15,20 +16,6 @@ std::string_view trim(std::string_view text) {
   while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front()))) text.remove_prefix(1);
   while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) text.remove_suffix(1);
   return text;
-}
-
-// The first line of a log that says "error", else its first line.
-std::string first_error(const std::string& log) {
-  std::size_t start = 0;
-  std::string first;
-  while (start < log.size()) {
-    const std::size_t end = std::min(log.find('\n', start), log.size());
-    std::string line = log.substr(start, end - start);
-    if (first.empty() && !line.empty()) first = line;
-    if (line.find("error") != std::string::npos) return line;
-    start = end + 1;
-  }
-  return first;
 }
 
 std::size_t ptx_type_bytes(std::string_view type) {
@@ -146,7 +133,7 @@ Result<KernelSignature> read_kernel_signature(const CompileJob& job) {
 
 Result<KernelSignature> read_kernel_signature(const CompileResult& compiled, const std::string& name) {
   if (!compiled.ok()) {
-    std::string why = first_error(compiled.log);
+    std::string why = compile_log_headline(compiled.log);
     // NVRTC's message for a template named without its arguments says nothing about the spec.
     if (compiled.log.find("cannot determine which instance of function template") != std::string::npos)
       return make_error(Errc::invalid_spec, "entry: \"" + name + "\" is a function template; name the instance, e.g. \"" +
