@@ -19,6 +19,13 @@ namespace ktune::store {
 
 namespace {
 
+// Ends a read transaction (BEGIN ... reads) however the function leaves: a read has nothing to
+// roll back, so COMMIT either way.
+struct EndRead {
+  const Database& db;
+  ~EndRead() { (void)db.exec("COMMIT"); }
+};
+
 // The columns every best-entry query selects, in the order read_best() reads them.
 #define KTUNE_BEST_COLUMNS                                                                             \
   "t.tuning_key, t.kernel_key, t.sizes, t.device, t.arch, t.toolchain, b.config, b.time_ns, "          \
@@ -575,10 +582,7 @@ Result<LookupTable> Store::export_table(const ExportFilter& filter) {
   std::lock_guard lock(impl_->mutex);
   // One read transaction, so the entries and their kernels come from the same snapshot.
   KTUNE_TRY(impl_->db.exec("BEGIN"));
-  struct EndRead {
-    const Database& db;
-    ~EndRead() { (void)db.exec("COMMIT"); }
-  } end_read{impl_->db};
+  EndRead end_read{impl_->db};
   LookupTable table;
   {
     Statement& s = impl_->sql.select_export;
@@ -630,10 +634,7 @@ Result<StoreRecords> Store::export_records() {
   // One read transaction: the tunings and their measurements from one snapshot. Kernels are
   // never deleted, so the table read above names every kernel these tunings refer to.
   KTUNE_TRY(impl_->db.exec("BEGIN"));
-  struct EndRead {
-    const Database& db;
-    ~EndRead() { (void)db.exec("COMMIT"); }
-  } end_read{impl_->db};
+  EndRead end_read{impl_->db};
   auto s = impl_->db.prepare("SELECT t.tuning_key, t.kernel_key, t.sizes, t.device, t.arch, t.toolchain, "
                              "ifnull(m.measurement_key, ''), " KTUNE_MEASUREMENT_COLUMNS_OF("m.")
                              " FROM measurements m JOIN tunings t ON t.tuning_key = m.tuning_key ORDER BY m.id");
