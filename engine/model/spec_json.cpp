@@ -794,7 +794,10 @@ class SpecReader {
     if (verify.contains("outputs")) {
       const json& outputs = verify["outputs"];
       expect_object(outputs, "verify.outputs");
-      for (const auto& [name, check] : outputs.items()) {
+      for (const auto& item : outputs.items()) {
+        // Not a structured binding: lambdas below capture the name (clang 14 refuses bindings there).
+        const std::string name = item.key();
+        const json& check = item.value();
         const std::string path = "verify.outputs." + name;
         auto arg = std::find_if(spec.args.begin(), spec.args.end(), [&](const Argument& a) { return a.name == name; });
         if (arg == spec.args.end() || !arg->is_buffer || !arg->output)
