@@ -140,6 +140,13 @@ void write_problem(Writer& w, const Problem& p) {
   }
 }
 
+// Whether `bytes` is `count` elements of `type`. The product can wrap (2^62 halfs are 0 bytes
+// mod 2^64), so it is checked, not compared.
+bool bytes_match_count(std::uint64_t count, ElementType type, std::uint64_t bytes) {
+  std::uint64_t product = 0;
+  return !__builtin_mul_overflow(count, element_size(type), &product) && product == bytes;
+}
+
 // total_bytes is not sent: the decoder sums what it checked.
 void read_problem(Reader& rd, Problem& p) {
   const std::uint32_t buffers = rd.count("buffers", kMinBufferBytes);
@@ -155,9 +162,7 @@ void read_problem(Reader& rd, Problem& p) {
     plan.rtol = rd.f64("buffer.rtol");
     plan.atol = rd.f64("buffer.atol");
     if (rd.failed()) return;
-    // The product can wrap (2^62 halfs are 0 bytes mod 2^64), so it is checked, not compared.
-    std::uint64_t bytes = 0;
-    if (__builtin_mul_overflow(plan.count, element_size(plan.type), &bytes) || bytes != plan.bytes)
+    if (!bytes_match_count(plan.count, plan.type, plan.bytes))
       return rd.fail("buffer.bytes", "byte size does not match its count");
     if (plan.bytes > kMaxProblemBytes || p.total_bytes + plan.bytes > kMaxProblemBytes)
       return rd.fail("buffer.bytes", "the problem would exceed 1 TiB");
@@ -189,8 +194,7 @@ void read_problem(Reader& rd, Problem& p) {
     plan.bytes = rd.u64("constant.bytes");
     read_init(rd, plan.init);
     if (rd.failed()) return;
-    std::uint64_t bytes = 0;
-    if (__builtin_mul_overflow(plan.count, element_size(plan.type), &bytes) || bytes != plan.bytes)
+    if (!bytes_match_count(plan.count, plan.type, plan.bytes))
       return rd.fail("constant.bytes", "byte size does not match its count");
     // Constant memory is 64 KiB per module; anything far larger is not a constant symbol's data.
     if (plan.bytes > kMaxConstantBytes) return rd.fail("constant.bytes", "larger than constant memory");
