@@ -416,7 +416,9 @@ Result<std::unique_ptr<Engine>> Engine::create(EngineOptions options) {
     if (!cache_dir) return cache_dir.error();
   }
   state->store_path = default_store_path(options.store_path.string());
-  auto opened = store::Store::open(state->store_path);
+  store::StoreOptions store_options;
+  store_options.durable = !options.scratch_store;
+  auto opened = store::Store::open(state->store_path, store_options);
   if (!opened) return opened.error();
   state->store = std::make_shared<store::Store>(std::move(*opened));
   state->table.emplace(state->store);

@@ -49,6 +49,9 @@ struct EngineLifecycle {
 
 struct EngineOptions {
   std::filesystem::path store_path;       // empty: --db / $KTUNE_DB / ~/.cache/ktune/ktune.db
+  // The store is thrown away after use (an MPI rank's own store): its commits are not synced to
+  // disk (store::StoreOptions::durable).
+  bool scratch_store = false;
   std::size_t workers = 0;                // compile workers; 0: min(cores, 32)
   int device = 0;                         // GPU ordinal
   std::filesystem::path cubin_cache_dir;  // empty: next to the store's default folder

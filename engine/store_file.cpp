@@ -2,6 +2,7 @@
 
 #include "engine/model/table_meaning.hpp"
 
+#include <iterator>
 #include <set>
 
 namespace ktune {
@@ -18,6 +19,14 @@ Result<StoreFile> StoreFile::open_read_only(const std::filesystem::path& path) {
     return make_error(Errc::not_found, "no store at '" + path.string() + "' (nothing has been tuned or imported there yet)");
   store::StoreOptions options;
   options.read_only = true;
+  auto opened = store::Store::open(path, options);
+  if (!opened) return opened.error();
+  return StoreFile(std::make_unique<store::Store>(std::move(*opened)));
+}
+
+Result<StoreFile> StoreFile::open_scratch(const std::filesystem::path& path) {
+  store::StoreOptions options;
+  options.durable = false;
   auto opened = store::Store::open(path, options);
   if (!opened) return opened.error();
   return StoreFile(std::make_unique<store::Store>(std::move(*opened)));
@@ -51,6 +60,30 @@ Result<ImportSummary> StoreFile::merge_from(const std::filesystem::path& source,
   if (auto ok = store::check_table(records->table); !ok) return ok.error();
   if (auto ok = check_table_meaning(records->table); !ok) return ok.error();
   return store_->import_records(*records, options);
+}
+
+Result<ImportSummary> StoreFile::merge_from(const std::vector<std::filesystem::path>& sources, const ImportOptions& options) {
+  store::StoreRecords all;
+  std::set<std::string, std::less<>> kernels;
+  for (const auto& source : sources) {
+    std::error_code ec;
+    if (std::filesystem::equivalent(source, path(), ec))
+      return make_error(Errc::invalid_argument, "'" + source.string() + "' is the store being merged into");
+    auto from = open_read_only(source);
+    if (!from) return from.error();
+    auto records = from->store_->export_records();
+    if (!records) return records.error();
+    // A kernel's record is the same in every store (its key is a hash of what it is): kept once.
+    for (auto& kernel : records->table.kernels)
+      if (kernels.insert(kernel.kernel_key).second) all.table.kernels.push_back(std::move(kernel));
+    std::move(records->table.entries.begin(), records->table.entries.end(), std::back_inserter(all.table.entries));
+    std::move(records->measurements.begin(), records->measurements.end(), std::back_inserter(all.measurements));
+  }
+  // The checks merge_from gives each source, on all of them together (which also finds a tuning
+  // key in two sources).
+  if (auto ok = store::check_table(all.table); !ok) return ok.error();
+  if (auto ok = check_table_meaning(all.table); !ok) return ok.error();
+  return store_->import_records(all, options);
 }
 
 Status StoreFile::extract(const std::vector<std::string>& tuning_keys, const std::filesystem::path& into) {

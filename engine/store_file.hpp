@@ -37,6 +37,9 @@ class StoreFile {
   // For commands that only read (show, export): never creates, migrates, switches to WAL or
   // writes a byte; a store on read-only media opens as immutable. Errc::not_found when missing.
   static Result<StoreFile> open_read_only(const std::filesystem::path& path);
+  // A store thrown away after use (an MPI rank's own): created like open's, its commits not synced
+  // to disk (store::StoreOptions::durable).
+  static Result<StoreFile> open_scratch(const std::filesystem::path& path);
 
   const std::filesystem::path& path() const noexcept;
   Result<StoreStats> stats();
@@ -56,6 +59,11 @@ class StoreFile {
   // settled exactly as import_table does — in one transaction: on error nothing of `source` is
   // written. `source` is opened read-only and never changed. Refuses this store's own file.
   Result<ImportSummary> merge_from(const std::filesystem::path& source, const ImportOptions& options = {});
+  // merge_from for several stores at once, in one transaction: one commit (and its fsyncs) however
+  // many there are — how rank 0 of an MPI sweep keeps up with the runs of many ranks. The sources
+  // must not overlap: a tuning key with an entry in two of them is an error (Errc::corrupt, nothing
+  // written); merge such sources one at a time, each under the conflict policy.
+  Result<ImportSummary> merge_from(const std::vector<std::filesystem::path>& sources, const ImportOptions& options = {});
   // Writes what this store holds about these tuning keys — their lookup-table entries, the
   // measurements taken under them, and their kernels — into the store at `into` (created; records
   // already there are kept as merge_from keeps them). How an MPI rank sends one finished run's

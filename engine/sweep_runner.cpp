@@ -38,6 +38,7 @@ Result<std::unique_ptr<SweepRunner>> SweepRunner::create(const SweepOptions& opt
   for (int ordinal : options.gpus) {
     EngineOptions engine_options;
     engine_options.store_path = options.store_path;
+    engine_options.scratch_store = options.scratch_store;
     // The compile workers are shared out between the engines: together they use the machine once.
     engine_options.workers =
         options.workers ? options.workers : std::max<std::size_t>(1, CompileService::default_worker_count() / options.gpus.size());

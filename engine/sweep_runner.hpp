@@ -32,6 +32,7 @@ class SweepLane {
 
 struct SweepOptions {
   std::filesystem::path store_path;  // empty: $KTUNE_DB or ~/.cache/ktune/ktune.db
+  bool scratch_store = false;        // EngineOptions::scratch_store
   std::vector<int> gpus{0};          // GPU ordinals, one Engine each
   std::size_t workers = 0;           // compile workers per Engine; 0: the machine's share per GPU
   // Replay a recording instead of running GPUs (EngineOptions::replay): one replaying Engine per

@@ -494,8 +494,11 @@ Result<Store> Store::open(const std::filesystem::path& path, StoreOptions option
       impl->db = std::move(*copy);
     }
   }
-  // Per-connection settings: enforce references, and make a committed batch durable.
-  if (!read_only) KTUNE_TRY(impl->db.exec("PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL"));
+  // Per-connection settings: enforce references, and make a committed batch durable (unless the
+  // store is scratch: StoreOptions::durable).
+  if (!read_only)
+    KTUNE_TRY(impl->db.exec(impl->options.durable ? "PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL"
+                                                  : "PRAGMA foreign_keys = ON; PRAGMA synchronous = OFF"));
   KTUNE_TRY(impl->prepare_statements());
   auto version = impl->read_data_version();
   if (!version) return version.error();

@@ -100,6 +100,11 @@ struct StoreOptions {
   // lookup() notices writes by other connections (PRAGMA data_version) at most this often; until
   // then it may answer from the in-memory tier. Writes through this Store are seen at once.
   std::chrono::milliseconds staleness{100};
+  // false: commits are not synced to disk (SQLite's synchronous=OFF), for a scratch store that is
+  // thrown away after use — an MPI rank's own store, whose records reach DB by message. A crash may
+  // lose its last commits (never corrupt it: WAL), which costs nothing there; every fsync saved is
+  // one less stall for the disk that DB and the other ranks on the host share.
+  bool durable = true;
   // Fault injection for tests: called inside record_measurements' transaction, after every row is
   // written and before COMMIT.
   std::function<void()> before_commit;

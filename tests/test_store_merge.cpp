@@ -171,6 +171,44 @@ TEST_F(StoreMerge, UnderFailAConflictMergesNothingOfThatSource) {
   EXPECT_EQ(target.export_table().value_or_throw(), table_of(a()));
 }
 
+// What rank 0 of an MPI sweep does with the runs that finished while it was merging: all of them
+// in one transaction, each kernel once, the same store as merging them one by one.
+TEST_F(StoreMerge, SeveralSourcesAtOnceGiveWhatOneByOneGives) {
+  auto one_by_one = StoreFile::open(scratch / "one-by-one.db").value_or_throw();
+  ASSERT_TRUE(one_by_one.merge_from(a()).ok());
+  ASSERT_TRUE(one_by_one.merge_from(b()).ok());
+  // Runs 0-3 are one kernel, 4-7 another: a and b share the first, b and c the second, and each
+  // kernel record must be kept once.
+  const auto c = scratch / "c.db";
+  sweep_into(c, {5});
+  ASSERT_TRUE(one_by_one.merge_from(c).ok());
+
+  auto together = StoreFile::open(scratch / "together.db").value_or_throw();
+  auto summary = together.merge_from(std::vector<std::filesystem::path>{a(), b(), c}).value_or_throw();
+  const StoreStats expected = one_by_one.stats().value_or_throw();
+  EXPECT_EQ(summary.entries_added, static_cast<std::size_t>(expected.best_entries));
+  EXPECT_EQ(summary.kernels_added, static_cast<std::size_t>(expected.kernels));
+  EXPECT_EQ(summary.measurements_added, static_cast<std::size_t>(expected.measurements));
+  EXPECT_EQ(together.export_table().value_or_throw(), one_by_one.export_table().value_or_throw());
+  EXPECT_EQ(together.stats().value_or_throw().measurements, expected.measurements);
+}
+
+TEST_F(StoreMerge, SeveralSourcesWithOneTuningKeyTwiceMergeNothing) {
+  // The slower copy of a holds a's tuning keys: together they are not one merge but a conflict,
+  // which only merging them one at a time (under a policy) settles.
+  const auto slower = slower_copy(scratch, a(), 2.0);
+  auto target = StoreFile::open(scratch / "merged.db").value_or_throw();
+  ASSERT_TRUE(target.merge_from(b()).ok());
+  const StoreStats before = target.stats().value_or_throw();
+  auto failed = target.merge_from(std::vector<std::filesystem::path>{a(), slower});
+  ASSERT_FALSE(failed.ok());
+  EXPECT_NE(failed.error().message.find("appears twice"), std::string::npos) << failed.error().message;
+  const StoreStats after = target.stats().value_or_throw();
+  EXPECT_EQ(after.measurements, before.measurements);
+  EXPECT_EQ(after.best_entries, before.best_entries);
+  EXPECT_EQ(target.merge_from(std::vector<std::filesystem::path>{scratch / "missing.db"}).error().code, Errc::not_found);
+}
+
 TEST_F(StoreMerge, ASourceIsCheckedLikeAnImportedTable) {
   // An entry whose configuration the kernel does not allow (BM 999 is not in its list) is refused
   // by the same meaning check `ktune import` applies; nothing of that source is written.

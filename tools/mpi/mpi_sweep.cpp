@@ -9,9 +9,11 @@
 #include <cstring>
 #include <deque>
 #include <fstream>
+#include <iterator>
 #include <map>
 #include <mutex>
 #include <thread>
+#include <vector>
 
 #include "engine/sweep_schedule.hpp"
 #include "tools/mpi/run_report.hpp"
@@ -167,13 +169,14 @@ std::optional<SweepResult> run_mpi_sweep(MpiWorld& world, const SweepPlan& plan,
     table = table_to_json(*exported);
   }
   table = world.broadcast(table, 0);
-  auto local = StoreFile::open(local_path);
+  auto local = StoreFile::open_scratch(local_path);
   if (!local) world.abort(local.error().message);
   if (auto parsed = table_from_json(table); !parsed || !local->import_table(*parsed))
     world.abort("cannot copy DB's lookup table into this rank's store");
 
   SweepOptions lane_options = options.lanes;
   lane_options.store_path = local_path;
+  lane_options.scratch_store = true;
   if (!lane_options.replay && !lane_options.gpus.empty())
     lane_options.gpus = {lane_options.gpus[static_cast<std::size_t>(world.local_rank()) % lane_options.gpus.size()]};
   else
@@ -224,29 +227,42 @@ std::optional<SweepResult> run_mpi_sweep(MpiWorld& world, const SweepPlan& plan,
   const std::size_t total = queue.size();
   std::map<std::size_t, SweepRun> finished;
 
-  // A finished run's records go into DB (on the merger thread below) as soon as its lane has new
-  // work: committed, they survive whatever happens to the job next.
-  auto settle = [&](const Report& report) {
-    if (report.run.empty()) return;
-    SweepRun run = decode_run_report(report.run, plan);
-    if (!report.records.empty()) {
-      const auto incoming = transit / "incoming.db";
-      remove_store_file(incoming);
-      write_file(incoming, report.records);
-      auto merged = db->merge_from(incoming, {options.on_conflict});
-      remove_store_file(incoming);
-      if (!merged) {
-        // Kept next to DB, so what was measured is not lost: `ktune merge` it by hand.
+  // Finished runs' records go into DB (on the merger thread below) as soon as their lanes have new
+  // work: committed, they survive whatever happens to the job next. All the runs waiting are merged
+  // in one transaction — one commit's fsyncs however many ranks finished meanwhile, so rank 0 keeps
+  // up with many ranks (merged one by one, it fell behind at 8 and the job waited for its queue).
+  // Should that merge fail, each run is merged on its own, so only a run whose records DB refuses
+  // is set aside (kept in a file for `ktune merge` by hand, the run reported failed).
+  auto settle = [&](std::vector<Report> reports) {
+    std::vector<SweepRun> runs;
+    std::vector<std::filesystem::path> incoming;  // the runs' records, each a store file
+    std::vector<std::size_t> with_records;        // which runs those files belong to
+    for (Report& report : reports) {
+      if (report.run.empty()) continue;
+      runs.push_back(decode_run_report(report.run, plan));
+      if (report.records.empty()) continue;
+      incoming.push_back(transit / ("incoming-" + std::to_string(incoming.size()) + ".db"));
+      remove_store_file(incoming.back());
+      write_file(incoming.back(), report.records);
+      with_records.push_back(runs.size() - 1);
+    }
+    const bool merged_together = incoming.size() > 1 && db->merge_from(incoming, {options.on_conflict});
+    for (std::size_t i = 0; i < incoming.size() && !merged_together; ++i) {
+      SweepRun& run = runs[with_records[i]];
+      if (auto merged = db->merge_from(incoming[i], {options.on_conflict}); !merged) {
         const auto kept = db->path().string() + ".unmerged-run" + std::to_string(run.index) + ".db";
-        write_file(kept, report.records);
+        write_file(kept, read_file(incoming[i]));
         run.error = "tuned on rank " + std::to_string(run.lane) + ", but merging its records into " + db->path().string() +
                     " failed: " + merged.error().message + "; they are kept in " + kept;
         run.outcome.reset();
       }
     }
-    const std::size_t index = run.index;
-    auto [it, added] = finished.insert_or_assign(index, std::move(run));
-    if (options.on_run_done) options.on_run_done(it->second, finished.size(), total);
+    for (const auto& path : incoming) remove_store_file(path);
+    for (SweepRun& run : runs) {
+      const std::size_t index = run.index;
+      auto [it, added] = finished.insert_or_assign(index, std::move(run));
+      if (options.on_run_done) options.on_run_done(it->second, finished.size(), total);
+    }
   };
   auto next = [&]() -> std::int64_t {
     if (queue.empty()) return kNoMoreWork;
@@ -267,10 +283,10 @@ std::optional<SweepResult> run_mpi_sweep(MpiWorld& world, const SweepPlan& plan,
       std::unique_lock lock(settle_mutex);
       settle_ready.wait(lock, [&] { return !to_settle.empty() || all_asked; });
       if (to_settle.empty()) return;
-      Report report = std::move(to_settle.front());
-      to_settle.pop_front();
+      std::vector<Report> waiting(std::make_move_iterator(to_settle.begin()), std::make_move_iterator(to_settle.end()));
+      to_settle.clear();
       lock.unlock();
-      settle(report);
+      settle(std::move(waiting));
     }
   });
   auto settle_later = [&](Report report) {
