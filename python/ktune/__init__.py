@@ -27,6 +27,7 @@ from ktune._ktune import (  # noqa: F401  (re-exported)
     Recording,
     Spec,
     SpecError,
+    TunedConfig,
     TuneResult,
     UnsupportedError,
     __version__,
@@ -51,6 +52,7 @@ __all__ = [
     "Recording",
     "SpecError",
     "Spec",
+    "TunedConfig",
     "TuneResult",
     "UnsupportedError",
 ]
