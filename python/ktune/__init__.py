@@ -33,6 +33,7 @@ from ktune._ktune import (  # noqa: F401  (re-exported)
     __version__,
 )
 from ktune._engine import Engine  # noqa: F401
+from ktune._kernel_tuner import UnsupportedArgument, translate_tune_kernel, tune_kernel  # noqa: F401
 
 __all__ = [
     "Answer",
@@ -54,5 +55,8 @@ __all__ = [
     "Spec",
     "TunedConfig",
     "TuneResult",
+    "UnsupportedArgument",
     "UnsupportedError",
+    "translate_tune_kernel",
+    "tune_kernel",
 ]
