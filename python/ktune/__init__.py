@@ -33,10 +33,12 @@ from ktune._ktune import (  # noqa: F401  (re-exported)
     __version__,
 )
 from ktune._engine import Engine  # noqa: F401
+from ktune._launcher import ArgumentError, Kernel  # noqa: F401
 from ktune._kernel_tuner import UnsupportedArgument, translate_tune_kernel, tune_kernel  # noqa: F401
 
 __all__ = [
     "Answer",
+    "ArgumentError",
     "CompiledKernel",
     "ConflictError",
     "CorruptError",
@@ -45,6 +47,7 @@ __all__ = [
     "FileError",
     "InternalError",
     "InvalidArgumentError",
+    "Kernel",
     "KtuneError",
     "Measurement",
     "NoGpuError",

@@ -5,6 +5,7 @@
 #include "engine/version.hpp"
 #include "engine_bindings.hpp"
 #include "errors.hpp"
+#include "launcher_bindings.hpp"
 #include "spec_bindings.hpp"
 
 NB_MODULE(_ktune, m) {
@@ -13,4 +14,5 @@ NB_MODULE(_ktune, m) {
   ktune::python::register_errors(m);
   ktune::python::bind_spec(m);
   ktune::python::bind_engine(m);
+  ktune::python::bind_launcher(m);
 }
