@@ -545,11 +545,20 @@ def tune_kernel(kernel_name, kernel_source, problem_size, arguments, tune_params
                 engine.close()
     results, env = results_in_kernel_tuner_shape(list(spec_dict["params"]), seen, tuned, iterations,
                                                  compiler_options, time.perf_counter() - started)
+    wrong = [m for m in seen if m.status == "wrong_result"]
+    if wrong and not results:
+        # Kernel Tuner raises when a kernel's output is wrong; ktune goes on, but no result at all is an error.
+        raise RuntimeError(f"tune_kernel: the output of every configuration differs from the answer; the first: "
+                           f"{_format_config(wrong[0].config)}: {wrong[0].message}")
     if not quiet and env["best_config"] is not None:
         best = env["best_config"]
         print("best performing configuration:",
               ", ".join(f"{n}={best[n]}" for n in spec_dict["params"]) + f", time={best['time']:.6f}ms")
     return results, env
+
+
+def _format_config(config):
+    return " ".join(f"{k}={v}" for k, v in config.items())
 
 
 def _product(tune_params):
