@@ -144,8 +144,8 @@ class Kernel:
         self.config = compiled.config
         self.grid, self.block, self.shared_bytes = compiled.launch
         self.device = device
-        self._cubin = compiled.cubin
-        self._entry = compiled.entry
+        self.cubin = compiled.cubin
+        self.entry = compiled.entry
         arguments = _ktune.launch_arguments(spec, self.config, self.sizes)
         self.arguments = [(name, kind, is_buffer, count) for name, kind, is_buffer, count, _ in arguments]
         self._scalars = [scalar for _, _, _, _, scalar in arguments]
@@ -158,7 +158,7 @@ class Kernel:
                 f"grid {self.grid}, block {self.block}>")
 
     def _load(self):
-        self._loaded = _ktune.LoadedKernel(self._cubin, self._entry, self.device, self.grid, self.block,
+        self._loaded = _ktune.LoadedKernel(self.cubin, self.entry, self.device, self.grid, self.block,
                                            self.shared_bytes, self._scalars)
         return self._loaded
 
