@@ -31,6 +31,9 @@ from ktune._ktune import (  # noqa: F401  (re-exported)
     TuneResult,
     UnsupportedError,
     __version__,
+    export_table,
+    import_table,
+    sweep,
 )
 from ktune._engine import Engine  # noqa: F401
 from ktune._launcher import ArgumentError, Kernel  # noqa: F401
@@ -60,6 +63,9 @@ __all__ = [
     "TuneResult",
     "UnsupportedArgument",
     "UnsupportedError",
+    "export_table",
+    "import_table",
+    "sweep",
     "translate_tune_kernel",
     "tune_kernel",
 ]

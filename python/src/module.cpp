@@ -7,6 +7,7 @@
 #include "errors.hpp"
 #include "launcher_bindings.hpp"
 #include "spec_bindings.hpp"
+#include "store_bindings.hpp"
 
 NB_MODULE(_ktune, m) {
   m.doc() = "ktune: autotuning for CUDA kernels (the C++ engine; import ktune, not this module)";
@@ -15,4 +16,5 @@ NB_MODULE(_ktune, m) {
   ktune::python::bind_spec(m);
   ktune::python::bind_engine(m);
   ktune::python::bind_launcher(m);
+  ktune::python::bind_store(m);
 }
