@@ -329,11 +329,11 @@ def translate_tune_kernel(kernel_name, kernel_source, problem_size, arguments, t
     for n, b in zip(names, block):
         if n not in t.params:
             prefix.append(f"#define {n} {b}")
-    for g, expr in zip(GRID_SIZE_NAMES, grid):
-        if g in code and g not in t.params:
-            if len(prefix) == 1 + sum(n not in t.params for n in names):
-                prefix.append("#define KTUNE_CEIL_DIV(a, b) (((a) + (b) - 1) / (b))")
-            prefix.append(f"#define {g} ({_c_expression(expr, sizes)})")
+    grid_defines = [(g, expr) for g, expr in zip(GRID_SIZE_NAMES, grid) if g in code and g not in t.params]
+    if grid_defines:
+        prefix.append("#define KTUNE_CEIL_DIV(a, b) (((a) + (b) - 1) / (b))")
+    for g, expr in grid_defines:
+        prefix.append(f"#define {g} ({_c_expression(expr, sizes)})")
     for n, v in (defines or {}).items():
         if n in t.params:
             continue

@@ -4,7 +4,6 @@ Tuner example scripts run through ktune.tune_kernel with only their import chang
 Kernel Tuner itself where it is installed. Bounds come from the device, not one card."""
 
 import os
-import pathlib
 import subprocess
 import sys
 
