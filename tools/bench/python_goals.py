@@ -122,7 +122,7 @@ def launcher_overhead(batches, calls, work):
             xt = torch.randn(rows, cols, device="cuda")
             yt = torch.empty_like(xt)
             result["ktune_torch_us"] = per_call_us(lambda: kernel(xt, yt), torch.cuda.synchronize, batches, calls)
-            result["torch_softmax_us"] = per_call_us(lambda: torch.softmax(xt, dim=1, out=None), torch.cuda.synchronize,
+            result["torch_softmax_us"] = per_call_us(lambda: torch.softmax(xt, dim=1), torch.cuda.synchronize,
                                                      batches, calls)
         result["extra_us"] = result["ktune_cupy_us"] - result["cupy_rawkernel_us"]
         result["goal_met"] = result["extra_us"] <= 10.0
