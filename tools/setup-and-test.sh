@@ -15,7 +15,7 @@ started=$SECONDS
 # The Python package (python/) is built and its pytest suite runs in ctest (python_pytest); its
 # build and test tools come from PyPI, pinned, into a venv (Debian's python3 is externally managed).
 python3 -m venv build-venv
-build-venv/bin/python -m pip install -q --disable-pip-version-check nanobind==3.1.0 pytest==9.2.0
+build-venv/bin/python -m pip install -q --disable-pip-version-check nanobind==3.1.0 pytest==9.2.0 numpy==2.2.6
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DKTUNE_WERROR=ON \
   -DKTUNE_PYTHON=ON -DPython_EXECUTABLE="$PWD/build-venv/bin/python"
 cmake --build build -j2

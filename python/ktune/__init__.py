@@ -27,14 +27,21 @@ from ktune._ktune import (  # noqa: F401  (re-exported)
     Recording,
     Spec,
     SpecError,
+    TunedConfig,
     TuneResult,
     UnsupportedError,
     __version__,
+    export_table,
+    import_table,
+    sweep,
 )
 from ktune._engine import Engine  # noqa: F401
+from ktune._launcher import ArgumentError, Kernel  # noqa: F401
+from ktune._kernel_tuner import UnsupportedArgument, translate_tune_kernel, tune_kernel  # noqa: F401
 
 __all__ = [
     "Answer",
+    "ArgumentError",
     "CompiledKernel",
     "ConflictError",
     "CorruptError",
@@ -43,6 +50,7 @@ __all__ = [
     "FileError",
     "InternalError",
     "InvalidArgumentError",
+    "Kernel",
     "KtuneError",
     "Measurement",
     "NoGpuError",
@@ -51,6 +59,13 @@ __all__ = [
     "Recording",
     "SpecError",
     "Spec",
+    "TunedConfig",
     "TuneResult",
+    "UnsupportedArgument",
     "UnsupportedError",
+    "export_table",
+    "import_table",
+    "sweep",
+    "translate_tune_kernel",
+    "tune_kernel",
 ]

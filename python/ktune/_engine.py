@@ -33,6 +33,7 @@ class Engine(_ktune.Engine):
     def __init__(self, db=None, workers=0, device=0, replay=None, cubin_cache=None,
                  use_cubin_cache=True, worker_executable=None, runner_executable=None,
                  worker_idle_timeout=30.0, runner_idle_timeout=60.0, warm_start=False):
+        self._device = device
         super().__init__(
             db=None if db is None else os.fspath(db),
             workers=workers,
@@ -83,3 +84,11 @@ class Engine(_ktune.Engine):
 
         threading.Thread(target=wait, name="ktune-tune-async", daemon=True).start()
         return future
+
+    def kernel(self, spec, sizes, on_miss="default", **tune_options):
+        """The tuned kernel at these sizes as a callable on PyTorch/CuPy tensors (ktune.Kernel):
+        looked up now (on_miss: "tune", "default" or "error" when nothing is tuned), compiled,
+        loaded on the first call, launched on the caller's current stream."""
+        from ktune._launcher import Kernel
+
+        return Kernel(self, spec, sizes, on_miss=on_miss, device=self._device, **tune_options)

@@ -184,6 +184,11 @@ T wait_released(const std::shared_future<Result<T>>& future) {
 
 std::optional<double> time_of(const Evaluation& e) { return e.time_ns(); }
 
+std::optional<double> timing_field(const Evaluation& e, double store::TimingStats::*field) {
+  if (!e.measurement.timing) return std::nullopt;
+  return (*e.measurement.timing).*field;
+}
+
 }  // namespace
 
 void bind_engine(nb::module_& m) {
@@ -258,7 +263,33 @@ void bind_engine(nb::module_& m) {
       .def_prop_ro("shared_bytes", [](const Evaluation& e) { return e.measurement.shared_bytes; })
       .def_prop_ro("compile_seconds", [](const Evaluation& e) { return e.measurement.compile_seconds; })
       .def_ro("gpu_seconds", &Evaluation::gpu_seconds)
-      .def_ro("from_store", &Evaluation::from_store);
+      .def_ro("from_store", &Evaluation::from_store)
+      // The timing's statistics (Kernel Tuner's results carry them); None unless status is "ok".
+      .def_prop_ro("min_ns", [](const Evaluation& e) { return timing_field(e, &store::TimingStats::min_ns); })
+      .def_prop_ro("mean_ns", [](const Evaluation& e) { return timing_field(e, &store::TimingStats::mean_ns); })
+      .def_prop_ro("stddev_ns", [](const Evaluation& e) { return timing_field(e, &store::TimingStats::stddev_ns); })
+      .def_prop_ro("samples", [](const Evaluation& e) -> std::optional<std::int64_t> {
+        if (!e.measurement.timing) return std::nullopt;
+        return e.measurement.timing->samples;
+      });
+
+  nb::class_<TunedConfig>(m, "TunedConfig",
+                          "Engine.get's progressive answer: the best configuration known now, improved by a "
+                          "background tuning.")
+      .def_prop_ro("config", [](const TunedConfig& t) { return dict_from_named(t.config()); })
+      .def_prop_ro("tuned", &TunedConfig::tuned, "The background tuning has finished successfully.")
+      .def_prop_ro("source", &TunedConfig::source, "\"exact\", \"nearest_size\", \"same_arch\", \"default\" or \"tuned\".")
+      .def(
+          "wait",
+          [](const TunedConfig& t) {
+            Status waited = [&] {
+              nb::gil_scoped_release unlocked;
+              return t.wait();
+            }();
+            check(std::move(waited));
+          },
+          "Waits for the background tuning; raises its error.")
+      .def("__repr__", [](const TunedConfig& t) { return "TunedConfig(" + t.source() + ": " + format_named(t.config()) + ")"; });
 
   nb::class_<Compiled>(m, "CompiledKernel",
                        "A compiled configuration: cubin (ELF bytes for cuModuleLoadData), entry (the lowered symbol), "
@@ -372,6 +403,22 @@ void bind_engine(nb::module_& m) {
           "refine"_a = false, "arch"_a = nb::none(), "seed"_a = 1, "progress"_a = nb::none(), "on_evaluation"_a = nb::none(),
           "Starts a tuning on the engine's thread (ktune.Engine.tune waits for it, tune_async wraps it in a "
           "concurrent.futures.Future); the callbacks run on that thread with the GIL held.")
+      .def(
+          "get",
+          [](PyEngine& e, const Spec& spec, const nb::handle& sizes, std::optional<std::string> strategy, std::size_t budget,
+             double max_seconds, std::optional<std::string> arch, std::uint64_t seed) {
+            Engine& engine = e.get();
+            Sizes given = named_from_dict(sizes, "sizes");
+            auto errors = std::make_shared<CallbackErrors>();
+            TuneOptions options =
+                tune_options(strategy, budget, max_seconds, false, false, arch, seed, nb::none(), nb::none(), errors);
+            nb::gil_scoped_release unlocked;  // the first lookup may start the runner
+            return engine.get(spec.kernel.spec(), given, options);
+          },
+          "spec"_a, "sizes"_a, "strategy"_a = nb::none(), "budget"_a = 0, "max_seconds"_a = 0.0, "arch"_a = nb::none(),
+          "seed"_a = 1,
+          "Answers at once with the best configuration known (lookup, any rule; the default when nothing matches) "
+          "and, where that is not an exact answer, tunes in the background: .config improves when it finishes.")
       .def(
           "measure",
           [](PyEngine& e, const Spec& spec, const nb::handle& sizes, const nb::handle& config) {

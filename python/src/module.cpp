@@ -5,7 +5,9 @@
 #include "engine/version.hpp"
 #include "engine_bindings.hpp"
 #include "errors.hpp"
+#include "launcher_bindings.hpp"
 #include "spec_bindings.hpp"
+#include "store_bindings.hpp"
 
 NB_MODULE(_ktune, m) {
   m.doc() = "ktune: autotuning for CUDA kernels (the C++ engine; import ktune, not this module)";
@@ -13,4 +15,6 @@ NB_MODULE(_ktune, m) {
   ktune::python::register_errors(m);
   ktune::python::bind_spec(m);
   ktune::python::bind_engine(m);
+  ktune::python::bind_launcher(m);
+  ktune::python::bind_store(m);
 }

@@ -49,10 +49,15 @@ class PythonCallback {
   // Converts `value` to Python and calls; called from any thread without the GIL.
   template <class T>
   void operator()(const T& value) const {
+    call_with([&] { return nanobind::cast(value); });
+  }
+  // Calls with what `make` builds (with the GIL held): for arguments made of several values.
+  template <class Make>
+  void call_with(Make make) const {
     if (errors_->any()) return;
     nanobind::gil_scoped_acquire locked;
     try {
-      (*fn_)(nanobind::cast(value));
+      (*fn_)(make());
     } catch (...) {
       errors_->keep(std::current_exception());
     }

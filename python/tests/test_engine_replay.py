@@ -114,3 +114,23 @@ def test_a_closed_engine_refuses_tuning_and_keeps_answering_lookups(replay_engin
     with pytest.raises(ktune.KtuneError):
         replay_engine.tune(sgemm, SIZES, force=True)
     assert replay_engine.lookup(sgemm, SIZES).rule == "exact"
+
+
+def test_get_answers_at_once_and_improves_in_the_background(replay_engine, sgemm):
+    progressive = replay_engine.get(sgemm, SIZES, strategy="exhaustive")
+    assert isinstance(progressive, ktune.TunedConfig)
+    assert progressive.source in ("default", "tuned")  # nothing tuned yet: the default, until the tuning ends
+    progressive.wait()
+    assert progressive.tuned and progressive.source == "tuned"
+    assert progressive.config == replay_engine.lookup(sgemm, SIZES).config
+    again = replay_engine.get(sgemm, SIZES)
+    assert again.source == "exact" and again.config == progressive.config
+
+
+def test_evaluations_carry_their_timing_statistics(replay_engine, sgemm):
+    seen = []
+    replay_engine.tune(sgemm, SIZES, strategy="random", budget=5, on_evaluation=seen.append)
+    ok = [m for m in seen if m.status == "ok"]
+    assert ok, "no configuration measured ok"
+    for m in ok:
+        assert m.min_ns <= m.time_ns and m.samples >= 1 and m.stddev_ns >= 0 and m.mean_ns > 0
