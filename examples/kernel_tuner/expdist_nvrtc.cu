@@ -1,4 +1,4 @@
-#include <cub/block/block_reduce.cuh>  // ktune: was <cub/cub.cuh> (NVRTC, see README)
+#include <cub/block/block_reduce.cuh>  // ktune: was <cub/cub.cuh> (NVRTC, see THIRD_PARTY.md)
 
 #ifndef block_size_x
     #define block_size_x 32
