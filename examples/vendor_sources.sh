@@ -15,6 +15,7 @@ mkdir -p "$OUT/benchmark_hub/dedisp_milo" "$OUT/benchmark_hub/gemm_milo" "$OUT/c
 bh() { git -C "$BH" show "$BHC:$1" > "$OUT/benchmark_hub/$2"; }
 bh LICENSE LICENSE
 bh kernels/convolution_milo.cu convolution_milo.cu
+bh currently_unused/kernels/convolution.cu convolution.cu
 bh kernels/hotspot_milo.cu hotspot_milo.cu
 bh currently_unused/kernels/pnpoly.cu pnpoly.cu
 bh kernels/dedisp_milo/dedispersion.cu dedisp_milo/dedispersion.cu

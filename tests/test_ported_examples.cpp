@@ -1,8 +1,8 @@
 // The third-party kernels ported to specs (examples/ported.txt, issue #16: benchmark_hub, cuda-samples, Kernel
 // Tuner's expdist): each spec passes `ktune space` at its problem sizes (which compiles the default to PTX and checks
-// the entry and args against the kernel), has verification on against a reference kernel or answer file, and
-// `ktune compile --sample 2 --strict` turns two sampled configurations (or the only one) into sm_90 cubins with the real NVRTC; its
-// reference kernel compiles too. No GPU: tools/gpu/tune_ported_examples.sh tunes them on one.
+// the entry and args against the kernel) and verifies against a reference kernel; its default and its reference
+// kernel compile to sm_90 cubins with the real NVRTC, and so does a sample (`ktune compile --sample N --strict`, N from
+// ported.txt). No GPU: tools/gpu/tune_ported_examples.sh tunes them on one.
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -24,6 +24,7 @@ const std::filesystem::path kExamples = std::filesystem::path(KTUNE_SOURCE_DIR) 
 struct Ported {
   std::string spec;   // relative to examples/
   std::string sizes;  // "W=4096,H=4096"
+  int ci_sample = 2;  // sampled configurations `ktune compile` builds here (0: the default only)
 };
 
 std::vector<Ported> ported_examples() {
@@ -35,6 +36,7 @@ std::vector<Ported> ported_examples() {
     Ported p;
     if (!(words >> p.spec) || p.spec[0] == '#') continue;
     words >> p.sizes;
+    if (int n = 0; words >> n) p.ci_sample = n;
     out.push_back(p);
   }
   return out;
@@ -88,22 +90,32 @@ TEST_P(PortedExample, SpaceAtItsSizesChecksEntryAndArgs) {
   EXPECT_EQ(run.output.find("valid        0 "), std::string::npos) << run.output;
 }
 
-TEST_P(PortedExample, SampledConfigurationsAndTheReferenceCompile) {
-  const ktune::testing::ScratchDir cache("ktune-ported");
-  const auto run = ktune::testing::run_ktune("compile " + spec_path() + " --sample 2 --strict -j 2 --arch sm_90 --cache-dir " +
-                                             cache.path.string());
-  ASSERT_EQ(run.status, 0) << run.output;
-  EXPECT_NE(run.output.find("configurations compiled for sm_90"), std::string::npos) << run.output;
-
+TEST_P(PortedExample, DefaultSampleAndReferenceCompileToCubins) {
   auto spec = ktune::KernelSpec::from_file(spec_path());
   ASSERT_TRUE(spec.ok()) << spec.error().message;
+  const auto arch = ktune::choose_arch("sm_90", "", *spec).value_or_throw();
+  const auto sizes = parse_sizes(GetParam().sizes);
+
+  // The default, exactly as `ktune compile` and the engine build it.
+  const auto job = ktune::make_compile_job(*spec, spec->default_config, arch);
+  const auto compiled = ktune::workers::compile_with_nvrtc(job);
+  ASSERT_EQ(compiled.status, ktune::workers::CompileStatus::ok) << "default configuration:\n" << compiled.log;
+  EXPECT_GT(compiled.cubin.size(), 4u);
+
   ASSERT_TRUE(spec->verify.enabled);
   ASSERT_TRUE(spec->verify.kernel) << "a reference kernel";
-  const auto sizes = parse_sizes(GetParam().sizes);
-  auto reference = ktune::instantiate_reference(*spec, sizes, ktune::choose_arch("sm_90", "", *spec).value_or_throw());
+  auto reference = ktune::instantiate_reference(*spec, sizes, arch);
   ASSERT_TRUE(reference.ok()) << reference.error().message;
-  const auto compiled = ktune::workers::compile_with_nvrtc(reference->compile);
-  ASSERT_EQ(compiled.status, ktune::workers::CompileStatus::ok) << "reference kernel:\n" << compiled.log;
+  const auto reference_compiled = ktune::workers::compile_with_nvrtc(reference->compile);
+  ASSERT_EQ(reference_compiled.status, ktune::workers::CompileStatus::ok) << "reference kernel:\n" << reference_compiled.log;
+
+  // A sample through the command line: every sampled configuration compiles (--strict).
+  if (GetParam().ci_sample == 0) return;
+  const ktune::testing::ScratchDir cache("ktune-ported");
+  const auto run = ktune::testing::run_ktune("compile " + spec_path() + " --sample " + std::to_string(GetParam().ci_sample) +
+                                             " --strict -j 2 --arch sm_90 --cache-dir " + cache.path.string());
+  ASSERT_EQ(run.status, 0) << run.output;
+  EXPECT_NE(run.output.find("configurations compiled for sm_90"), std::string::npos) << run.output;
 }
 
 INSTANTIATE_TEST_SUITE_P(Ported, PortedExample, ::testing::ValuesIn(ported_examples()),

@@ -14,7 +14,7 @@ SCRATCH=$(mktemp -d "${TMPDIR:-/tmp}/ktune-ported.XXXXXX")
 trap 'rm -rf "$SCRATCH"' EXIT
 status=0
 printf '%-50s %7s %5s %-34s %12s  %s\n' example valid eval "status counts" "best (ms)" "verified against"
-grep -v '^#' examples/ported.txt | while read -r spec sizes; do
+grep -v "^#" examples/ported.txt | while read -r spec sizes _ci_sample; do
   [ -n "$spec" ] || continue
   valid=$("$KTUNE" space "examples/$spec" --size "$sizes" 2>&1 | awk '$1 == "valid" { print $2 }')
   if ! "$KTUNE" tune "examples/$spec" --size "$sizes" --budget "$BUDGET" --time "$SECONDS_EACH" --force --json \
