@@ -7,6 +7,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <ostream>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -26,6 +27,9 @@ struct Ported {
   std::string sizes;  // "W=4096,H=4096"
   int ci_sample = 2;  // sampled configurations `ktune compile` builds here (0: the default only)
 };
+
+// Test names and ctest lines show the spec, not the struct's bytes.
+void PrintTo(const Ported& p, std::ostream* os) { *os << p.spec << " " << p.sizes; }
 
 std::vector<Ported> ported_examples() {
   std::vector<Ported> out;
