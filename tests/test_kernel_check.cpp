@@ -3,11 +3,14 @@
 // kernel's parameter list. Real NVRTC, no GPU.
 #include <gtest/gtest.h>
 
+#include <fstream>
+
 #include <nlohmann/json.hpp>
 
 #include "engine/kernel_check.hpp"
 #include "engine/model/instantiate.hpp"
 #include "workers/nvrtc_compiler.hpp"
+#include "helpers/scratch_dir.hpp"
 
 namespace {
 
@@ -94,6 +97,37 @@ TEST(KernelCheck, AnEntryThatOnlyAppearsInACommentIsRejectedAtLoad) {
     "args": [{"name": "x", "type": "float*", "count": 1, "output": true}]})");
   ASSERT_FALSE(spec.ok());
   EXPECT_NE(spec.error().message.find("entry: \"old_kernel\" does not appear in the kernel source's code"), std::string::npos)
+      << spec.error().message;
+}
+
+// A wrapper that #includes upstream files unchanged (benchmark_hub's gemm_milo) has its entry in a
+// header found through include_dirs: accepted at load, then resolved by NVRTC. A header that only
+// names it in a comment is still refused.
+Result<KernelSpec> wrapper_spec(const ktune::testing::ScratchDir& dir, const std::string& header_code) {
+  std::filesystem::create_directories(dir / "parts");
+  std::ofstream(dir / "parts" / "kernel_part.cuh") << header_code;
+  std::ofstream(dir / "wrapper.cu") << "// joins the parts\n#include \"kernel_part.cuh\"\n";
+  std::ofstream(dir / "spec.json") << R"({"ktune_spec": 1, "name": "t", "entry": "joined", "source": "wrapper.cu",
+    "compile": {"include_dirs": ["parts"]}, "params": {"B": [1]}, "default": {"B": 1},
+    "launch": {"grid": [1], "block": ["B"]}, "args": [{"name": "x", "type": "float*", "count": 1, "output": true}]})";
+  return KernelSpec::from_file(dir / "spec.json");
+}
+
+TEST(KernelCheck, AnEntryDefinedInAnIncludedHeaderIsAcceptedAndResolved) {
+  ktune::testing::ScratchDir dir;
+  auto spec = wrapper_spec(dir, "__global__ void joined(float* x) { x[0] = 1.0f; }\n");
+  ASSERT_TRUE(spec.ok()) << spec.error().message;
+  auto signature = check_kernel_signature(*spec, "sm_90");
+  ASSERT_TRUE(signature.ok()) << signature.error().message;
+  EXPECT_NE(signature->demangled.find("joined"), std::string::npos) << signature->demangled;
+}
+
+TEST(KernelCheck, AnEntryOnlyInAnIncludedHeadersCommentIsRejectedAtLoad) {
+  ktune::testing::ScratchDir dir;
+  auto spec = wrapper_spec(dir, "// joined was renamed\n__global__ void other(float* x) {}\n");
+  ASSERT_FALSE(spec.ok());
+  EXPECT_NE(spec.error().message.find("entry: \"joined\" does not appear in the kernel source's code nor in the headers it includes"),
+            std::string::npos)
       << spec.error().message;
 }
 

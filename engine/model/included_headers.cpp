@@ -55,7 +55,7 @@ bool under(const fs::path& file, const fs::path& folder) {
 
 class HeaderWalk {
  public:
-  HeaderWalk(const KernelSpec& spec) : spec_(spec) {
+  HeaderWalk(const KernelSpec& spec, std::vector<std::string>* texts = nullptr) : spec_(spec), texts_(texts) {
     std::error_code ec;
     toolkit_ = fs::weakly_canonical(toolkit_include_dir(), ec);
     if (!spec.source_path.empty()) source_dir_ = spec.source_path.parent_path();
@@ -107,6 +107,7 @@ class HeaderWalk {
       content << in.rdbuf();
       const std::string text_of_header = content.str();
       bytes_ += text_of_header.size();
+      if (texts_) texts_->push_back(text_of_header);
       // The spelling, not the path: the same tree checked out elsewhere gives the same key.
       record_ += (inc.quoted ? "\n\"" : "\n<") + inc.name + " " + xxh3_128(text_of_header).hex();
       visit(text_of_header, file->parent_path(), depth + 1);
@@ -114,6 +115,7 @@ class HeaderWalk {
   }
 
   const KernelSpec& spec_;
+  std::vector<std::string>* texts_;
   fs::path toolkit_, source_dir_;
   std::set<std::string> seen_;
   std::string record_;
@@ -124,6 +126,12 @@ class HeaderWalk {
 }  // namespace
 
 IncludedHeaders included_headers(const KernelSpec& spec) { return HeaderWalk(spec).run(); }
+
+std::vector<std::string> included_header_texts(const KernelSpec& spec) {
+  std::vector<std::string> texts;
+  HeaderWalk(spec, &texts).run();
+  return texts;
+}
 
 const std::string& toolkit_include_dir() {
   static const std::string dir = [] {

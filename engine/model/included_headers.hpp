@@ -29,6 +29,11 @@ struct IncludedHeaders {
 // Reads the headers now; the spec parser stores the digest in KernelSpec::headers_digest.
 IncludedHeaders included_headers(const KernelSpec& spec);
 
+// The texts of the same headers (same resolution, same bounds), in discovery order: for the spec's
+// check that its entry occurs in the code when the source only #includes the kernel (a wrapper that
+// joins upstream files unchanged, like examples/benchmark_hub/gemm_milo/xgemm_cuda.cu).
+std::vector<std::string> included_header_texts(const KernelSpec& spec);
+
 // The toolkit's include folder on every compile's path: $CUDA_HOME/include, else where this build
 // found the toolkit.
 const std::string& toolkit_include_dir();

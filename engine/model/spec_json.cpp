@@ -146,6 +146,12 @@ bool contains_identifier(std::string_view text, std::string_view name) {
   return false;
 }
 
+bool entry_in_included_headers(const KernelSpec& spec, std::string_view name) {
+  const auto texts = included_header_texts(spec);
+  return std::any_of(texts.begin(), texts.end(),
+                     [&](const std::string& text) { return contains_identifier(code_only(text), name); });
+}
+
 // The macro a compile option defines or undefines ("-DBM=64", "-D BM", "--define-macro=BM",
 // "-UBM", "--undefine-macro BM"), or nullopt for any other option.
 std::optional<std::string> defined_macro(std::string_view option) {
@@ -213,14 +219,19 @@ class SpecReader {
       fail("entry", "\"" + spec.entry + "\" is not a function name or a template instance such as vector_add<float>");
     // Only the code counts: a name in a comment or a string is not a kernel. NVRTC then resolves
     // the entry for real (engine/kernel_check.hpp) in `ktune space` and `ktune compile`.
-    if (!contains_identifier(code_only(spec.source), *entry_name))
-      fail("entry", "\"" + *entry_name + "\" does not appear in the kernel source's code (comments and strings do not count)");
+    const bool entry_in_source = contains_identifier(code_only(spec.source), *entry_name);
 
     read_sizes(root, spec);
     read_params(root, spec);
     read_constraints(root, spec);
     read_passing(root, spec);
     read_compile(root, spec);
+    // A source that only #includes the kernel (upstream files kept unchanged) has the entry in a
+    // header: the headers are known once include_dirs are.
+    if (!entry_in_source && !entry_in_included_headers(spec, *entry_name))
+      fail("entry", "\"" + *entry_name +
+                        "\" does not appear in the kernel source's code nor in the headers it includes (comments and "
+                        "strings do not count)");
     read_launch(root, spec);
     // Before the arguments: each buffer's and constant's generator seed derives from it.
     if (root.contains("seed")) {
