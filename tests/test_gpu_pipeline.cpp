@@ -66,7 +66,7 @@ TEST_F(GpuPipeline, TheTwoStageReductionTunesEndToEndWithEachKernelsTimeRecorded
   options.strategy = "random";
   options.random_count = 16;
   options.force = true;
-  std::size_t ok = 0;
+  std::size_t ok = 0, pruned = 0;
   std::vector<Evaluation> seen;
   options.hooks.on_evaluation = [&](const Evaluation& e) { seen.push_back(e); };
   auto outcome = engine_->tune(spec, {{"N", n}}, options);
@@ -74,6 +74,7 @@ TEST_F(GpuPipeline, TheTwoStageReductionTunesEndToEndWithEachKernelsTimeRecorded
   for (const auto& e : seen) {
     const auto& m = e.measurement;
     EXPECT_NE(m.status, MeasurementStatus::wrong_result) << format_named(m.config) << ": " << m.message;
+    if (m.status == MeasurementStatus::pruned) ++pruned;  // far slower than the best: fewer samples
     if (m.status != MeasurementStatus::ok) continue;
     ++ok;
     ASSERT_EQ(m.stage_median_ns.size(), 2u) << format_named(m.config);
@@ -83,7 +84,8 @@ TEST_F(GpuPipeline, TheTwoStageReductionTunesEndToEndWithEachKernelsTimeRecorded
       EXPECT_GE(m.timing->median_ns, stage) << format_named(m.config);
     }
   }
-  EXPECT_GE(ok, 12u);
+  EXPECT_GE(ok, 4u);
+  EXPECT_GE(ok + pruned, 14u);  // every configuration launches on any GPU (block sizes from the device)
   EXPECT_EQ(outcome->report.verified_against, "reference kernel reduce_reference (reduce_two_stage.cu)");
   ASSERT_EQ(outcome->report.best_stage_ns.size(), 2u);
   EXPECT_GE(outcome->report.best_ns, outcome->report.best_stage_ns[0]);

@@ -94,6 +94,8 @@ void MeasureRun::launch_failed(Kernel& k, CUresult rc, const char* when) {
 void MeasureRun::prepare(Kernel& k) {
   const KernelJob& job = *k.job;
   if (job.own_args) {
+    if (!job.stage_lowered_names.empty())
+      return fail(k, MeasurementStatus::invalid_config, "a job on its own arguments is one kernel");
     for (const auto& slot : *job.own_args)
       if (slot.is_buffer && slot.index >= s_.problem.buffers.size())
         return fail(k, MeasurementStatus::invalid_config, "an argument names a buffer the problem does not have");
@@ -103,8 +105,6 @@ void MeasureRun::prepare(Kernel& k) {
                 "the job has " + std::to_string(job.stage_lowered_names.size() + 1) + " kernels, the problem's pipeline " +
                     std::to_string(s_.problem.stage_args.size() + 1));
   }
-  if (job.own_args && !job.stage_lowered_names.empty())
-    return fail(k, MeasurementStatus::invalid_config, "a job on its own arguments is one kernel");
   CUlibrary library = nullptr;
   if (CUresult rc = d_.cuLibraryLoadData(&library, job.cubin.data(), nullptr, nullptr, 0, nullptr, nullptr, 0); rc != CUDA_SUCCESS)
     return fail(k, MeasurementStatus::launch_error, "cannot load the cubin: " + d_.error_text(rc));
