@@ -489,6 +489,10 @@ Result<LookupAnswer> Engine::lookup(const PreparedKernel& kernel, const Sizes& s
 
 Result<KernelBinary> Engine::binary(const KernelSpec& spec, const Sizes& sizes, std::optional<DeviceSignature> device) {
   if (auto ok = state_->usable("binary", true); !ok) return ok.error();
+  // A KernelBinary is one kernel and its launch; a pipeline's kernels are launched by ktune only.
+  if (spec.is_pipeline())
+    return make_error(Errc::unsupported, "binary: " + spec.name + " is a pipeline of " + std::to_string(spec.pipeline.size()) +
+                                             " kernels; a KernelBinary holds one kernel and its launch");
   WaitTimer timer(state_->wait_ns);
   if (!device) {
     auto known = this->device();

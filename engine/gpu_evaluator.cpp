@@ -7,9 +7,26 @@
 
 #include "engine/model/instantiate.hpp"
 #include "engine/measurement_record.hpp"
-#include "engine/model/instantiate.hpp"
 
 namespace ktune {
+
+namespace {
+
+// What the runner launches for a compiled configuration: the first lowered name, and a
+// pipeline's later kernels by theirs (the compile job named every stage, in launch order).
+runner::KernelJob kernel_job(std::string label, const workers::CompileResult& compiled, const runner::LaunchPlan& plan,
+                             const std::string& entry) {
+  runner::KernelJob job;
+  job.label = std::move(label);
+  job.cubin = compiled.cubin;
+  job.lowered_name = compiled.lowered_names.empty() ? entry : compiled.lowered_names.front();
+  if (compiled.lowered_names.size() > 1)
+    job.stage_lowered_names.assign(compiled.lowered_names.begin() + 1, compiled.lowered_names.end());
+  job.launch = plan;
+  return job;
+}
+
+}  // namespace
 
 GpuEvaluator::GpuEvaluator(const KernelSpec& spec, Sizes sizes, workers::CompilePool& pool, GpuRunner& runner,
                            GpuEvaluatorOptions options)
@@ -59,11 +76,8 @@ Status GpuEvaluator::run_reference_kernel() {
   workers::CompileResult compiled = pool_.submit(std::move(instance->compile)).get();
   if (!compiled.ok())
     return make_error(Errc::invalid_spec, what + " does not compile: " + compiled.log.substr(0, 2000));
-  runner::KernelJob job;
-  job.label = "reference kernel " + kernel.entry;
-  job.cubin = compiled.cubin;
-  job.lowered_name = compiled.lowered_names.empty() ? kernel.entry : compiled.lowered_names.front();
-  job.launch = instance->launch;
+  runner::KernelJob job = kernel_job("reference kernel " + kernel.entry, compiled, instance->launch, kernel.entry);
+  job.own_args = instance->own_args;
   runner::MeasureOptions options = options_.measure;
   options.verify = runner::VerifyMode::set_reference;
   options.reference_label = "reference kernel " + kernel.entry;
@@ -79,11 +93,7 @@ Status GpuEvaluator::run_reference_kernel() {
 
 Evaluation GpuEvaluator::measure_compiled(const Config& config, const workers::CompileResult& compiled, const runner::LaunchPlan& plan,
                                           std::optional<double> best_ns, runner::VerifyMode verify) {
-  runner::KernelJob job;
-  job.label = format_named(config);
-  job.cubin = compiled.cubin;
-  job.lowered_name = compiled.lowered_names.empty() ? spec_.entry : compiled.lowered_names.front();
-  job.launch = plan;
+  runner::KernelJob job = kernel_job(format_named(config), compiled, plan, spec_.entry);
   runner::MeasureOptions options = options_.measure;
   options.best_median_ns = best_ns;
   options.verify = verify;
@@ -151,12 +161,7 @@ std::vector<Evaluation> GpuEvaluator::remeasure(const std::vector<Config>& final
   for (const auto& config : finalists) {
     auto it = compiled_.find(config);
     if (it == compiled_.end()) continue;
-    runner::KernelJob job;
-    job.label = format_named(config);
-    job.cubin = it->second.first.cubin;
-    job.lowered_name = it->second.first.lowered_names.empty() ? spec_.entry : it->second.first.lowered_names.front();
-    job.launch = it->second.second;
-    jobs.push_back(std::move(job));
+    jobs.push_back(kernel_job(format_named(config), it->second.first, it->second.second, spec_.entry));
     configs.push_back(config);
   }
   std::vector<Evaluation> out;

@@ -63,15 +63,23 @@ std::string param_text(const workers::KernelParam& p) {
 
 }  // namespace
 
-Status compare_signature(const KernelSpec& spec, const workers::KernelSignature& signature) {
+Status compare_signature(const KernelSpec& spec, const workers::KernelSignature& signature, std::optional<std::size_t> stage) {
   const std::string kernel = signature.demangled.empty() ? signature.lowered_name : signature.demangled;
-  if (signature.params.size() != spec.args.size())
-    return make_error(Errc::invalid_spec, "args: the kernel " + kernel + " takes " + std::to_string(signature.params.size()) +
-                                              " parameters, the spec lists " + std::to_string(spec.args.size()));
-  for (std::size_t i = 0; i < spec.args.size(); ++i) {
-    const Argument& arg = spec.args[i];
+  // A pipeline's kernel takes the spec's arguments it lists, in its order.
+  std::vector<const Argument*> args;
+  if (stage) {
+    for (std::size_t a : spec.pipeline.at(*stage).args) args.push_back(&spec.args[a]);
+  } else {
+    for (const auto& arg : spec.args) args.push_back(&arg);
+  }
+  const std::string listed = stage ? "pipeline[" + std::to_string(*stage) + "].args" : "args";
+  if (signature.params.size() != args.size())
+    return make_error(Errc::invalid_spec, listed + ": the kernel " + kernel + " takes " + std::to_string(signature.params.size()) +
+                                              " parameters, the spec lists " + std::to_string(args.size()));
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const Argument& arg = *args[i];
     const workers::KernelParam& param = signature.params[i];
-    const std::string where = "args." + arg.name;
+    const std::string where = stage ? listed + "[" + std::to_string(i) + "] (" + arg.name + ")" : "args." + arg.name;
     const std::string which = "the kernel's parameter " + std::to_string(i + 1) + " is " + param_text(param);
     auto mismatch = [&](const std::string& why) {
       return make_error(Errc::invalid_spec, where + ": " + which + ", the spec says " + spec_type_text(arg) + why);
@@ -113,21 +121,42 @@ Status compare_signature(const KernelSpec& spec, const workers::KernelSignature&
   return Ok{};
 }
 
+Result<std::vector<workers::KernelSignature>> check_kernel_signatures(const KernelSpec& spec, const std::string& arch,
+                                                                     CompileService* service) {
+  const workers::CompileJob whole = make_compile_job(spec, spec.default_config, arch);
+  std::vector<workers::KernelSignature> out;
+  // One PTX compile per kernel (each with its own name expression), so a name NVRTC cannot
+  // resolve is blamed on its own pipeline stage.
+  for (std::size_t i = 0; i < whole.name_expressions.size(); ++i) {
+    workers::CompileJob job = whole;
+    job.name_expressions = {whole.name_expressions[i]};
+    Result<workers::KernelSignature> signature = make_error(Errc::internal, "not checked");
+    if (service == nullptr) {
+      signature = workers::read_kernel_signature(job);
+    } else {
+      std::promise<workers::CompileResult> done;
+      auto answer = done.get_future();
+      service->pool().submit(workers::signature_job(job), [&done](workers::CompileResult r) { done.set_value(std::move(r)); });
+      signature = workers::read_kernel_signature(answer.get(), job.name_expressions.front());
+    }
+    const std::optional<std::size_t> stage = spec.is_pipeline() ? std::optional<std::size_t>(i) : std::nullopt;
+    if (!signature) {
+      Error error = signature.error();
+      if (stage && error.message.starts_with("entry: "))
+        error.message = "pipeline[" + std::to_string(i) + "]." + error.message;
+      return error;
+    }
+    if (auto same = compare_signature(spec, *signature, stage); !same) return same.error();
+    out.push_back(std::move(*signature));
+  }
+  return out;
+}
+
 Result<workers::KernelSignature> check_kernel_signature(const KernelSpec& spec, const std::string& arch,
                                                         CompileService* service) {
-  const workers::CompileJob job = make_compile_job(spec, spec.default_config, arch);
-  Result<workers::KernelSignature> signature = make_error(Errc::internal, "not checked");
-  if (service == nullptr) {
-    signature = workers::read_kernel_signature(job);
-  } else {
-    std::promise<workers::CompileResult> done;
-    auto answer = done.get_future();
-    service->pool().submit(workers::signature_job(job), [&done](workers::CompileResult r) { done.set_value(std::move(r)); });
-    signature = workers::read_kernel_signature(answer.get(), job.name_expressions.front());
-  }
-  if (!signature) return signature.error();
-  if (auto same = compare_signature(spec, *signature); !same) return same.error();
-  return signature;
+  auto signatures = check_kernel_signatures(spec, arch, service);
+  if (!signatures) return signatures.error();
+  return std::move(signatures->front());
 }
 
 }  // namespace ktune

@@ -1,11 +1,13 @@
 #pragma once
 // The checks a spec gets before anything is launched (`ktune space`, `ktune compile`): NVRTC
 // resolves the entry of the default configuration (templates through their name expression), and
-// the spec's args are compared with the kernel's parameter list (workers/kernel_signature.hpp):
+// the spec's args are compared with the kernel's parameter list (a pipeline: every kernel's) (workers/kernel_signature.hpp):
 // the count, pointer versus scalar, and each scalar's type (width and integer versus floating).
 // A mistake here would otherwise show only as every compile failing, or as a kernel reading its
 // arguments from the wrong bytes.
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "engine/common/result.hpp"
 #include "engine/model/spec.hpp"
@@ -21,8 +23,14 @@ class CompileService;
 // when given, else in this process.
 Result<workers::KernelSignature> check_kernel_signature(const KernelSpec& spec, const std::string& arch,
                                                         CompileService* service = nullptr);
+// Every kernel's signature, in launch order (a pipeline's stages, each against the args it
+// lists; errors name pipeline[i]); one for a single kernel.
+Result<std::vector<workers::KernelSignature>> check_kernel_signatures(const KernelSpec& spec, const std::string& arch,
+                                                                     CompileService* service = nullptr);
 
 // The comparison alone (for tests and for signatures read elsewhere): Ok, or what differs.
-Status compare_signature(const KernelSpec& spec, const workers::KernelSignature& signature);
+// `stage`: compare with that pipeline stage's args.
+Status compare_signature(const KernelSpec& spec, const workers::KernelSignature& signature,
+                         std::optional<std::size_t> stage = std::nullopt);
 
 }  // namespace ktune

@@ -48,7 +48,10 @@ Evaluation runner_evaluation(const Config& config, const runner::KernelMeasureme
   if (e.measurement.status == MeasurementStatus::ok || e.measurement.status == MeasurementStatus::pruned)
     e.measurement.timing = store::TimingStats{m.stats.median_ns, m.stats.min_ns, m.stats.mean_ns, m.stats.stddev_ns,
                                               static_cast<std::int64_t>(m.stats.samples), m.timer};
+  if (e.measurement.timing)
+    for (const auto& stage : m.stage_stats) e.measurement.stage_median_ns.push_back(stage.median_ns);
   if (m.registers) e.measurement.registers = m.registers;
+  // A pipeline: the largest static shared memory of its kernels plus the first kernel's dynamic.
   if (m.registers || m.static_shared_bytes) e.measurement.shared_bytes = m.static_shared_bytes + plan.shape.dynamic_shared_bytes;
   e.measurement.compile_seconds = compile_seconds;
   e.diagnostics.sm_clock_mhz = m.sm_clock_mhz;

@@ -8,8 +8,9 @@
 // | status                         | Measurement::status                    | the one vocabulary (engine/common/measurement_status.hpp) |
 // | message                        | Measurement::message                   | why it is not ok, for the user |
 // | stats median/min/mean/stddev, samples; timer | Measurement::timing (ok and pruned) | what ranking and the lookup table use; a pruned configuration keeps the samples it got, so a reader sees how slow it was |
+// | stage_stats (a pipeline)       | Measurement::stage_median_ns (medians) | each kernel's share of the pipeline's time, for reports and exports; the other statistics are derivable from the pipeline's |
 // | stats.noise                    | Evaluation::diagnostics.noise          | derivable (stddev / mean): not stored twice |
-// | registers, static shared bytes | Measurement::registers, shared_bytes (+ the plan's dynamic shared memory) | resources explain a ranking and survive export |
+// | registers, static shared bytes | Measurement::registers, shared_bytes (+ the plan's dynamic shared memory; a pipeline: its kernels' largest) | resources explain a ranking and survive export |
 // | local_bytes                    | diagnostics                            | spills: diagnostic; the store keeps what lookups and imports need |
 // | sm_clock_mhz, dropped_samples  | diagnostics                            | how trustworthy one measurement was; reported to hooks and traces, not part of the answer |
 // | max_abs_error, max_rel_error   | diagnostics                            | how close to the tolerance it verified; the pass/fail is the status |

@@ -114,6 +114,9 @@ Result<std::string> to_kernel_tuner_cache(const TuningResults& tuning, const std
     if (has_time(*m)) {
       entry["time"] = time_ms(*m);
       entry["benchmark_time"] = time_ms(*m) * static_cast<double>(std::max<std::int64_t>(m->timing->samples, 1));
+      // A pipeline: each kernel's median as an extra observable (Kernel Tuner keeps unknown keys).
+      for (std::size_t i = 0; i < m->stage_median_ns.size(); ++i)
+        entry["time_kernel_" + std::to_string(i + 1)] = m->stage_median_ns[i] / 1e6;
     } else {
       entry["time"] = kernel_tuner_marker(m->status);
     }
@@ -157,6 +160,9 @@ Result<std::string> to_t4_results(const TuningResults& tuning) {
     ojson measurements = ojson::array();
     if (has_time(*m)) {
       measurements.push_back({{"name", "time"}, {"value", time_ms(*m)}, {"unit", "milliseconds"}});
+      for (std::size_t i = 0; i < m->stage_median_ns.size(); ++i)
+        measurements.push_back(
+            {{"name", "time_kernel_" + std::to_string(i + 1)}, {"value", m->stage_median_ns[i] / 1e6}, {"unit", "milliseconds"}});
       if (m->registers) measurements.push_back({{"name", "registers"}, {"value", *m->registers}, {"unit", ""}});
     }
     r["measurements"] = std::move(measurements);

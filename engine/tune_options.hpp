@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "engine/common/named_values.hpp"
 #include "engine/evaluation.hpp"
@@ -67,6 +68,7 @@ struct TuneReport {
   std::string strategy;
   Config best;
   double best_ns = 0;
+  std::vector<double> best_stage_ns;  // a pipeline: each kernel's median in the best's measurement
   std::optional<double> default_ns;
   std::size_t evaluated = 0;       // configurations run in this session
   std::size_t from_store = 0;      // answered from earlier measurements

@@ -155,6 +155,7 @@ Result<TuneReport> TuningSession::run() {
   remeasure_finalists();
   report_.best = progress_.best;
   report_.best_ns = *progress_.best_ns;
+  if (const store::Measurement* best = ledger_.find(report_.best)) report_.best_stage_ns = best->stage_median_ns;
   report_.wall_seconds = elapsed();
   if (auto ok = persist_winner(); !ok) return ok.error();
   return report_;

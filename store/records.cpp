@@ -70,6 +70,8 @@ Status validate(const Measurement& m) {
   }
   if (m.compile_seconds && !non_negative_finite(*m.compile_seconds))
     return invalid("measurement of " + format_named(m.config) + " has a negative compile time");
+  for (double t : m.stage_median_ns)
+    if (!non_negative_finite(t)) return invalid("measurement of " + format_named(m.config) + " has an invalid kernel time");
   return Ok{};
 }
 

@@ -70,6 +70,9 @@ struct Measurement {
   // Not part of what was measured but of what the result means: a request that verifies is not
   // answered by a measurement that was not verified the same way (engine/measurement_ledger.hpp).
   std::string verification{kNotVerified};
+  // A pipeline (several kernels tuned together): each kernel's median time in ns, in launch order,
+  // over the same samples as `timing` (which is the whole pipeline's). Empty for a single kernel.
+  std::vector<double> stage_median_ns;
   friend bool operator==(const Measurement&, const Measurement&) = default;
 };
 

@@ -76,7 +76,14 @@ ALTER TABLE measurements ADD COLUMN verification TEXT NOT NULL DEFAULT 'unrecord
 CREATE INDEX measurements_by_measurement_key ON measurements(measurement_key, config);
 )sql";
 
-constexpr std::array kMigrations{Migration{1, kSchemaV1}, Migration{2, kSchemaV2, migrate_measurement_keys}};
+// Version 3 (issue #16): a pipeline's measurement keeps each kernel's median time, as a JSON
+// array of numbers in launch order; NULL for a single kernel (every row before it).
+constexpr const char* kSchemaV3 = R"sql(
+ALTER TABLE measurements ADD COLUMN stage_median_ns TEXT;
+)sql";
+
+constexpr std::array kMigrations{Migration{1, kSchemaV1}, Migration{2, kSchemaV2, migrate_measurement_keys},
+                                 Migration{3, kSchemaV3}};
 
 Result<std::int64_t> pragma_int(const Database& db, const char* sql) {
   auto stmt = db.prepare(sql);

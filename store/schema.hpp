@@ -14,7 +14,7 @@
 
 namespace ktune::store {
 
-inline constexpr int kSchemaVersion = 2;
+inline constexpr int kSchemaVersion = 3;
 inline constexpr std::int32_t kApplicationId = 0x6b74756e;  // "ktun"
 
 struct Migration {

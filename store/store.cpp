@@ -1,5 +1,6 @@
 #include "store/store.hpp"
 
+#include <nlohmann/json.hpp>
 #include <sqlite3.h>
 #include <unistd.h>
 
@@ -35,8 +36,24 @@ struct EndRead {
 #define KTUNE_MEASUREMENT_COLUMNS_OF(t)                                                                   \
   t "config, " t "status, " t "median_ns, " t "min_ns, " t "mean_ns, " t "stddev_ns, " t "samples, " t "timer, " \
   t "registers, " t "shared_bytes, " t "compile_seconds, " t "message, " t "measured_at, " t "ktune_version, "   \
-  t "verification"
+  t "verification, " t "stage_median_ns"
 #define KTUNE_MEASUREMENT_COLUMNS KTUNE_MEASUREMENT_COLUMNS_OF("")
+
+// A pipeline's kernel times as stored: a JSON array of numbers ("[1200.5,830]").
+std::string stage_times_text(const std::vector<double>& times) {
+  return nlohmann::json(times).dump();
+}
+
+Result<std::vector<double>> stage_times_from_text(const std::string& text) {
+  auto parsed = nlohmann::json::parse(text, nullptr, false);
+  if (!parsed.is_array()) return make_error(Errc::corrupt, "stage_median_ns is not a JSON array: '" + text + "'");
+  std::vector<double> times;
+  for (const auto& t : parsed) {
+    if (!t.is_number()) return make_error(Errc::corrupt, "stage_median_ns holds a non-number: '" + text + "'");
+    times.push_back(t.get<double>());
+  }
+  return times;
+}
 
 // The columns of KTUNE_MEASUREMENT_COLUMNS, from column `c` on.
 Result<Measurement> read_measurement(const Statement& s, int c = 0) {
@@ -55,6 +72,7 @@ Result<Measurement> read_measurement(const Statement& s, int c = 0) {
   m.measured_at = s.column_int(c + 12);
   m.ktune_version = s.column_text(c + 13);
   m.verification = s.column_text(c + 14);
+  if (!s.is_null(c + 15)) KTUNE_ASSIGN_OR_RETURN(m.stage_median_ns, stage_times_from_text(s.column_text(c + 15)));
   return m;
 }
 
@@ -156,8 +174,8 @@ struct Store::Impl {
     KTUNE_TRY(p(sql.insert_measurement,
                 "INSERT INTO measurements(tuning_key, config, status, median_ns, min_ns, mean_ns, stddev_ns, "
                 "samples, timer, registers, shared_bytes, compile_seconds, message, measured_at, ktune_version, "
-                "measurement_key, verification) "
-                "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)"));
+                "measurement_key, verification, stage_median_ns) "
+                "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)"));
     KTUNE_TRY(p(sql.select_measurements, "SELECT " KTUNE_MEASUREMENT_COLUMNS " FROM measurements WHERE tuning_key = ?1 ORDER BY id"));
     KTUNE_TRY(p(sql.select_measurements_by_key,
                 "SELECT " KTUNE_MEASUREMENT_COLUMNS " FROM measurements WHERE measurement_key = ?1 ORDER BY id"));
@@ -402,6 +420,7 @@ struct Store::Impl {
     KTUNE_TRY(s.bind(15, m.ktune_version));
     if (!batch.measurement_key.empty()) KTUNE_TRY(s.bind(16, batch.measurement_key));
     KTUNE_TRY(s.bind(17, m.verification));
+    if (!m.stage_median_ns.empty()) KTUNE_TRY(s.bind(18, stage_times_text(m.stage_median_ns)));
     return s.run();
   }
 

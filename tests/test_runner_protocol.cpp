@@ -75,7 +75,7 @@ RunnerResponse response_message() {
 
 TEST(RunnerProtocolGolden, Hello) {
   const std::string hello =
-      "04000000"  // protocol version 4
+      "05000000"  // protocol version 5
       "0100000000"  // ok, error ""
       "0000000001000000480100000030"  // device: ordinal 0, name "H", pci_bus_id "0"
       "090000000000000005000000736d5f3930"  // cc 9.0, arch "sm_90"
@@ -101,7 +101,7 @@ TEST(RunnerProtocolGolden, HelloOfAnotherVersionIsRefusedByName) {
   other[0] = 1;  // the JSON-header protocol of earlier builds
   auto decoded = decode_hello(other);
   ASSERT_FALSE(decoded.ok());
-  EXPECT_NE(decoded.error().message.find("protocol 1, expected 4"), std::string::npos) << decoded.error().message;
+  EXPECT_NE(decoded.error().message.find("protocol 1, expected 5"), std::string::npos) << decoded.error().message;
 }
 
 TEST(RunnerProtocolGolden, QuitRequest) {
@@ -126,6 +126,7 @@ TEST(RunnerProtocolGolden, ProblemRequest) {
       "02000000"  // 2 arguments
       "010000000000000000"  // buffer 0
       "000000000000000000"  // scalar 0
+      "00000000"  // no later pipeline kernels
       "00000000"  // no constants
       ;
   EXPECT_EQ(hex(encode_request(problem_message())), problem);
@@ -155,6 +156,8 @@ TEST(RunnerProtocolGolden, MeasureRequest) {
       "020000000000000001000000000000000100000000000000"  // grid
       "8000000000000000010000000000000001000000000000000000000000000000"  // block, no dynamic shared memory
       "01000000040500000000000000000000000000000000"  // 1 scalar: int32 5
+      "00"  // the problem's arguments
+      "00000000"  // no later pipeline kernels
       ;
   EXPECT_EQ(hex(encode_request(measure_message())), measure);
   auto decoded = decode_request(unhex(measure));
@@ -177,6 +180,7 @@ TEST(RunnerProtocolGolden, Response) {
       "fca9f1d24d62503ffca9f1d24d62603ffa7e6abc7493683ffca9f1d24d62703f7b14ae47e17a743f"  // phases: 1, 2, 3, 4, 5 ms
       "01"  // stopped: converged
       "01"  // verified on the GPU
+      "00000000"  // no pipeline kernel times
       ;
   EXPECT_EQ(hex(encode_response(response_message())), response);
   auto decoded = decode_response(unhex(response));

@@ -40,7 +40,7 @@ void make_raw_database(const std::filesystem::path& path, const char* sql) {
 
 // Golden: changing the schema must bump kSchemaVersion and add a migration; this text changes
 // only together with them.
-constexpr const char* kGoldenSchemaV2 = R"(CREATE TABLE best (
+constexpr const char* kGoldenSchemaV3 = R"(CREATE TABLE best (
   tuning_key      TEXT PRIMARY KEY NOT NULL REFERENCES tunings(tuning_key),
   config          TEXT NOT NULL,
   time_ns         REAL NOT NULL CHECK (time_ns > 0),
@@ -73,7 +73,7 @@ CREATE TABLE measurements (
   compile_seconds REAL,
   message         TEXT NOT NULL,
   measured_at     INTEGER NOT NULL,
-  ktune_version   TEXT NOT NULL, measurement_key TEXT, verification TEXT NOT NULL DEFAULT 'unrecorded',
+  ktune_version   TEXT NOT NULL, measurement_key TEXT, verification TEXT NOT NULL DEFAULT 'unrecorded', stage_median_ns TEXT,
   CHECK (status <> 'ok' OR median_ns IS NOT NULL)
 ) STRICT
 CREATE INDEX measurements_by_measurement_key ON measurements(measurement_key, config)
@@ -92,11 +92,11 @@ TEST(StoreSchema, NewStoreHasVersionedGoldenSchemaInWalMode) {
   ScratchDir dir;
   const auto path = dir / "nested" / "ktune.db";  // the folder is created too
   { auto store = Store::open(path).value_or_throw(); }
-  EXPECT_EQ(kSchemaVersion, 2);
-  EXPECT_EQ(query_text(path, "PRAGMA user_version"), "2");
+  EXPECT_EQ(kSchemaVersion, 3);
+  EXPECT_EQ(query_text(path, "PRAGMA user_version"), "3");
   EXPECT_EQ(query_text(path, "PRAGMA application_id"), std::to_string(kApplicationId));
   EXPECT_EQ(query_text(path, "PRAGMA journal_mode"), "wal");
-  EXPECT_EQ(query_text(path, "SELECT sql FROM sqlite_schema WHERE sql IS NOT NULL ORDER BY name"), kGoldenSchemaV2);
+  EXPECT_EQ(query_text(path, "SELECT sql FROM sqlite_schema WHERE sql IS NOT NULL ORDER BY name"), kGoldenSchemaV3);
 }
 
 TEST(StoreSchema, ReopeningKeepsDataAndSchema) {
@@ -111,7 +111,7 @@ TEST(StoreSchema, ReopeningKeepsDataAndSchema) {
   auto found = store.kernel(kernel.kernel_key).value_or_throw();
   ASSERT_TRUE(found.has_value());
   EXPECT_EQ(*found, kernel);
-  EXPECT_EQ(query_text(path, "PRAGMA user_version"), "2");
+  EXPECT_EQ(query_text(path, "PRAGMA user_version"), "3");
 }
 
 TEST(StoreSchema, FileThatIsNotADatabaseIsRefusedUntouched) {
@@ -133,13 +133,13 @@ TEST(StoreSchema, NewerSchemaVersionIsRefusedUntouched) {
   ScratchDir dir;
   const auto path = dir / "ktune.db";
   make_raw_database(path, ("PRAGMA application_id=" + std::to_string(kApplicationId) +
-                           "; PRAGMA user_version=3; CREATE TABLE future_table (x INTEGER);")
+                           "; PRAGMA user_version=4; CREATE TABLE future_table (x INTEGER);")
                               .c_str());
   const auto before = FileSnapshot::of(path);
   auto store = Store::open(path);
   ASSERT_FALSE(store.ok());
   EXPECT_EQ(store.error().code, Errc::unsupported);
-  EXPECT_NE(store.error().message.find("schema version 3"), std::string::npos) << store.error().message;
+  EXPECT_NE(store.error().message.find("schema version 4"), std::string::npos) << store.error().message;
   EXPECT_NE(store.error().message.find("newer"), std::string::npos) << store.error().message;
   EXPECT_EQ(FileSnapshot::of(path), before);
   EXPECT_FALSE(std::filesystem::exists(path.string() + "-wal"));

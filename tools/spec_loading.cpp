@@ -52,16 +52,19 @@ std::string check_entry_and_args(const KernelSpec& spec, const std::string& arch
     if (auto ready = own->wait_ready(); !ready) throw CliFailure("the compile workers did not start: " + ready.error().message);
     service = own.get();
   }
-  auto signature = check_kernel_signature(spec, arch, service);
+  auto signatures = check_kernel_signatures(spec, arch, service);
   const std::string origin = spec.spec_path.empty() ? spec.name : spec.spec_path.string();
-  if (!signature && tolerate_compiler_failure && signature.error().code == Errc::internal) {
+  if (!signatures && tolerate_compiler_failure && signatures.error().code == Errc::internal) {
     std::fprintf(stderr, "ktune: warning: %s: the entry and args were not checked: %s\n", origin.c_str(),
-                 signature.error().message.c_str());
-    return "not checked: " + signature.error().message;
+                 signatures.error().message.c_str());
+    return "not checked: " + signatures.error().message;
   }
-  if (!signature) throw CliFailure(origin + ": " + signature.error().message);
-  return signature->name_expression + " -> " + signature->lowered_name + ", " + std::to_string(signature->params.size()) +
-         " parameters match args";
+  if (!signatures) throw CliFailure(origin + ": " + signatures.error().message);
+  std::string out;
+  for (const auto& signature : *signatures)
+    out += (out.empty() ? "" : "; ") + signature.name_expression + " -> " + signature.lowered_name + ", " +
+           std::to_string(signature.params.size()) + " parameters match args";
+  return out;
 }
 
 }  // namespace ktune::cli

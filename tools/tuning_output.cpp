@@ -45,6 +45,26 @@ std::string throughput(const KernelSpec& spec, const Config& config, const Sizes
   return "";
 }
 
+namespace {
+
+// A pipeline's kernel times, named by entry.
+std::string stage_times_text(const KernelSpec& spec, const std::vector<double>& stage_ns) {
+  std::string out = "kernels:";
+  for (std::size_t i = 0; i < stage_ns.size(); ++i)
+    out += (i ? ", " : " ") + (i < spec.pipeline.size() ? spec.pipeline[i].entry : "kernel " + std::to_string(i + 1)) + " " +
+           format_time(stage_ns[i]);
+  return out + " (medians; the pipeline's time runs from the first kernel's start to the last one's end)";
+}
+
+nlohmann::ordered_json stage_times_json(const KernelSpec& spec, const std::vector<double>& stage_ns) {
+  nlohmann::ordered_json out = nlohmann::ordered_json::array();
+  for (std::size_t i = 0; i < stage_ns.size(); ++i)
+    out.push_back({{"entry", i < spec.pipeline.size() ? spec.pipeline[i].entry : ""}, {"median_ns", stage_ns[i]}});
+  return out;
+}
+
+}  // namespace
+
 void ProgressPrinter::update(const TuneProgress& p, bool known_total) {
   if (quiet_) return;
   const auto now = std::chrono::steady_clock::now();
@@ -104,6 +124,7 @@ void print_summary(const KernelSpec& spec, const Sizes& sizes, const TuneOutcome
   std::printf("      %.1f configurations/s; %s%s; saved to %s\n", r.wall_seconds > 0 ? static_cast<double>(r.evaluated) / r.wall_seconds : 0,
               r.strategy.c_str(), r.remeasured ? ", finalists re-measured side by side" : "", store.c_str());
   std::printf("      outputs verified against: %s\n", spec.describe_reference().c_str());
+  if (!r.best_stage_ns.empty()) std::printf("      %s\n", stage_times_text(spec, r.best_stage_ns).c_str());
 }
 
 nlohmann::ordered_json outcome_json(const KernelSpec& spec, const Sizes& sizes, const TuneOutcome& outcome,
@@ -116,6 +137,7 @@ nlohmann::ordered_json outcome_json(const KernelSpec& spec, const Sizes& sizes, 
   out["arch"] = outcome.device.arch;
   out["best"] = config_json(r.best);
   out["best_ns"] = r.best_ns;
+  if (!r.best_stage_ns.empty()) out["best_stages"] = stage_times_json(spec, r.best_stage_ns);
   out["default_ns"] = r.default_ns ? nlohmann::ordered_json(*r.default_ns) : nlohmann::ordered_json(nullptr);
   out["answered_from_lookup"] = outcome.answered_from_lookup;
   out["strategy"] = r.strategy;
@@ -145,6 +167,7 @@ void print_measurement(const KernelSpec& spec, const Sizes& sizes, const Evaluat
     if (m.timing)
       out["timing"] = {{"median_ns", m.timing->median_ns}, {"min_ns", m.timing->min_ns}, {"mean_ns", m.timing->mean_ns},
                        {"stddev_ns", m.timing->stddev_ns}, {"samples", m.timing->samples}, {"timer", m.timing->timer}};
+    if (!m.stage_median_ns.empty()) out["stages"] = stage_times_json(spec, m.stage_median_ns);
     if (m.registers) out["registers"] = *m.registers;
     out["gpu_seconds"] = e.gpu_seconds;
     const auto& p = e.diagnostics.phases;
@@ -164,6 +187,7 @@ void print_measurement(const KernelSpec& spec, const Sizes& sizes, const Evaluat
   std::printf("  median %s%s  min %s  mean %s  stddev %.2f%%  %lld samples (%s)\n", format_time(t.median_ns).c_str(),
               rate.empty() ? "" : (" (" + rate + ")").c_str(), format_time(t.min_ns).c_str(), format_time(t.mean_ns).c_str(),
               t.mean_ns > 0 ? 100 * t.stddev_ns / t.mean_ns : 0.0, static_cast<long long>(t.samples), t.timer.c_str());
+  if (!m.stage_median_ns.empty()) std::printf("  %s\n", stage_times_text(spec, m.stage_median_ns).c_str());
   std::printf("  %lld registers, %lld bytes shared memory\n", static_cast<long long>(m.registers.value_or(0)),
               static_cast<long long>(m.shared_bytes.value_or(0)));
   const auto& p = e.diagnostics.phases;

@@ -27,6 +27,7 @@ void TuningTrace::record(const Evaluation& evaluation) {
   line["config"] = std::move(config);
   line["status"] = std::string(store::to_string(m.status));
   line["time_ns"] = time_ns ? nlohmann::ordered_json(*time_ns) : nlohmann::ordered_json(nullptr);
+  if (!m.stage_median_ns.empty()) line["stage_ns"] = m.stage_median_ns;  // a pipeline: each kernel's median
   line["best_ns"] = best_ns_ ? nlohmann::ordered_json(*best_ns_) : nlohmann::ordered_json(nullptr);
   line["compile_seconds"] = m.compile_seconds ? nlohmann::ordered_json(*m.compile_seconds) : nlohmann::ordered_json(nullptr);
   line["gpu_seconds"] = evaluation.gpu_seconds;

@@ -79,6 +79,34 @@ Result<runner::BufferInit> init_at(const DataInit& init, ElementType type, std::
   return out;
 }
 
+// A launch geometry's expressions at these slots; errors name `path` ("launch", "pipeline[1].launch", ...).
+Result<runner::LaunchShape> evaluate_geometry(const LaunchGeometry& geometry, const std::vector<std::int64_t>& slots,
+                                              const std::string& path) {
+  runner::LaunchShape shape;
+  const char* axis[] = {"x", "y", "z"};
+  for (std::size_t i = 0; i < 3; ++i) {
+    auto grid = evaluate(geometry.grid[i], slots, path + ".grid." + axis[i]);
+    if (!grid) return grid.error();
+    auto block = evaluate(geometry.block[i], slots, path + ".block." + axis[i]);
+    if (!block) return block.error();
+    shape.grid[i] = *grid;
+    shape.block[i] = *block;
+  }
+  auto shared = evaluate(geometry.shared_memory_bytes, slots, path + ".shared_memory");
+  if (!shared) return shared.error();
+  shape.dynamic_shared_bytes = *shared;
+  return shape;
+}
+
+// Each argument of the spec as the runner passes it: buffers numbered as make_problem allocates
+// them (in spec order), scalars as plan_launch evaluates them (in spec order).
+std::vector<runner::ArgSlot> declared_arg_slots(const KernelSpec& spec) {
+  std::vector<runner::ArgSlot> slots;
+  std::size_t buffers = 0, scalars = 0;
+  for (const auto& arg : spec.args) slots.push_back({arg.is_buffer, arg.is_buffer ? buffers++ : scalars++});
+  return slots;
+}
+
 }  // namespace
 
 Result<Problem> make_problem(const KernelSpec& spec, const Sizes& sizes) {
@@ -133,6 +161,17 @@ Result<Problem> make_problem(const KernelSpec& spec, const Sizes& sizes) {
     problem.args.push_back({true, problem.buffers.size()});
     problem.buffers.push_back(std::move(plan));
   }
+  // A pipeline's kernels each take the spec's arguments they list, in their order.
+  if (spec.is_pipeline()) {
+    const std::vector<runner::ArgSlot> declared = declared_arg_slots(spec);
+    auto stage_slots = [&declared](const PipelineStage& stage) {
+      std::vector<runner::ArgSlot> out;
+      for (std::size_t a : stage.args) out.push_back(declared[a]);
+      return out;
+    };
+    problem.args = stage_slots(spec.pipeline.front());
+    for (std::size_t i = 1; i < spec.pipeline.size(); ++i) problem.stage_args.push_back(stage_slots(spec.pipeline[i]));
+  }
   for (std::size_t a = 0; a < spec.args.size(); ++a) {
     const Argument& arg = spec.args[a];
     if (!arg.is_buffer || arg.init.kind != BufferInit::Kind::copy) continue;
@@ -169,18 +208,14 @@ Result<LaunchPlan> plan_launch(const KernelSpec& spec, const Config& config, con
   auto slots = spec.slots(config, sizes);
   if (!slots) return slots.error();
   LaunchPlan plan;
-  const char* axis[] = {"x", "y", "z"};
-  for (std::size_t i = 0; i < 3; ++i) {
-    auto grid = evaluate(spec.launch.grid[i], *slots, std::string("launch.grid.") + axis[i]);
-    if (!grid) return grid.error();
-    auto block = evaluate(spec.launch.block[i], *slots, std::string("launch.block.") + axis[i]);
-    if (!block) return block.error();
-    plan.shape.grid[i] = *grid;
-    plan.shape.block[i] = *block;
+  auto shape = evaluate_geometry(spec.launch, *slots, spec.is_pipeline() ? "pipeline[0].launch" : "launch");
+  if (!shape) return shape.error();
+  plan.shape = *shape;
+  for (std::size_t i = 1; i < spec.pipeline.size(); ++i) {
+    auto stage = evaluate_geometry(spec.pipeline[i].launch, *slots, "pipeline[" + std::to_string(i) + "].launch");
+    if (!stage) return stage.error();
+    plan.stage_shapes.push_back(*stage);
   }
-  auto shared = evaluate(spec.launch.shared_memory_bytes, *slots, "launch.shared_memory");
-  if (!shared) return shared.error();
-  plan.shape.dynamic_shared_bytes = *shared;
   for (const auto& arg : spec.args) {
     if (arg.is_buffer) continue;
     ScalarArg scalar;
@@ -228,7 +263,7 @@ workers::CompileJob make_compile_job(const KernelSpec& spec, const Config& confi
   // headers goes in as a trailing comment, so an edited header is a new cubin (NVRTC ignores it).
   if (!spec.headers_digest.empty()) job.source += "\n// ktune: included headers " + spec.headers_digest + "\n";
   job.source_name = spec.source_path.empty() ? spec.name + ".cu" : spec.source_path.filename().string();
-  job.name_expressions = {spec.name_expression_for(config)};
+  job.name_expressions = spec.name_expressions_for(config);  // a pipeline: every kernel, one cubin
   job.defines = spec.defines_for(config);
   job.options = spec.compile_options;
   for (const auto& dir : spec.include_dirs) job.options.push_back("-I" + dir.string());
@@ -246,19 +281,10 @@ Result<Instance> instantiate_reference(const KernelSpec& spec, const Sizes& size
   if (!launch) return launch.error();
   auto slots = spec.slots(spec.default_config, sizes);
   if (!slots) return slots.error();
-  const char* axis[] = {"x", "y", "z"};
-  const std::string path = "verify.against.kernel.launch.";
-  for (std::size_t i = 0; i < 3; ++i) {
-    auto grid = evaluate(reference.launch.grid[i], *slots, path + "grid." + axis[i]);
-    if (!grid) return grid.error();
-    auto block = evaluate(reference.launch.block[i], *slots, path + "block." + axis[i]);
-    if (!block) return block.error();
-    launch->shape.grid[i] = *grid;
-    launch->shape.block[i] = *block;
-  }
-  auto shared = evaluate(reference.launch.shared_memory_bytes, *slots, path + "shared_memory");
-  if (!shared) return shared.error();
-  launch->shape.dynamic_shared_bytes = *shared;
+  auto shape = evaluate_geometry(reference.launch, *slots, "verify.against.kernel.launch");
+  if (!shape) return shape.error();
+  launch->shape = *shape;
+  launch->stage_shapes.clear();  // one kernel, also for a pipeline
 
   // The default configuration's defines, so a second entry of the tuned kernel's own source
   // compiles (its other code may use the parameters); the reference's options after the spec's.
@@ -268,14 +294,18 @@ Result<Instance> instantiate_reference(const KernelSpec& spec, const Sizes& size
   job.source_name = reference.source_path.empty() ? spec.name + "_reference.cu" : reference.source_path.filename().string();
   job.name_expressions = {reference.entry};
   job.options.insert(job.options.end(), reference.compile_options.begin(), reference.compile_options.end());
-  return Instance{std::move(job), std::move(*launch)};
+  Instance instance{std::move(job), std::move(*launch), std::nullopt};
+  // A pipeline's reference kernel computes what the whole pipeline does: it takes every argument
+  // the spec declares, in that order.
+  if (spec.is_pipeline()) instance.own_args = declared_arg_slots(spec);
+  return instance;
 }
 
 Result<Instance> instantiate(const KernelSpec& spec, const Config& config, const Sizes& sizes, const std::string& arch,
                              bool use_nvrtc_cache) {
   auto launch = plan_launch(spec, config, sizes);
   if (!launch) return launch.error();
-  return Instance{make_compile_job(spec, config, arch, use_nvrtc_cache), std::move(*launch)};
+  return Instance{make_compile_job(spec, config, arch, use_nvrtc_cache), std::move(*launch), std::nullopt};
 }
 
 }  // namespace ktune

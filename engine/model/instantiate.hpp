@@ -29,6 +29,9 @@ workers::CompileJob make_compile_job(const KernelSpec& spec, const Config& confi
 struct Instance {
   workers::CompileJob compile;
   runner::LaunchPlan launch;
+  // The kernel's arguments when they are not the problem's (runner::KernelJob::own_args): a
+  // pipeline's reference kernel takes every argument the spec declares.
+  std::optional<std::vector<runner::ArgSlot>> own_args;
 };
 Result<Instance> instantiate(const KernelSpec& spec, const Config& config, const Sizes& sizes, const std::string& arch,
                              bool use_nvrtc_cache = true);

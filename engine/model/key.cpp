@@ -175,6 +175,21 @@ std::string kernel_canonical_form(const KernelSpec& spec) {
     args.push_back(arg);
   }
   form["args"] = args;
+  // A pipeline's kernels: each one's entry, launch and arguments (indices into "args"). Present
+  // only for pipelines, so the keys of single kernels did not change.
+  if (spec.is_pipeline()) {
+    json stages = json::array();
+    for (const auto& stage : spec.pipeline) {
+      json geometry;
+      for (std::size_t d = 0; d < 3; ++d) {
+        geometry["grid"].push_back(expr_text(stage.launch.grid[d]));
+        geometry["block"].push_back(expr_text(stage.launch.block[d]));
+      }
+      geometry["shared_memory"] = expr_text(stage.launch.shared_memory_bytes);
+      stages.push_back(json{{"entry", stage.entry}, {"launch", geometry}, {"args", stage.args}});
+    }
+    form["pipeline"] = stages;
+  }
   // Only present when the source includes headers found on disk (outside the toolkit), so the
   // keys of kernels without such includes did not change when header contents joined the key.
   if (!spec.headers_digest.empty()) form["headers"] = spec.headers_digest;

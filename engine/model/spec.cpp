@@ -75,17 +75,30 @@ std::vector<std::string> KernelSpec::defines_for(const Config& config) const {
   return defines;
 }
 
-std::string KernelSpec::name_expression_for(const Config& config) const {
-  if (passing != ParamPassing::template_) return entry;
+namespace {
+
+std::string name_expression(const KernelSpec& spec, const std::string& entry, const Config& config) {
+  if (spec.passing != ParamPassing::template_) return entry;
   // An entry that fixes leading template arguments ("reduce<float>") gets the tuned ones after them.
   const bool fixed = !entry.empty() && entry.back() == '>';
   std::string out = fixed ? entry.substr(0, entry.size() - 1) : entry + "<";
-  for (std::size_t i = 0; i < template_args.size(); ++i) {
+  for (std::size_t i = 0; i < spec.template_args.size(); ++i) {
     if (i || fixed) out += ", ";
-    auto value = find_value(config, template_args[i]);
+    auto value = find_value(config, spec.template_args[i]);
     out += std::to_string(value.value_or(0));
   }
   return out + ">";
+}
+
+}  // namespace
+
+std::string KernelSpec::name_expression_for(const Config& config) const { return name_expression(*this, entry, config); }
+
+std::vector<std::string> KernelSpec::name_expressions_for(const Config& config) const {
+  if (pipeline.empty()) return {name_expression_for(config)};
+  std::vector<std::string> out;
+  for (const auto& stage : pipeline) out.push_back(name_expression(*this, stage.entry, config));
+  return out;
 }
 
 std::string KernelSpec::entry_name() const {

@@ -113,6 +113,17 @@ struct Verification {
   Tolerances tolerances_for(const Argument& output) const;
 };
 
+// One kernel of a pipeline ("pipeline" in the spec, docs/spec.md): launched after the one before
+// it on the same stream, on the spec's buffers and scalars, in the same configuration; the
+// pipeline's time (first kernel's start to last kernel's end) is what is tuned.
+struct PipelineStage {
+  std::string entry;  // as KernelSpec::entry; with template_ the tuned arguments follow
+  LaunchGeometry launch;  // expressions over parameters and sizes
+  std::vector<std::size_t> args;  // indices into KernelSpec::args, in this kernel's parameter order
+  std::string source_given;  // its own source file as the spec wrote it (appended to the
+                             // translation unit, KernelSpec::source); empty: the spec's source
+};
+
 struct KernelSpec {
   int version = kSpecVersion;
   std::string name;
@@ -137,7 +148,12 @@ struct KernelSpec {
   std::string headers_digest;
 
   LaunchGeometry launch;
+  // A pipeline's args are every buffer and scalar its kernels share (each stage lists its own, by
+  // name); a single kernel's are its parameters in order.
   std::vector<Argument> args;
+  // Two or more kernels launched in order; empty for a single kernel. For a pipeline, `entry` and
+  // `launch` are its first kernel's (so code that shows "the kernel" shows the first one).
+  std::vector<PipelineStage> pipeline;
   std::vector<ConstantSymbol> constants;
   Verification verify;
   std::optional<Expr> flops;  // per launch, for TFLOP/s in reports
@@ -167,6 +183,9 @@ struct KernelSpec {
   // The configuration of the defines/template arguments: "-DBM=64" ... or "sgemm<64, 64>".
   std::vector<std::string> defines_for(const Config& config) const;
   std::string name_expression_for(const Config& config) const;
+  // Every kernel's name expression, in launch order: a pipeline's stages, else the one entry.
+  std::vector<std::string> name_expressions_for(const Config& config) const;
+  bool is_pipeline() const noexcept { return !pipeline.empty(); }
   // "vector_add<float>" -> "vector_add" and "<float>"; a plain entry has no template arguments.
   std::string entry_name() const;
   std::string entry_template_arguments() const;

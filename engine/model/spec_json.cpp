@@ -12,6 +12,7 @@
 #include "engine/model/json_input.hpp"
 #include "engine/model/spec.hpp"
 #include "engine/model/included_headers.hpp"
+#include "engine/runner/launch_plan.hpp"
 #include "tuner/search_space.hpp"
 
 namespace ktune {
@@ -195,7 +196,7 @@ class SpecReader {
     expect_object(root, "");
     check_fields(root, "", {"ktune_spec", "name", "description", "source", "entry", "sizes", "params", "constraints",
                             "default", "pass_params", "template_args", "compile", "launch", "args", "verify",
-                            "metrics", "seed", "buckets", "constants"});
+                            "metrics", "seed", "buckets", "constants", "pipeline"});
 
     const json& version = require(root, "ktune_spec", "");
     if (!version.is_number_integer())
@@ -213,26 +214,27 @@ class SpecReader {
     if (root.contains("description")) spec.description = string_field(root, "description", "");
 
     read_source(root, spec);
-    spec.entry = string_field(root, "entry", "");
-    const auto entry_name = entry_base_name(spec.entry);
-    if (!entry_name)
-      fail("entry", "\"" + spec.entry + "\" is not a function name or a template instance such as vector_add<float>");
-    // Only the code counts: a name in a comment or a string is not a kernel. NVRTC then resolves
-    // the entry for real (engine/kernel_check.hpp) in `ktune space` and `ktune compile`.
-    const bool entry_in_source = contains_identifier(code_only(spec.source), *entry_name);
+    const bool pipeline = root.contains("pipeline");
+    if (pipeline) {
+      // A pipeline names its kernels, and their launches, stage by stage.
+      for (const char* field : {"entry", "launch"})
+        if (root.contains(field))
+          fail(field, "a spec with a \"pipeline\" gives each kernel's entry and launch in pipeline[i]");
+    } else {
+      spec.entry = string_field(root, "entry", "");
+    }
 
     read_sizes(root, spec);
     read_params(root, spec);
     read_constraints(root, spec);
     read_passing(root, spec);
     read_compile(root, spec);
-    // A source that only #includes the kernel (upstream files kept unchanged) has the entry in a
-    // header: the headers are known once include_dirs are.
-    if (!entry_in_source && !entry_in_included_headers(spec, *entry_name))
-      fail("entry", "\"" + *entry_name +
-                        "\" does not appear in the kernel source's code nor in the headers it includes (comments and "
-                        "strings do not count)");
-    read_launch(root, spec);
+    // The entry is looked for once include_dirs are known: a source that only #includes the kernel
+    // (upstream files kept unchanged) has it in a header.
+    if (!pipeline) {
+      check_entry(spec.entry, spec, "entry");
+      read_launch(root, spec);
+    }
     // Before the arguments: each buffer's and constant's generator seed derives from it.
     if (root.contains("seed")) {
       const json& seed = root["seed"];
@@ -241,6 +243,7 @@ class SpecReader {
       spec.seed = seed.get<std::uint64_t>();
     }
     read_args(root, spec);
+    if (pipeline) read_pipeline(root["pipeline"], spec);
     read_constants(root, spec);
     read_metrics(root, spec);
     read_buckets(root, spec);
@@ -484,9 +487,10 @@ class SpecReader {
     }
   }
 
-  std::array<Expr, 3> read_dim3(const json& launch, const std::string& key, const KernelSpec& spec) {
-    std::string path = "launch." + key;
-    const json& dims = require(launch, key, "launch");
+  std::array<Expr, 3> read_dim3(const json& launch, const std::string& key, const KernelSpec& spec,
+                                const std::string& launch_path = "launch") {
+    std::string path = launch_path + "." + key;
+    const json& dims = require(launch, key, launch_path);
     if (!dims.is_array() || dims.empty() || dims.size() > 3)
       fail(path, "must be an array of 1 to 3 expressions (x, y, z)");
     std::array<Expr, 3> out;
@@ -494,14 +498,78 @@ class SpecReader {
     return out;
   }
 
-  void read_launch(const json& root, KernelSpec& spec) {
-    const json& launch = require(root, "launch", "");
-    expect_object(launch, "launch");
-    check_fields(launch, "launch", {"grid", "block", "shared_memory"});
-    spec.launch.grid = read_dim3(launch, "grid", spec);
-    spec.launch.block = read_dim3(launch, "block", spec);
-    spec.launch.shared_memory_bytes =
-        parse_expr(launch.contains("shared_memory") ? launch["shared_memory"] : json(0), "launch.shared_memory", spec);
+  void read_launch(const json& root, KernelSpec& spec) { spec.launch = read_geometry(root, "", spec); }
+
+  // {"grid": [...], "block": [...], "shared_memory": ...} at `parent`.launch.
+  LaunchGeometry read_geometry(const json& parent, const std::string& parent_path, const KernelSpec& spec) {
+    const std::string path = join(parent_path, "launch");
+    const json& launch = require(parent, "launch", parent_path);
+    expect_object(launch, path);
+    check_fields(launch, path, {"grid", "block", "shared_memory"});
+    LaunchGeometry geometry;
+    geometry.grid = read_dim3(launch, "grid", spec, path);
+    geometry.block = read_dim3(launch, "block", spec, path);
+    geometry.shared_memory_bytes =
+        parse_expr(launch.contains("shared_memory") ? launch["shared_memory"] : json(0), path + ".shared_memory", spec);
+    return geometry;
+  }
+
+  // An entry is a name or a template instance, and appears in the source's code.
+  void check_entry(const std::string& entry, const KernelSpec& spec, const std::string& path) {
+    const auto entry_name = entry_base_name(entry);
+    if (!entry_name)
+      fail(path, "\"" + entry + "\" is not a function name or a template instance such as vector_add<float>");
+    // Only the code counts: a name in a comment or a string is not a kernel. NVRTC then resolves
+    // the entry for real (engine/kernel_check.hpp) in `ktune space` and `ktune compile`.
+    if (!contains_identifier(code_only(spec.source), *entry_name) && !entry_in_included_headers(spec, *entry_name))
+      fail(path, "\"" + *entry_name +
+                     "\" does not appear in the kernel source's code nor in the headers it includes (comments and strings do "
+                     "not count)");
+  }
+
+  // "pipeline": [{"entry", "launch", "args": [names], "source"?}, ...] — two or more kernels on
+  // the spec's args (declared once, shared by name). A stage's own source joins the translation
+  // unit after the spec's (one compile per configuration, one cubin with every entry).
+  void read_pipeline(const json& stages, KernelSpec& spec) {
+    if (!stages.is_array()) fail("pipeline", "must be an array of kernels, got " + type_name(stages));
+    if (stages.size() < 2) fail("pipeline", "a pipeline has two or more kernels; one kernel is \"entry\" and \"launch\"");
+    if (stages.size() > runner::kMaxPipelineKernels) fail("pipeline", "more than " + std::to_string(runner::kMaxPipelineKernels) + " kernels");
+    std::vector<bool> used(spec.args.size(), false);
+    for (std::size_t i = 0; i < stages.size(); ++i) {
+      const std::string path = index("pipeline", i);
+      const json& object = stages[i];
+      expect_object(object, path);
+      check_fields(object, path, {"entry", "launch", "args", "source"});
+      PipelineStage stage;
+      if (object.contains("source")) {
+        stage.source_given = string_field(object, "source", path);
+        const std::string text = read_file(base_dir_ / stage.source_given, path + ".source");
+        if (spec.source.size() + text.size() > kMaxSourceBytes) fail(path + ".source", "the sources are larger than 16 MiB");
+        // #line keeps NVRTC's messages and __FILE__ pointing into the stage's own file.
+        spec.source += "\n#line 1 \"" + stage.source_given + "\"\n" + text;
+      }
+      stage.entry = string_field(object, "entry", path);
+      stage.launch = read_geometry(object, path, spec);
+      const json& args = require(object, "args", path);
+      if (!args.is_array()) fail(path + ".args", "must be an array of argument names (from \"args\"), got " + type_name(args));
+      for (std::size_t a = 0; a < args.size(); ++a) {
+        if (!args[a].is_string()) fail(index(path + ".args", a), "must be the name of an argument in \"args\", got " + type_name(args[a]));
+        const std::string name = args[a].get<std::string>();
+        auto found = std::find_if(spec.args.begin(), spec.args.end(), [&name](const Argument& arg) { return arg.name == name; });
+        if (found == spec.args.end()) fail(index(path + ".args", a), "no argument named \"" + name + "\" in \"args\"");
+        const auto at = static_cast<std::size_t>(found - spec.args.begin());
+        stage.args.push_back(at);
+        used[at] = true;
+      }
+      spec.pipeline.push_back(std::move(stage));
+    }
+    // Entries are checked once every stage's source has joined the translation unit.
+    for (std::size_t i = 0; i < spec.pipeline.size(); ++i)
+      check_entry(spec.pipeline[i].entry, spec, index("pipeline", i) + ".entry");
+    for (std::size_t a = 0; a < spec.args.size(); ++a)
+      if (!used[a]) fail("args." + spec.args[a].name, "no kernel of the pipeline takes it (list it in a pipeline[i].args)");
+    spec.entry = spec.pipeline.front().entry;
+    spec.launch = spec.pipeline.front().launch;
   }
 
   static constexpr const char* kInitForms =

@@ -85,11 +85,11 @@ void GpuSession::State::ramp_clocks(double max_seconds) {
   }
 }
 
-CUresult GpuSession::State::launch(CUfunction function, const std::vector<void*>& params, const LaunchPlan& plan) {
-  return api->cuLaunchKernel(function, static_cast<unsigned>(plan.shape.grid[0]), static_cast<unsigned>(plan.shape.grid[1]),
-                             static_cast<unsigned>(plan.shape.grid[2]), static_cast<unsigned>(plan.shape.block[0]),
-                             static_cast<unsigned>(plan.shape.block[1]), static_cast<unsigned>(plan.shape.block[2]),
-                             static_cast<unsigned>(plan.shape.dynamic_shared_bytes), stream.get(),
+CUresult GpuSession::State::launch(CUfunction function, const std::vector<void*>& params, const LaunchShape& shape) {
+  return api->cuLaunchKernel(function, static_cast<unsigned>(shape.grid[0]), static_cast<unsigned>(shape.grid[1]),
+                             static_cast<unsigned>(shape.grid[2]), static_cast<unsigned>(shape.block[0]),
+                             static_cast<unsigned>(shape.block[1]), static_cast<unsigned>(shape.block[2]),
+                             static_cast<unsigned>(shape.dynamic_shared_bytes), stream.get(),
                              const_cast<void**>(params.data()), nullptr);
 }
 

@@ -13,6 +13,9 @@
 
 namespace ktune::runner {
 
+// A pipeline of more kernels than this is a mistake (and a corrupt frame is refused by it).
+inline constexpr std::size_t kMaxPipelineKernels = 64;
+
 // Problems larger than this are refused before allocating (a typo like 10^12 elements).
 inline constexpr std::uint64_t kMaxProblemBytes = 1ULL << 40;
 
@@ -56,14 +59,19 @@ struct ArgSlot {
 
 struct Problem {
   std::vector<BufferPlan> buffers;
-  std::vector<ArgSlot> args;  // in kernel order
+  std::vector<ArgSlot> args;  // in kernel order (a pipeline: its first kernel's)
+  // A pipeline's later kernels (the second, third, ...), launched after the first on the same
+  // stream: each one's arguments in its kernel order, into the same buffers and scalars. Empty for
+  // a single kernel.
+  std::vector<std::vector<ArgSlot>> stage_args;
   std::vector<ConstantPlan> constants;
   std::uint64_t total_bytes = 0;  // of the buffers
 };
 
 struct LaunchPlan {
-  LaunchShape shape;
-  std::vector<ScalarArg> scalars;
+  LaunchShape shape;               // a pipeline: its first kernel's
+  std::vector<ScalarArg> scalars;  // every scalar of the problem, shared by a pipeline's kernels
+  std::vector<LaunchShape> stage_shapes;  // a pipeline's later kernels, as Problem::stage_args
 };
 
 }  // namespace ktune::runner

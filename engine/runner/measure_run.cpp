@@ -90,47 +90,32 @@ void MeasureRun::launch_failed(Kernel& k, CUresult rc, const char* when) {
   if (cuda::is_sticky(rc)) s_.poisoned = true;
 }
 
-// Loads the cubin, reads its attributes, checks the launch: anything wrong is a status, not a launch.
+// Loads the cubin, reads each kernel's attributes, checks each launch: anything wrong is a status, not a launch.
 void MeasureRun::prepare(Kernel& k) {
   const KernelJob& job = *k.job;
+  if (job.own_args) {
+    if (!job.stage_lowered_names.empty())
+      return fail(k, MeasurementStatus::invalid_config, "a job on its own arguments is one kernel");
+    for (const auto& slot : *job.own_args)
+      if (slot.is_buffer && slot.index >= s_.problem.buffers.size())
+        return fail(k, MeasurementStatus::invalid_config, "an argument names a buffer the problem does not have");
+  } else if (job.stage_lowered_names.size() != s_.problem.stage_args.size() ||
+             job.launch.stage_shapes.size() != s_.problem.stage_args.size()) {
+    return fail(k, MeasurementStatus::invalid_config,
+                "the job has " + std::to_string(job.stage_lowered_names.size() + 1) + " kernels, the problem's pipeline " +
+                    std::to_string(s_.problem.stage_args.size() + 1));
+  }
   CUlibrary library = nullptr;
   if (CUresult rc = d_.cuLibraryLoadData(&library, job.cubin.data(), nullptr, nullptr, 0, nullptr, nullptr, 0); rc != CUDA_SUCCESS)
     return fail(k, MeasurementStatus::launch_error, "cannot load the cubin: " + d_.error_text(rc));
   k.library = cuda::LoadedLibrary(&d_, library);
-  CUkernel kernel = nullptr;
-  if (CUresult rc = d_.cuLibraryGetKernel(&kernel, library, job.lowered_name.c_str()); rc != CUDA_SUCCESS)
-    return fail(k, MeasurementStatus::launch_error, "no kernel named " + job.lowered_name + " in the cubin: " + d_.error_text(rc));
-  if (CUresult rc = d_.cuKernelGetFunction(&k.function, kernel); rc != CUDA_SUCCESS)
-    return fail(k, MeasurementStatus::launch_error, "cuKernelGetFunction: " + d_.error_text(rc));
-  auto attr = [&](CUfunction_attribute a) {
-    int v = 0;
-    d_.cuFuncGetAttribute(&v, a, k.function);
-    return v;
-  };
-  k.attributes.registers_per_thread = attr(CU_FUNC_ATTRIBUTE_NUM_REGS);
-  k.attributes.static_shared_bytes = attr(CU_FUNC_ATTRIBUTE_SHARED_SIZE_BYTES);
-  k.attributes.local_bytes_per_thread = attr(CU_FUNC_ATTRIBUTE_LOCAL_SIZE_BYTES);
-  k.attributes.max_threads_per_block = attr(CU_FUNC_ATTRIBUTE_MAX_THREADS_PER_BLOCK);
-  k.result.registers = k.attributes.registers_per_thread;
-  k.result.static_shared_bytes = k.attributes.static_shared_bytes;
-  k.result.local_bytes = k.attributes.local_bytes_per_thread;
-
-  const LaunchShape& shape = job.launch.shape;
-  if (auto ok = check_launch(s_.limits, k.attributes, shape); !ok) return fail(k, MeasurementStatus::invalid_config, ok.error().message);
-  if (needs_shared_memory_opt_in(s_.limits, k.attributes, shape)) {
-    if (CUresult rc = d_.cuFuncSetAttribute(k.function, CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES,
-                                            static_cast<int>(shape.dynamic_shared_bytes));
-        rc != CUDA_SUCCESS)
-      return fail(k, MeasurementStatus::invalid_config, "cannot allow " + std::to_string(shape.dynamic_shared_bytes) +
-                                                        " bytes of dynamic shared memory: " + d_.error_text(rc));
+  k.stages.resize(1 + job.stage_lowered_names.size());
+  k.stages[0].shape = &job.launch.shape;
+  if (!prepare_stage(k, k.stages[0], job.lowered_name, job.own_args ? *job.own_args : s_.problem.args)) return;
+  for (std::size_t i = 1; i < k.stages.size(); ++i) {
+    k.stages[i].shape = &job.launch.stage_shapes[i - 1];
+    if (!prepare_stage(k, k.stages[i], job.stage_lowered_names[i - 1], s_.problem.stage_args[i - 1])) return;
   }
-  int blocks_per_sm = 0;
-  const int threads = static_cast<int>(shape.block[0] * shape.block[1] * shape.block[2]);
-  if (CUresult rc = d_.cuOccupancyMaxActiveBlocksPerMultiprocessor(&blocks_per_sm, k.function, threads,
-                                                                    static_cast<std::size_t>(shape.dynamic_shared_bytes));
-      rc != CUDA_SUCCESS || blocks_per_sm == 0)
-    return fail(k, MeasurementStatus::invalid_config, "not even one block of " + std::to_string(threads) +
-                                                      " threads fits on an SM (registers or shared memory)");
 
   // Constant memory is per loaded module and kernels cannot write it: filled once here, it holds
   // the same data at every launch of this configuration.
@@ -150,22 +135,79 @@ void MeasureRun::prepare(Kernel& k) {
     if (CUresult rc = d_.cuMemcpyHtoD(symbol, s_.constant_data[c].data(), constant.bytes); rc != CUDA_SUCCESS)
       return launch_failed(k, rc, "filling constant memory");
   }
+}
+
+// One kernel of k: found in k's library, its attributes read (a pipeline reports the largest of
+// its kernels' resources), its launch checked, its parameters pointed at the problem's buffers
+// and the job's scalars. False (and k failed) when anything is wrong.
+bool MeasureRun::prepare_stage(Kernel& k, Stage& stage, const std::string& lowered_name, const std::vector<ArgSlot>& args) {
+  const KernelJob& job = *k.job;
+  CUkernel kernel = nullptr;
+  if (CUresult rc = d_.cuLibraryGetKernel(&kernel, k.library.get(), lowered_name.c_str()); rc != CUDA_SUCCESS)
+    return fail(k, MeasurementStatus::launch_error, "no kernel named " + lowered_name + " in the cubin: " + d_.error_text(rc)), false;
+  if (CUresult rc = d_.cuKernelGetFunction(&stage.function, kernel); rc != CUDA_SUCCESS)
+    return fail(k, MeasurementStatus::launch_error, "cuKernelGetFunction: " + d_.error_text(rc)), false;
+  auto attr = [&](CUfunction_attribute a) {
+    int v = 0;
+    d_.cuFuncGetAttribute(&v, a, stage.function);
+    return v;
+  };
+  KernelAttributes attributes;
+  attributes.registers_per_thread = attr(CU_FUNC_ATTRIBUTE_NUM_REGS);
+  attributes.static_shared_bytes = attr(CU_FUNC_ATTRIBUTE_SHARED_SIZE_BYTES);
+  attributes.local_bytes_per_thread = attr(CU_FUNC_ATTRIBUTE_LOCAL_SIZE_BYTES);
+  attributes.max_threads_per_block = attr(CU_FUNC_ATTRIBUTE_MAX_THREADS_PER_BLOCK);
+  k.result.registers = std::max(k.result.registers, attributes.registers_per_thread);
+  k.result.static_shared_bytes = std::max(k.result.static_shared_bytes, attributes.static_shared_bytes);
+  k.result.local_bytes = std::max(k.result.local_bytes, attributes.local_bytes_per_thread);
+  // A pipeline's message names the kernel that cannot launch.
+  const std::string which = job.stage_lowered_names.empty() ? "" : lowered_name + ": ";
+
+  const LaunchShape& shape = *stage.shape;
+  if (auto ok = check_launch(s_.limits, attributes, shape); !ok)
+    return fail(k, MeasurementStatus::invalid_config, which + ok.error().message), false;
+  if (needs_shared_memory_opt_in(s_.limits, attributes, shape)) {
+    if (CUresult rc = d_.cuFuncSetAttribute(stage.function, CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES,
+                                            static_cast<int>(shape.dynamic_shared_bytes));
+        rc != CUDA_SUCCESS)
+      return fail(k, MeasurementStatus::invalid_config, which + "cannot allow " + std::to_string(shape.dynamic_shared_bytes) +
+                                                        " bytes of dynamic shared memory: " + d_.error_text(rc)),
+             false;
+  }
+  int blocks_per_sm = 0;
+  const int threads = static_cast<int>(shape.block[0] * shape.block[1] * shape.block[2]);
+  if (CUresult rc = d_.cuOccupancyMaxActiveBlocksPerMultiprocessor(&blocks_per_sm, stage.function, threads,
+                                                                    static_cast<std::size_t>(shape.dynamic_shared_bytes));
+      rc != CUDA_SUCCESS || blocks_per_sm == 0)
+    return fail(k, MeasurementStatus::invalid_config, which + "not even one block of " + std::to_string(threads) +
+                                                      " threads fits on an SM (registers or shared memory)"),
+           false;
 
   // Kernel parameters: pointers to each argument's value, in kernel order.
   std::size_t buffers = 0;
-  for (const auto& slot : s_.problem.args) buffers += slot.is_buffer ? 1 : 0;
-  k.pointer_storage.reserve(buffers);
-  k.scalar_bytes.reserve(job.launch.scalars.size());
-  for (const auto& slot : s_.problem.args) {
+  for (const auto& slot : args) buffers += slot.is_buffer ? 1 : 0;
+  stage.pointer_storage.reserve(buffers);
+  stage.scalar_bytes.reserve(args.size() - buffers);
+  for (const auto& slot : args) {
     if (slot.is_buffer) {
-      k.pointer_storage.push_back(s_.buffers[slot.index].get());
-      k.params.push_back(&k.pointer_storage.back());
+      stage.pointer_storage.push_back(s_.buffers[slot.index].get());
+      stage.params.push_back(&stage.pointer_storage.back());
     } else {
-      if (slot.index >= job.launch.scalars.size()) return fail(k, MeasurementStatus::invalid_config, "scalar argument missing");
-      k.scalar_bytes.push_back(job.launch.scalars[slot.index].bytes());
-      k.params.push_back(k.scalar_bytes.back().data());
+      if (slot.index >= job.launch.scalars.size()) return fail(k, MeasurementStatus::invalid_config, "scalar argument missing"), false;
+      stage.scalar_bytes.push_back(job.launch.scalars[slot.index].bytes());
+      stage.params.push_back(stage.scalar_bytes.back().data());
     }
   }
+  return true;
+}
+
+CUresult MeasureRun::launch_stages(Kernel& k, cuda::Event* events) {
+  for (std::size_t i = 0; i < k.stages.size(); ++i) {
+    if (events) d_.cuEventRecord(events[i].get(), s_.stream.get());
+    if (CUresult rc = s_.launch(k.stages[i].function, k.stages[i].params, *k.stages[i].shape); rc != CUDA_SUCCESS) return rc;
+  }
+  if (events) d_.cuEventRecord(events[k.stages.size()].get(), s_.stream.get());
+  return CUDA_SUCCESS;
 }
 
 // A launch from the restored outputs, timed with events; nullopt when it failed (k is then done).
@@ -175,7 +217,7 @@ std::optional<float> MeasureRun::timed_launch(Kernel& k, const char* when) {
     return std::nullopt;
   }
   d_.cuEventRecord(s_.start_event.get(), s_.stream.get());
-  if (CUresult rc = s_.launch(k.function, k.params, k.job->launch); rc != CUDA_SUCCESS) {
+  if (CUresult rc = launch_stages(k); rc != CUDA_SUCCESS) {
     launch_failed(k, rc, "launch");
     return std::nullopt;
   }
@@ -408,7 +450,7 @@ void MeasureRun::warm_up(Kernel& k) {
   const auto warm_start = Clock::now();
   int launches = 0;
   while (launches < 1 || seconds_since(warm_start) < options_.warmup_seconds) {
-    CUresult rc = s_.launch(k.function, k.params, k.job->launch);
+    CUresult rc = launch_stages(k);
     if (rc == CUDA_SUCCESS) rc = s_.wait(options_.kernel_timeout_seconds);
     if (rc != CUDA_SUCCESS) return launch_failed(k, rc, "warm-up");
     if (++launches >= 1000) break;
@@ -457,10 +499,10 @@ void MeasureRun::sample_rounds() {
 }
 
 // One round of up to `per_kernel` samples of every active kernel, queued without waiting:
-// restore outputs → flush L2 → event → launch → event, then one wait. Kernel times come from
-// CUPTI records (in launch order, one per launch) or, without CUPTI, from the events. A round
-// taken while the clock sagged (throttling) is dropped rather than averaged in. Returns the
-// number of launches queued.
+// restore outputs → flush L2 → event → launch → event, then one wait (a pipeline: an event before
+// each of its kernels). Kernel times come from CUPTI records (in launch order, one per kernel
+// launch) or, without CUPTI, from the events. A round taken while the clock sagged (throttling)
+// is dropped rather than averaged in. Returns the number of launches queued.
 std::size_t MeasureRun::sample_round(const std::vector<std::size_t>& active, std::size_t per_kernel) {
   round_overhead_seconds_ = 0;
   auto overhead = [this](auto&& step) {
@@ -471,12 +513,18 @@ std::size_t MeasureRun::sample_round(const std::vector<std::size_t>& active, std
   // The clock before this round is the one read after the last (one reading per round).
   if (!last_mhz_ && s_.clock) overhead([&] { last_mhz_ = s_.clock->current_mhz().value_or(0); });
   const unsigned mhz = last_mhz_;  // 0: unknown
-  if (auto ok = s_.ensure_sample_events(2 * per_kernel * active.size()); !ok) {
+  // Each launch of a job records an event before each of its kernels and one after the last.
+  std::size_t events_needed = 0;
+  for (std::size_t i : active) events_needed += per_kernel * (kernels_[i].stages.size() + 1);
+  if (auto ok = s_.ensure_sample_events(events_needed); !ok) {
     for (std::size_t i : active) fail(kernels_[i], MeasurementStatus::launch_error, ok.error().message);
     return 0;
   }
-  std::vector<std::size_t> launched;  // kernel index of each launch, in launch order
+  std::vector<std::size_t> launched;      // kernel index of each launch, in launch order
+  std::vector<std::size_t> first_event;   // of each launch: its first event in sample_events
   launched.reserve(per_kernel * active.size());
+  first_event.reserve(per_kernel * active.size());
+  std::size_t next_event = 0, kernel_launches = 0;
   for (std::size_t sample = 0; sample < per_kernel; ++sample) {
     for (std::size_t i : active) {
       Kernel& k = kernels_[i];
@@ -491,27 +539,27 @@ std::size_t MeasureRun::sample_round(const std::vector<std::size_t>& active, std
           fail(k, MeasurementStatus::launch_error, ok.error().message);
           continue;
         }
-      const std::size_t e = 2 * launched.size();
-      d_.cuEventRecord(s_.sample_events[e].get(), s_.stream.get());
-      if (CUresult rc = s_.launch(k.function, k.params, k.job->launch); rc != CUDA_SUCCESS) {
+      if (CUresult rc = launch_stages(k, &s_.sample_events[next_event]); rc != CUDA_SUCCESS) {
         launch_failed(k, rc, "sampling");
         if (s_.poisoned) return launched.size();
         continue;
       }
-      d_.cuEventRecord(s_.sample_events[e + 1].get(), s_.stream.get());
       launched.push_back(i);
+      first_event.push_back(next_event);
+      next_event += k.stages.size() + 1;
+      kernel_launches += k.stages.size();
     }
   }
   if (launched.empty()) return 0;
   // Every kernel here already finished its first run and warm-up, so the deadline scales with
   // the launches queued; a hang still ends in the same kernel timeout per launch.
-  const double timeout = options_.kernel_timeout_seconds * static_cast<double>(launched.size());
+  const double timeout = options_.kernel_timeout_seconds * static_cast<double>(kernel_launches);
   if (CUresult rc = s_.wait(timeout); rc != CUDA_SUCCESS) {
     // Blame the first launch that did not complete (the ones before it finished); the round's
     // samples are dropped, and the other kernels sample again in the next round.
     std::size_t culprit = launched.front();
     for (std::size_t j = 0; j < launched.size(); ++j)
-      if (d_.cuEventQuery(s_.sample_events[2 * j + 1].get()) != CUDA_SUCCESS) {
+      if (d_.cuEventQuery(s_.sample_events[first_event[j] + kernels_[launched[j]].stages.size()].get()) != CUDA_SUCCESS) {
         culprit = launched[j];
         break;
       }
@@ -519,23 +567,39 @@ std::size_t MeasureRun::sample_round(const std::vector<std::size_t>& active, std
     return launched.size();
   }
 
+  // Per launch: the job's time (a pipeline: its first kernel's start to its last one's end), and
+  // for a pipeline each kernel's own time.
   std::vector<double> times(launched.size());
+  std::vector<std::vector<double>> stage_times(launched.size());
   bool cupti_used = false;
   if (s_.cupti) {
     overhead([&] {
       auto records = s_.cupti->collect();  // always drained, so records never pile up
       if (!options_.use_cupti) records = make_error(Errc::unsupported, "events requested");
-      if (records && records->size() == launched.size()) {
-        for (std::size_t r = 0; r < records->size(); ++r) times[r] = (*records)[r].duration_ns();
+      if (records && records->size() == kernel_launches) {
+        std::size_t r = 0;
+        for (std::size_t j = 0; j < launched.size(); ++j) {
+          const std::size_t stages = kernels_[launched[j]].stages.size();
+          times[j] = static_cast<double>((*records)[r + stages - 1].end_ns - (*records)[r].start_ns);
+          if (stages > 1)
+            for (std::size_t i = 0; i < stages; ++i) stage_times[j].push_back((*records)[r + i].duration_ns());
+          r += stages;
+        }
         cupti_used = true;
       }
     });
   }
   if (!cupti_used)
     for (std::size_t j = 0; j < launched.size(); ++j) {
-      float ms = 0;
-      d_.cuEventElapsedTime(&ms, s_.sample_events[2 * j].get(), s_.sample_events[2 * j + 1].get());
-      times[j] = 1e6 * static_cast<double>(ms);
+      const std::size_t stages = kernels_[launched[j]].stages.size();
+      auto elapsed_ns = [&](std::size_t from, std::size_t to) {
+        float ms = 0;
+        d_.cuEventElapsedTime(&ms, s_.sample_events[first_event[j] + from].get(), s_.sample_events[first_event[j] + to].get());
+        return 1e6 * static_cast<double>(ms);
+      };
+      times[j] = elapsed_ns(0, stages);
+      if (stages > 1)
+        for (std::size_t i = 0; i < stages; ++i) stage_times[j].push_back(elapsed_ns(i, i + 1));
     }
 
   unsigned mhz_after = 0;
@@ -551,6 +615,7 @@ std::size_t MeasureRun::sample_round(const std::vector<std::size_t>& active, std
       continue;
     }
     k.samples.push_back(times[j]);
+    for (std::size_t i = 0; i < stage_times[j].size(); ++i) k.stages[i].samples.push_back(stage_times[j][i]);
     for (auto& c : k.criteria) c->add_measurement(times[j]);
   }
   return launched.size();
@@ -560,7 +625,11 @@ std::vector<KernelMeasurement> MeasureRun::summarise() {
   std::vector<KernelMeasurement> out;
   out.reserve(kernels_.size());
   for (auto& k : kernels_) {
-    if (k.result.status == MeasurementStatus::ok || k.result.status == MeasurementStatus::pruned) k.result.stats = summarize(k.samples);
+    if (k.result.status == MeasurementStatus::ok || k.result.status == MeasurementStatus::pruned) {
+      k.result.stats = summarize(k.samples);
+      if (k.stages.size() > 1 && !k.stages.front().samples.empty())
+        for (const Stage& stage : k.stages) k.result.stage_stats.push_back(summarize(stage.samples));
+    }
     if (k.result.status == MeasurementStatus::ok && k.samples.empty() && !k.done) {
       k.result.status = MeasurementStatus::crash;
       k.result.message = "the GPU context was lost before this configuration was measured";

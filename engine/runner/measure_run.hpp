@@ -28,16 +28,22 @@ class MeasureRun {
  private:
   using Clock = std::chrono::steady_clock;
 
+  // One kernel of a job: the job's only one, or one stage of a pipeline (launched in order).
+  struct Stage {
+    const LaunchShape* shape = nullptr;
+    CUfunction function = nullptr;
+    std::vector<std::vector<std::byte>> scalar_bytes;
+    std::vector<void*> params;  // pointers into pointer_storage and scalar_bytes
+    std::vector<CUdeviceptr> pointer_storage;
+    std::vector<double> samples;  // a pipeline: this kernel's own times, alongside Kernel::samples
+  };
+
   // One job on its way through the phases.
   struct Kernel {
     const KernelJob* job = nullptr;
     cuda::LoadedLibrary library;
-    CUfunction function = nullptr;
-    KernelAttributes attributes;
-    std::vector<std::vector<std::byte>> scalar_bytes;
-    std::vector<void*> params;  // pointers into pointer_storage and scalar_bytes
-    std::vector<CUdeviceptr> pointer_storage;
-    std::vector<double> samples;
+    std::vector<Stage> stages;
+    std::vector<double> samples;  // a pipeline: first start to last end
     Criteria criteria;
     KernelMeasurement result;
     bool done = false;
@@ -46,6 +52,7 @@ class MeasureRun {
 
   // Phases, in order.
   void prepare(Kernel& k);
+  bool prepare_stage(Kernel& k, Stage& stage, const std::string& lowered_name, const std::vector<ArgSlot>& args);
   void first_run(Kernel& k);
   void verify(Kernel& k);
   void warm_up(Kernel& k);
@@ -64,6 +71,9 @@ class MeasureRun {
   // Steps the phases share.
   std::size_t sample_round(const std::vector<std::size_t>& active, std::size_t per_kernel);
   std::optional<float> timed_launch(Kernel& k, const char* when);
+  // Launches every stage of k in order on the stream, an event before each (when given: `events`
+  // points at stages + 1 events, the last recorded after the last stage). The first failure's code.
+  CUresult launch_stages(Kernel& k, cuda::Event* events = nullptr);
   bool hopeless(float event_ms) const;
   void fail(Kernel& k, MeasurementStatus status, std::string message);
   void launch_failed(Kernel& k, CUresult rc, const char* when);

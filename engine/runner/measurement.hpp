@@ -18,8 +18,12 @@ namespace ktune::runner {
 struct KernelJob {
   std::string label;         // the configuration, for messages ("BM=64 BN=64 ...")
   std::string cubin;         // CUBIN bytes from the compile workers
-  std::string lowered_name;  // the symbol to launch
+  std::string lowered_name;  // the symbol to launch (a pipeline: its first kernel)
+  std::vector<std::string> stage_lowered_names;  // a pipeline's later kernels, in the same cubin
   LaunchPlan launch;
+  // One kernel on other arguments than the problem's (then stage_lowered_names is empty): a
+  // pipeline's reference kernel takes every argument of the spec in the order declared.
+  std::optional<std::vector<ArgSlot>> own_args;
 };
 
 enum class VerifyMode : std::uint8_t { none, set_reference, compare };
@@ -47,7 +51,9 @@ struct MeasureOptions {
 struct KernelMeasurement {
   MeasurementStatus status = MeasurementStatus::ok;
   std::string message;  // why it is not ok
-  SampleStats stats;
+  SampleStats stats;  // a pipeline: from the first kernel's start to the last one's end
+  // A pipeline: each kernel's own time over the same samples, in launch order. Empty for a single kernel.
+  std::vector<SampleStats> stage_stats;
   std::string timer;  // "cupti" or "events"
   int registers = 0, static_shared_bytes = 0, local_bytes = 0;
   unsigned sm_clock_mhz = 0;

@@ -16,9 +16,13 @@ constexpr std::size_t kMinBufferBytes = 4 + 1 + 8 + 8 + kMinInitBytes + 1 + 1 + 
 constexpr std::size_t kMinConstantBytes = 4 + 1 + 8 + 8 + kMinInitBytes;
 constexpr std::uint64_t kMaxConstantBytes = 1u << 20;
 constexpr std::size_t kMinArgBytes = 1 + 8;
-constexpr std::size_t kMinJobBytes = 4 + 4 + 4 + 7 * 8 + 4;
+constexpr std::size_t kMinJobBytes = 4 + 4 + 4 + 7 * 8 + 4 + 1 + 4;
 constexpr std::size_t kMinScalarBytes = 1 + 8 + 8 + 1;
-constexpr std::size_t kMinResultBytes = 1 + 4 + 5 * 8 + 8 + 4 + 3 * 4 + 4 + 8 + 3 * 8;
+constexpr std::size_t kMinStageArgsBytes = 4;
+constexpr std::size_t kMinStageJobBytes = 4 + 7 * 8;
+constexpr std::size_t kMinStatsBytes = 6 * 8 + 8;
+
+constexpr std::size_t kMinResultBytes = 1 + 4 + 5 * 8 + 8 + 4 + 3 * 4 + 4 + 8 + 3 * 8 + 4;
 
 template <class E>
 E read_enum(Reader& rd, const char* field, std::uint8_t last) {
@@ -111,6 +115,57 @@ void read_init(Reader& rd, BufferInit& init) {
     rd.fail("init.int_low", "is above init.int_high");
 }
 
+void write_args(Writer& w, const std::vector<ArgSlot>& args) {
+  w.u32(static_cast<std::uint32_t>(args.size()));
+  for (const auto& a : args) {
+    w.boolean(a.is_buffer);
+    w.u64(a.index);
+  }
+}
+
+void read_args(Reader& rd, std::size_t buffers, std::vector<ArgSlot>& args) {
+  const std::uint32_t count = rd.count("args", kMinArgBytes);
+  for (std::uint32_t i = 0; i < count && !rd.failed(); ++i) {
+    ArgSlot slot;
+    slot.is_buffer = rd.boolean("arg.is_buffer");
+    slot.index = rd.u64("arg.index");
+    if (!rd.failed() && slot.is_buffer && slot.index >= buffers) return rd.fail("arg.index", "names a missing buffer");
+    args.push_back(slot);
+  }
+}
+
+void write_shape(Writer& w, const LaunchShape& shape) {
+  for (auto v : shape.grid) w.i64(v);
+  for (auto v : shape.block) w.i64(v);
+  w.i64(shape.dynamic_shared_bytes);
+}
+
+void read_shape(Reader& rd, LaunchShape& shape) {
+  for (auto& v : shape.grid) v = rd.i64("job.grid");
+  for (auto& v : shape.block) v = rd.i64("job.block");
+  shape.dynamic_shared_bytes = rd.i64("job.shared");
+}
+
+void write_stats(Writer& w, const SampleStats& stats) {
+  w.f64(stats.median_ns);
+  w.f64(stats.min_ns);
+  w.f64(stats.mean_ns);
+  w.f64(stats.stddev_ns);
+  w.f64(stats.noise);
+  w.f64(stats.median_se_ns);
+  w.u64(stats.samples);
+}
+
+void read_stats(Reader& rd, SampleStats& stats) {
+  stats.median_ns = rd.f64("result.median_ns");
+  stats.min_ns = rd.f64("result.min_ns");
+  stats.mean_ns = rd.f64("result.mean_ns");
+  stats.stddev_ns = rd.f64("result.stddev_ns");
+  stats.noise = rd.f64("result.noise");
+  stats.median_se_ns = rd.f64("result.median_se_ns");
+  stats.samples = rd.u64("result.samples");
+}
+
 void write_problem(Writer& w, const Problem& p) {
   w.u32(static_cast<std::uint32_t>(p.buffers.size()));
   for (const auto& b : p.buffers) {
@@ -125,11 +180,9 @@ void write_problem(Writer& w, const Problem& p) {
     w.f64(b.rtol);
     w.f64(b.atol);
   }
-  w.u32(static_cast<std::uint32_t>(p.args.size()));
-  for (const auto& a : p.args) {
-    w.boolean(a.is_buffer);
-    w.u64(a.index);
-  }
+  write_args(w, p.args);
+  w.u32(static_cast<std::uint32_t>(p.stage_args.size()));
+  for (const auto& args : p.stage_args) write_args(w, args);
   w.u32(static_cast<std::uint32_t>(p.constants.size()));
   for (const auto& c : p.constants) {
     w.str(c.symbol);
@@ -169,14 +222,10 @@ void read_problem(Reader& rd, Problem& p) {
     p.total_bytes += plan.bytes;
     p.buffers.push_back(std::move(plan));
   }
-  const std::uint32_t args = rd.count("args", kMinArgBytes);
-  for (std::uint32_t i = 0; i < args && !rd.failed(); ++i) {
-    ArgSlot slot;
-    slot.is_buffer = rd.boolean("arg.is_buffer");
-    slot.index = rd.u64("arg.index");
-    if (!rd.failed() && slot.is_buffer && slot.index >= p.buffers.size()) return rd.fail("arg.index", "names a missing buffer");
-    p.args.push_back(slot);
-  }
+  read_args(rd, p.buffers.size(), p.args);
+  const std::uint32_t stages = rd.count("stage_args", kMinStageArgsBytes);
+  if (!rd.failed() && stages >= kMaxPipelineKernels) return rd.fail("stage_args", "more kernels than a pipeline may have");
+  for (std::uint32_t i = 0; i < stages && !rd.failed(); ++i) read_args(rd, p.buffers.size(), p.stage_args.emplace_back());
   // A copy names a buffer of this problem, other than itself.
   for (std::size_t b = 0; b < p.buffers.size() && !rd.failed(); ++b) {
     const BufferInit& init = p.buffers[b].init;
@@ -252,10 +301,7 @@ void write_job(Writer& w, const KernelJob& job) {
   w.str(job.label);
   w.str(job.lowered_name);
   w.str(job.cubin);
-  const auto& shape = job.launch.shape;
-  for (auto v : shape.grid) w.i64(v);
-  for (auto v : shape.block) w.i64(v);
-  w.i64(shape.dynamic_shared_bytes);
+  write_shape(w, job.launch.shape);
   w.u32(static_cast<std::uint32_t>(job.launch.scalars.size()));
   for (const auto& s : job.launch.scalars) {
     w.u8(static_cast<std::uint8_t>(s.type));
@@ -263,16 +309,21 @@ void write_job(Writer& w, const KernelJob& job) {
     w.f64(s.floating);
     w.boolean(s.is_floating);
   }
+  // A pipeline's later kernels: name and shape of each (the decoder checks there is one of each).
+  w.boolean(job.own_args.has_value());
+  if (job.own_args) write_args(w, *job.own_args);
+  w.u32(static_cast<std::uint32_t>(job.stage_lowered_names.size()));
+  for (std::size_t i = 0; i < job.stage_lowered_names.size(); ++i) {
+    w.str(job.stage_lowered_names[i]);
+    write_shape(w, i < job.launch.stage_shapes.size() ? job.launch.stage_shapes[i] : LaunchShape{});
+  }
 }
 
 void read_job(Reader& rd, KernelJob& job) {
   job.label = rd.str("job.label");
   job.lowered_name = rd.str("job.lowered_name");
   job.cubin = rd.str("job.cubin");
-  auto& shape = job.launch.shape;
-  for (auto& v : shape.grid) v = rd.i64("job.grid");
-  for (auto& v : shape.block) v = rd.i64("job.block");
-  shape.dynamic_shared_bytes = rd.i64("job.shared");
+  read_shape(rd, job.launch.shape);
   const std::uint32_t scalars = rd.count("job.scalars", kMinScalarBytes);
   for (std::uint32_t i = 0; i < scalars && !rd.failed(); ++i) {
     ScalarArg arg;
@@ -282,18 +333,20 @@ void read_job(Reader& rd, KernelJob& job) {
     arg.is_floating = rd.boolean("scalar.is_floating");
     job.launch.scalars.push_back(arg);
   }
+  // The problem is not known here: the runner checks buffer indices against it (prepare).
+  if (rd.boolean("job.has_own_args")) read_args(rd, SIZE_MAX, job.own_args.emplace());
+  const std::uint32_t stages = rd.count("job.stages", kMinStageJobBytes);
+  if (!rd.failed() && stages >= kMaxPipelineKernels) return rd.fail("job.stages", "more kernels than a pipeline may have");
+  for (std::uint32_t i = 0; i < stages && !rd.failed(); ++i) {
+    job.stage_lowered_names.push_back(rd.str("job.stage_lowered_name"));
+    read_shape(rd, job.launch.stage_shapes.emplace_back());
+  }
 }
 
 void write_measurement(Writer& w, const KernelMeasurement& m) {
   w.u8(static_cast<std::uint8_t>(m.status));
   w.str(m.message);
-  w.f64(m.stats.median_ns);
-  w.f64(m.stats.min_ns);
-  w.f64(m.stats.mean_ns);
-  w.f64(m.stats.stddev_ns);
-  w.f64(m.stats.noise);
-  w.f64(m.stats.median_se_ns);
-  w.u64(m.stats.samples);
+  write_stats(w, m.stats);
   w.str(m.timer);
   w.i32(m.registers);
   w.i32(m.static_shared_bytes);
@@ -306,18 +359,14 @@ void write_measurement(Writer& w, const KernelMeasurement& m) {
   for (double seconds : {m.phases.load, m.phases.first_run, m.phases.verify, m.phases.warm_up, m.phases.sampling}) w.f64(seconds);
   w.u8(static_cast<std::uint8_t>(m.stop));
   w.boolean(m.verified_on_device);
+  w.u32(static_cast<std::uint32_t>(m.stage_stats.size()));
+  for (const auto& stats : m.stage_stats) write_stats(w, stats);
 }
 
 void read_measurement(Reader& rd, KernelMeasurement& m) {
   m.status = read_enum<MeasurementStatus>(rd, "result.status", kLastMeasurementStatus);
   m.message = rd.str("result.message");
-  m.stats.median_ns = rd.f64("result.median_ns");
-  m.stats.min_ns = rd.f64("result.min_ns");
-  m.stats.mean_ns = rd.f64("result.mean_ns");
-  m.stats.stddev_ns = rd.f64("result.stddev_ns");
-  m.stats.noise = rd.f64("result.noise");
-  m.stats.median_se_ns = rd.f64("result.median_se_ns");
-  m.stats.samples = rd.u64("result.samples");
+  read_stats(rd, m.stats);
   m.timer = rd.str("result.timer");
   m.registers = rd.i32("result.registers");
   m.static_shared_bytes = rd.i32("result.static_shared_bytes");
@@ -331,6 +380,9 @@ void read_measurement(Reader& rd, KernelMeasurement& m) {
     *seconds = rd.f64("result.phases");
   m.stop = read_enum<StopDecision>(rd, "result.stop", static_cast<std::uint8_t>(StopDecision::outranked));
   m.verified_on_device = rd.boolean("result.verified_on_device");
+  const std::uint32_t stages = rd.count("result.stage_stats", kMinStatsBytes);
+  if (!rd.failed() && stages > kMaxPipelineKernels) return rd.fail("result.stage_stats", "more kernels than a pipeline may have");
+  for (std::uint32_t i = 0; i < stages && !rd.failed(); ++i) read_stats(rd, m.stage_stats.emplace_back());
 }
 
 }  // namespace

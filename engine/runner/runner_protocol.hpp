@@ -18,8 +18,9 @@ namespace ktune::runner {
 // 1: a JSON header inside the payload; 2: binary fields through the one codec; 3: the stop rule on
 // the median's standard error, racing, phase times and the stop decision (issue #13); 4: inputs
 // from files, normal and integer data, copies, reference answers from files, tolerances per
-// output, constant symbols, run-once reference runs (issue #16).
-inline constexpr int kRunnerProtocolVersion = 4;
+// output, constant symbols, run-once reference runs (issue #16); 5: pipelines (each later kernel's
+// arguments, lowered name and launch shape; each kernel's time).
+inline constexpr int kRunnerProtocolVersion = 5;
 
 // Frame types (process::FrameHeader::type) of this protocol.
 inline constexpr std::uint16_t kRunnerHelloFrame = 16;     // runner -> engine once: the device, or why there is none

@@ -58,7 +58,7 @@ struct GpuSession::State {
   Status restore_outputs();
   // Writing twice the L2's worth of fresh values evicts whatever the last sample left there.
   Status flush_l2();
-  CUresult launch(CUfunction function, const std::vector<void*>& params, const LaunchPlan& plan);
+  CUresult launch(CUfunction function, const std::vector<void*>& params, const LaunchShape& shape);
   // At least `count` events in sample_events.
   Status ensure_sample_events(std::size_t count);
   // Keeps the GPU busy (L2 flushes) until the SM clock is within 90 % of its maximum, or for

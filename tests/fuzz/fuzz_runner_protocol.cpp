@@ -6,8 +6,9 @@
 //   - what decodes re-encodes to a payload that decodes again and re-encodes to the same bytes
 //     (the encoder's output is always readable, and nothing the decoder accepts is lost on the way);
 //   - decoded requests keep the invariants the runner relies on: buffer bytes = count x element
-//     size within kMaxProblemBytes, argument slots naming existing buffers, attachments that fit
-//     in the payload.
+//     size within kMaxProblemBytes, argument slots naming existing buffers (a pipeline's later
+//     kernels' too), a name and a shape for each later kernel of a job, attachments that fit in
+//     the payload. (A job's own arguments are checked against the problem by the runner.)
 //   - the runner's decoders re-encode what they accept to exactly the input bytes (one spelling
 //     per value, like the compile protocol).
 #include <string>
@@ -45,7 +46,15 @@ void check_request(std::string_view payload) {
   KTUNE_FUZZ_CHECK(request->problem.total_bytes == total && total <= ktune::runner::kMaxProblemBytes);
   for (const auto& arg : request->problem.args)
     KTUNE_FUZZ_CHECK(!arg.is_buffer || arg.index < request->problem.buffers.size());
-  for (const auto& job : request->jobs) attached += job.cubin.size();
+  KTUNE_FUZZ_CHECK(request->problem.stage_args.size() < ktune::runner::kMaxPipelineKernels);
+  for (const auto& stage : request->problem.stage_args)
+    for (const auto& arg : stage) KTUNE_FUZZ_CHECK(!arg.is_buffer || arg.index < request->problem.buffers.size());
+  for (const auto& job : request->jobs) {
+    attached += job.cubin.size();
+    // A pipeline's later kernels come as pairs: a name and a launch shape each.
+    KTUNE_FUZZ_CHECK(job.stage_lowered_names.size() == job.launch.stage_shapes.size());
+    KTUNE_FUZZ_CHECK(job.stage_lowered_names.size() < ktune::runner::kMaxPipelineKernels);
+  }
   KTUNE_FUZZ_CHECK(attached <= payload.size());
 }
 

@@ -43,6 +43,10 @@ void check_problem(const KernelSpec& spec, std::int64_t size_value) {
     KTUNE_FUZZ_CHECK(problem->total_bytes <= runner::kMaxProblemBytes);
     for (const auto& buffer : problem->buffers)
       KTUNE_FUZZ_CHECK(buffer.bytes == buffer.count * element_size(buffer.type) && buffer.count <= buffer.bytes);
+    // A pipeline: one argument list per later kernel, each naming the problem's buffers.
+    KTUNE_FUZZ_CHECK(problem->stage_args.size() + 1 == std::max<std::size_t>(spec.pipeline.size(), 1));
+    for (const auto& stage : problem->stage_args)
+      for (const auto& arg : stage) KTUNE_FUZZ_CHECK(!arg.is_buffer || arg.index < problem->buffers.size());
   }
 
   auto launch = plan_launch(spec, spec.default_config, sizes);
@@ -58,6 +62,8 @@ void check_problem(const KernelSpec& spec, std::int64_t size_value) {
   const runner::DeviceLimits h100 = runner::h100_limits();
   (void)runner::check_launch(h100, kernel, launch->shape);
   (void)runner::needs_shared_memory_opt_in(h100, kernel, launch->shape);
+  KTUNE_FUZZ_CHECK(launch->stage_shapes.size() + 1 == std::max<std::size_t>(spec.pipeline.size(), 1));
+  for (const auto& shape : launch->stage_shapes) (void)runner::check_launch(h100, kernel, shape);
 }
 
 }  // namespace

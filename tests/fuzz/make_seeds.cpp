@@ -118,6 +118,23 @@ runner::RunnerRequest measure_request() {
   return r;
 }
 
+// A two-kernel pipeline: the problem's later kernel's arguments, each job's later kernel and its
+// shape, a reference kernel's own arguments, and each kernel's time in the response.
+runner::RunnerRequest pipeline_problem_request() {
+  runner::RunnerRequest r = problem_request();
+  r.problem.args = {{true, 0}, {true, 1}, {false, 0}};
+  r.problem.stage_args = {{{true, 1}, {false, 0}}};
+  return r;
+}
+
+runner::RunnerRequest pipeline_measure_request() {
+  runner::RunnerRequest r = measure_request();
+  r.jobs[0].stage_lowered_names = {"reduce_final"};
+  r.jobs[0].launch.stage_shapes = {{{1, 1, 1}, {256, 1, 1}, 0}};
+  r.jobs[1].own_args = std::vector<runner::ArgSlot>{{true, 0}, {true, 1}, {false, 0}};
+  return r;
+}
+
 runner::RunnerResponse response() {
   runner::RunnerResponse r;
   r.ok = true;
@@ -182,6 +199,11 @@ int main(int argc, char** argv) {
   ok &= write(r / "seed-request-measure.bin", runner::encode_request(measure_request()));
   ok &= write(r / "seed-request-problem-data.bin", runner::encode_request(data_problem_request()));
   ok &= write(r / "seed-response.bin", runner::encode_response(response()));
+  ok &= write(r / "seed-request-problem-pipeline.bin", runner::encode_request(pipeline_problem_request()));
+  ok &= write(r / "seed-request-measure-pipeline.bin", runner::encode_request(pipeline_measure_request()));
+  auto pipeline_response = response();
+  pipeline_response.results[0].stage_stats = {{8000.0, 7900.0, 8050.0, 90.0, 0.011, 0, 50}, {2400.0, 2300.0, 2450.0, 30.0, 0.012, 0, 50}};
+  ok &= write(r / "seed-response-pipeline.bin", runner::encode_response(pipeline_response));
   runner::RunnerResponse poisoned;
   poisoned.error = "CUDA_ERROR_ILLEGAL_ADDRESS: the context is lost";
   poisoned.poisoned = true;

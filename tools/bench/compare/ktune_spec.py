@@ -156,13 +156,15 @@ class KernelSpec:
         raw = json.loads(self.path.read_text())
         self.raw = raw
         self.name = raw["name"]
-        self.entry = raw["entry"]
+        # A pipeline (docs/spec.md): its first kernel stands for "the kernel", as in ktune's KernelSpec.
+        first = raw["pipeline"][0] if "pipeline" in raw else raw
+        self.entry = first["entry"]
         self.source = (self.path.parent / raw["source"]).read_text() if "source" in raw else raw["code"]
         self.size_names = list(raw["sizes"])
         self.params = dict(raw["params"])
         self.constraints = [Expr(c) for c in raw.get("constraints", [])]
         self.default = dict(raw["default"])
-        launch = raw["launch"]
+        launch = first["launch"]
         self.grid = [_int_or_expr(g) for g in launch["grid"]]
         self.block = [_int_or_expr(b) for b in launch["block"]]
         self.shared_memory = _int_or_expr(launch.get("shared_memory", 0))
