@@ -94,7 +94,7 @@ void run_bench(const TuneCliOptions& o) {
   Sizes sizes = parse_sizes(o.sizes, spec);
   Config config = spec.default_config;
   if (!o.config.empty()) {
-    auto given = parse_named(o.config);
+    auto given = spec.space.parse(o.config);
     if (!given) throw CliFailure("--config: " + given.error().message);
     for (const auto& [name, value] : *given) {
       bool found = false;

@@ -153,9 +153,15 @@ std::string kernel_canonical_form(const KernelSpec& spec) {
   form["options"] = spec.compile_options;
   form["arch_specific"] = spec.arch_specific;
   json params = json::array();
-  for (const auto& p : spec.space.params) params.push_back(json{{"name", p.name}, {"values", p.values}});
+  for (const auto& p : spec.space.params) {
+    json param{{"name", p.name}, {"values", p.values}};
+    if (p.is_choice()) param["choices"] = p.choices;  // only then: integer parameters keep their keys
+    params.push_back(std::move(param));
+  }
   form["params"] = params;
   form["sizes"] = spec.space.size_names;
+  // Written only when set, so the keys of every other spec are unchanged.
+  if (spec.sizes_to_preprocessor) form["sizes_to_preprocessor"] = true;
   form["constraints"] = constraint_texts(spec.space);
   // The launch mapping and argument layout change what a measurement means, so they are part of
   // what the kernel is; names, descriptions, the default and tolerances are not.
