@@ -76,7 +76,7 @@ void run_tune(const TuneCliOptions& o) {
   options.hooks.on_progress = [&](const TuneProgress& p) { progress.update(p, o.strategy == "exhaustive"); };
   std::optional<TuningTrace> trace;
   if (!o.trace.empty()) {
-    trace.emplace(o.trace);
+    trace.emplace(o.trace, &spec.space);
     options.hooks.on_evaluation = [&](const Evaluation& e) { trace->record(e); };
   }
   auto outcome = engine->tune(spec, sizes, options);

@@ -21,7 +21,7 @@ namespace ktune {
 struct Parameter {
   std::string name;
   std::vector<std::int64_t> values;  // ascending, distinct (the parser sorts and checks)
-  std::vector<std::string> choices;  // named choices: choices[i] is the string of values[i]; else empty
+  std::vector<std::string> choices = {};  // named choices: choices[i] is the string of values[i]; else empty
 
   bool is_choice() const noexcept { return !choices.empty(); }
   // The choice whose code is `value`, or nullptr (an integer parameter, or no such choice).
