@@ -15,6 +15,7 @@
 #include "engine/model/tuning_question.hpp"
 #include "engine/results_export.hpp"
 #include "engine/version.hpp"
+#include "helpers/run_ktune.hpp"
 #include "helpers/scratch_dir.hpp"
 #include "tuner/search_space.hpp"
 #include "workers/kernel_signature.hpp"
@@ -172,6 +173,22 @@ TEST(NamedChoices, TheKernelKeyHoldsTheStringsAndTheFormRestoresThem) {
   EXPECT_EQ(wider.default_config, spec.default_config);
 }
 
+TEST(NamedChoices, AChoiceWithASpaceSurvivesTheKernelForm) {
+  const KernelSpec spec = parse(spec_text(kDefined, "vector_add", R"(, "constraints": ["float_type != \"unsigned int\" || B == 64"])",
+                                          R"(["float", "unsigned int"])"));
+  const json form = json::parse(kernel_canonical_form(spec));
+  EXPECT_EQ(form["constraints"][0], "float_type!='unsigned int'||B==64");
+  auto space = space_from_kernel_form(kernel_canonical_form(spec));
+  ASSERT_TRUE(space.ok()) << space.error().message;
+  const Config config = spec.space.parse("float_type=float,B=32").value_or_throw();
+  EXPECT_FALSE(why_invalid_at(*space, config, {{"N", 64}}));
+  const KernelSpec single = parse(spec_text(kDefined, "vector_add", R"(, "constraints": ["float_type != 'unsigned int' || B == 64"])",
+                                            R"(["float", "unsigned int"])"));
+  EXPECT_EQ(kernel_key(spec), kernel_key(single));  // the quotes a constraint is written with do not matter
+  EXPECT_EQ(make_compile_job(spec, {{"float_type", choice_code("unsigned int")}, {"B", 64}}, "sm_90").defines.front(),
+            "-Dfloat_type=unsigned int");
+}
+
 TEST(SizesToPreprocessor, SizesBecomeDefinesAndJoinTheCubinKey) {
   const std::string code = R"(
 __global__ void fill(float* c) { int i = blockIdx.x * B + threadIdx.x; if (i < N) c[i] = float_type(N); }
@@ -262,6 +279,24 @@ TEST(NamedChoices, AStringValuedCacheAgainstAnIntegerSpecSaysToDeclareChoices) {
   ASSERT_FALSE(parsed.ok());
   EXPECT_NE(parsed.error().message.find("declare float_type with string values in the spec (named choices)"), std::string::npos)
       << parsed.error().message;
+}
+
+TEST(NamedChoices, TheCliPrintsAndReadsTheStrings) {
+  const std::string spec = std::string(KTUNE_SOURCE_DIR) + "/examples/scaled_add.json";
+  const auto text = ktune::testing::run_ktune("space " + spec + " --size N=4096 --samples 40 --no-check");
+  ASSERT_EQ(text.status, 0) << text.output;
+  EXPECT_NE(text.output.find("compute_type: float double"), std::string::npos) << text.output;
+  EXPECT_NE(text.output.find("default      compute_type=float BLOCK=256 ITEMS=1"), std::string::npos) << text.output;
+  EXPECT_NE(text.output.find("compute_type=double"), std::string::npos) << text.output;
+  const auto as_json = ktune::testing::run_ktune("space " + spec + " --json --samples 40 --no-check");
+  ASSERT_EQ(as_json.status, 0) << as_json.output;
+  std::set<std::string> seen;
+  for (const auto& sample : json::parse(as_json.output)["samples"]) seen.insert(sample["compute_type"].get<std::string>());
+  EXPECT_EQ(seen, (std::set<std::string>{"float", "double"}));
+  // --config takes a choice by its string, and an unknown one is named (checked before any GPU work).
+  const auto bad = ktune::testing::run_ktune("bench " + spec + " --size N=4096 --config compute_type=half");
+  EXPECT_NE(bad.status, 0);
+  EXPECT_NE(bad.output.find("--config: \"half\" is not one of compute_type's choices (float, double)"), std::string::npos) << bad.output;
 }
 
 }  // namespace
