@@ -291,7 +291,8 @@ TEST(NamedChoices, TheCliPrintsAndReadsTheStrings) {
   const auto as_json = ktune::testing::run_ktune("space " + spec + " --json --samples 40 --no-check");
   ASSERT_EQ(as_json.status, 0) << as_json.output;
   std::set<std::string> seen;
-  for (const auto& sample : json::parse(as_json.output)["samples"]) seen.insert(sample["compute_type"].get<std::string>());
+  const json parsed = json::parse(as_json.output);  // kept: a range over a temporary's member would dangle
+  for (const auto& sample : parsed["samples"]) seen.insert(sample["compute_type"].get<std::string>());
   EXPECT_EQ(seen, (std::set<std::string>{"float", "double"}));
   // --config takes a choice by its string, and an unknown one is named (checked before any GPU work).
   const auto bad = ktune::testing::run_ktune("bench " + spec + " --size N=4096 --config compute_type=half");
