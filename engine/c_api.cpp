@@ -183,11 +183,11 @@ ktune::Result<ktune::DeviceSignature> device_for(ktune_engine& engine, const cha
   return device;
 }
 
-std::unique_ptr<ktune_answer> make_answer(ktune_rule rule, ktune::Config config, double time_ns, std::string device,
-                                          double distance) {
+std::unique_ptr<ktune_answer> make_answer(const ktune::KernelSpec& spec, ktune_rule rule, ktune::Config config, double time_ns,
+                                          std::string device, double distance) {
   auto answer = std::make_unique<ktune_answer>();
   answer->rule = rule;
-  answer->config_text = ktune::format_named(config);
+  answer->config_text = spec.space.format(config);  // named choices as their strings
   answer->config = std::move(config);
   answer->time_ns = time_ns;
   answer->tuned_device = std::move(device);
@@ -423,9 +423,9 @@ ktune_status ktune_lookup(ktune_engine* engine, const ktune_spec* spec, const ch
     std::unique_ptr<ktune_answer> result;
     if (answer->entry) {
       const auto& entry = *answer->entry;
-      result = make_answer(to_rule(answer->rule), entry.config, entry.time_ns, entry.tuning.device, answer->distance);
+      result = make_answer(spec->spec, to_rule(answer->rule), entry.config, entry.time_ns, entry.tuning.device, answer->distance);
     } else {
-      result = make_answer(KTUNE_RULE_DEFAULT, spec->spec.default_config, std::numeric_limits<double>::quiet_NaN(), "", 0);
+      result = make_answer(spec->spec, KTUNE_RULE_DEFAULT, spec->spec.default_config, std::numeric_limits<double>::quiet_NaN(), "", 0);
     }
     *out = result.release();
     return KTUNE_OK;
@@ -461,7 +461,7 @@ ktune_status ktune_tune(ktune_engine* engine, const ktune_spec* spec, const char
 
     auto outcome = engine->engine->tune(spec->spec, *sizes, tune);
     if (!outcome) return fail(outcome.error());
-    auto result = make_answer(outcome->answered_from_lookup ? KTUNE_RULE_EXACT : KTUNE_RULE_TUNED,
+    auto result = make_answer(spec->spec, outcome->answered_from_lookup ? KTUNE_RULE_EXACT : KTUNE_RULE_TUNED,
                               std::move(outcome->report.best), outcome->report.best_ns, outcome->device.name, 0);
     *out = result.release();
     return KTUNE_OK;
@@ -479,7 +479,7 @@ ktune_status ktune_binary_get(ktune_engine* engine, const ktune_spec* spec, cons
     auto binary = engine->engine->binary(spec->spec, *sizes, *device);
     if (!binary) return fail(binary.error());
     auto handle = std::make_unique<ktune_binary>();
-    handle->config_text = ktune::format_named(binary->kernel.config);
+    handle->config_text = spec->spec.space.format(binary->kernel.config);
     handle->binary = std::move(*binary);
     *out = handle.release();
     return KTUNE_OK;

@@ -625,7 +625,7 @@ Result<Evaluation> Engine::measure_now(const KernelSpec& spec, const Sizes& give
   if (!sizes) return sizes.error();
   auto space = SearchSpace::build(spec.space, &*sizes);
   if (!space) return space.error();
-  if (auto why = space->why_invalid(config)) return make_error(Errc::invalid_argument, format_named(config) + ": " + *why);
+  if (auto why = space->why_invalid(config)) return make_error(Errc::invalid_argument, spec.space.format(config) + ": " + *why);
 
   std::lock_guard lock(state_->mutex);
   auto device = state_->ensure_device();
@@ -640,7 +640,7 @@ Result<Evaluation> Engine::measure_now(const KernelSpec& spec, const Sizes& give
   for (auto& e : (*evaluator)->setup_evaluations())
     if (e.measurement.config == config) result = std::move(e);
   if (!result) (*evaluator)->evaluate({config}, std::nullopt, [&](Evaluation e) { result = std::move(e); });
-  if (!result) return make_error(Errc::not_found, format_named(config) + " was not measured");
+  if (!result) return make_error(Errc::not_found, spec.space.format(config) + " was not measured");
   auto ledger = MeasurementLedger::open(question, &*state_->store);
   if (!ledger) return ledger.error();
   ledger->record(result->measurement);

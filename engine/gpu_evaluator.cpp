@@ -51,16 +51,16 @@ Result<std::unique_ptr<GpuEvaluator>> GpuEvaluator::create(const KernelSpec& spe
   const Config& reference = spec.verify.reference;
   auto instance = instantiate(spec, reference, sizes, evaluator->options_.arch);
   if (!instance)
-    return make_error(Errc::invalid_argument, "the reference configuration " + format_named(reference) + ": " + instance.error().message);
+    return make_error(Errc::invalid_argument, "the reference configuration " + spec.space.format(reference) + ": " + instance.error().message);
   const runner::LaunchPlan* plan = &instance->launch;
   workers::CompileResult compiled = pool.submit(std::move(instance->compile)).get();
   if (!compiled.ok())
-    return make_error(Errc::invalid_spec, "the reference configuration " + format_named(reference) + " does not compile: " +
+    return make_error(Errc::invalid_spec, "the reference configuration " + spec.space.format(reference) + " does not compile: " +
                                               compile_failure_evaluation(reference, compiled).measurement.message);
-  evaluator->options_.measure.reference_label = "configuration " + format_named(reference) + " of the same kernel";
+  evaluator->options_.measure.reference_label = "configuration " + spec.space.format(reference) + " of the same kernel";
   Evaluation e = evaluator->measure_compiled(reference, compiled, *plan, std::nullopt, runner::VerifyMode::set_reference);
   if (e.measurement.status != MeasurementStatus::ok)
-    return make_error(Errc::invalid_spec, "the reference configuration " + format_named(reference) + " failed (" +
+    return make_error(Errc::invalid_spec, "the reference configuration " + spec.space.format(reference) + " failed (" +
                                               std::string(store::to_string(e.measurement.status)) + "): " + e.measurement.message);
   evaluator->reference_ = std::move(e);
   return evaluator;
@@ -93,7 +93,7 @@ Status GpuEvaluator::run_reference_kernel() {
 
 Evaluation GpuEvaluator::measure_compiled(const Config& config, const workers::CompileResult& compiled, const runner::LaunchPlan& plan,
                                           std::optional<double> best_ns, runner::VerifyMode verify) {
-  runner::KernelJob job = kernel_job(format_named(config), compiled, plan, spec_.entry);
+  runner::KernelJob job = kernel_job(spec_.space.format(config), compiled, plan, spec_.entry);
   runner::MeasureOptions options = options_.measure;
   options.best_median_ns = best_ns;
   options.verify = verify;
@@ -161,7 +161,7 @@ std::vector<Evaluation> GpuEvaluator::remeasure(const std::vector<Config>& final
   for (const auto& config : finalists) {
     auto it = compiled_.find(config);
     if (it == compiled_.end()) continue;
-    jobs.push_back(kernel_job(format_named(config), it->second.first, it->second.second, spec_.entry));
+    jobs.push_back(kernel_job(spec_.space.format(config), it->second.first, it->second.second, spec_.entry));
     configs.push_back(config);
   }
   std::vector<Evaluation> out;

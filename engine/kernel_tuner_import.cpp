@@ -187,8 +187,20 @@ Result<KernelTunerCache> parse_kernel_tuner_cache(const std::string& text, const
     for (const auto& p : spec.space.params) {
       auto v = entry.find(p.name);
       if (v == entry.end()) return make_error(Errc::invalid_argument, where + "no value for parameter " + p.name);
+      if (p.is_choice()) {  // a string-valued tune_param ("float_type": "float"): a named choice
+        if (!v->is_string())
+          return make_error(Errc::invalid_argument, where + p.name + "=" + v->dump() + " is not a string (" + p.name +
+                                                        " is a named choice of " + join_values(p) + ")");
+        auto code = p.value_from_text(v->get<std::string>());
+        if (!code) return make_error(Errc::invalid_argument, where + code.error().message);
+        m.config.emplace_back(p.name, *code);
+        continue;
+      }
       auto i = as_integer(*v);
-      if (!i) return make_error(Errc::invalid_argument, where + p.name + "=" + v->dump() + " is not an integer (ktune parameters are integers)");
+      if (!i)
+        return make_error(Errc::invalid_argument, where + p.name + "=" + v->dump() +
+                                                      (v->is_string() ? " is a string: declare " + p.name + " with string values in the spec (named choices)"
+                                                                      : std::string(" is not an integer")));
       m.config.emplace_back(p.name, *i);
     }
     if (auto why = space->why_invalid(m.config)) return make_error(Errc::invalid_argument, where + *why);

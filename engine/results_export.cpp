@@ -82,6 +82,18 @@ const char* t4_invalidity(MeasurementStatus status) {
   }
 }
 
+// A value as the exported formats write it: a named choice as its string, else the number.
+ojson value_json(const Parameter& p, std::int64_t value) {
+  if (const std::string* choice = p.choice_of(value)) return *choice;
+  return value;
+}
+
+ojson values_json(const ParamSpace& space, const std::vector<std::int64_t>& values) {
+  ojson out = ojson::array();
+  for (std::size_t i = 0; i < values.size(); ++i) out.push_back(value_json(space.params[i], values[i]));
+  return out;
+}
+
 }  // namespace
 
 Result<std::string> to_kernel_tuner_cache(const TuningResults& tuning, const std::string& kernel_name) {
@@ -96,7 +108,9 @@ Result<std::string> to_kernel_tuner_cache(const TuningResults& tuning, const std
   ojson keys = ojson::array(), params = ojson::object();
   for (const auto& p : space->params) {
     keys.push_back(p.name);
-    params[p.name] = p.values;
+    ojson list = ojson::array();
+    for (std::int64_t v : p.values) list.push_back(value_json(p, v));
+    params[p.name] = std::move(list);
   }
   out["tune_params_keys"] = keys;
   out["tune_params"] = params;
@@ -108,8 +122,8 @@ Result<std::string> to_kernel_tuner_cache(const TuningResults& tuning, const std
     std::string key;
     ojson entry;
     for (std::size_t i = 0; i < values->size(); ++i) {
-      key += (i ? "," : "") + std::to_string((*values)[i]);
-      entry[space->params[i].name] = (*values)[i];
+      key += (i ? "," : "") + space->params[i].value_text((*values)[i]);  // Kernel Tuner's key: str() of each value
+      entry[space->params[i].name] = value_json(space->params[i], (*values)[i]);
     }
     if (has_time(*m)) {
       entry["time"] = time_ms(*m);
@@ -132,7 +146,8 @@ Result<std::string> to_kernel_tuner_cache(const TuningResults& tuning, const std
 }
 
 Result<std::string> to_t4_results(const TuningResults& tuning) {
-  if (auto space = space_of(tuning); !space) return space.error();
+  auto space = space_of(tuning);
+  if (!space) return space.error();
   ojson out;
   out["schema_version"] = "1.0.0";
   out["metadata"] = {{"compute_api", "CUDA"},
@@ -147,7 +162,10 @@ Result<std::string> to_t4_results(const TuningResults& tuning) {
     ojson r;
     r["timestamp"] = utc_text(m->measured_at, "%Y-%m-%dT%H:%M:%SZ");
     ojson config = ojson::object();
-    for (const auto& [name, value] : m->config) config[name] = value;
+    for (const auto& [name, value] : m->config) {
+      const int p = space->param_index(name);
+      config[name] = p < 0 ? ojson(value) : value_json(space->params[static_cast<std::size_t>(p)], value);
+    }
     r["configuration"] = std::move(config);
     r["objectives"] = {"time"};
     ojson times = ojson::object();
@@ -321,14 +339,14 @@ Result<std::string> to_wisdom(const std::string& key, const std::vector<TuningRe
     if (correct.empty()) {
       auto values = values_in_order(tuning.best.config, *space, tuning.kernel.name);
       if (!values) return values.error();
-      ojson line = {{"config", *values}, {"problem_size", problem}, {"time", tuning.best.time_ns / 1e6}, {"environment", environment}};
+      ojson line = {{"config", values_json(*space, *values)}, {"problem_size", problem}, {"time", tuning.best.time_ns / 1e6}, {"environment", environment}};
       out += line.dump() + "\n";
       continue;
     }
     for (std::size_t i = 0; i < correct.size() && i < per_tuning; ++i) {
       auto values = values_in_order(correct[i]->config, *space, tuning.kernel.name);
       if (!values) return values.error();
-      ojson line = {{"config", *values}, {"problem_size", problem}, {"time", time_ms(*correct[i])}, {"environment", environment}};
+      ojson line = {{"config", values_json(*space, *values)}, {"problem_size", problem}, {"time", time_ms(*correct[i])}, {"environment", environment}};
       out += line.dump() + "\n";
     }
   }

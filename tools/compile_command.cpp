@@ -183,7 +183,7 @@ void run_compile(const CompileOptions& o) {
   std::printf("failed: %zu (%s)\n", failed.size(), classes.c_str());
   for (std::size_t k = 0; k < failed.size() && k < o.show_failures; ++k) {
     const auto& r = *results[failed[k]];
-    std::printf("  %s  %s%s: %s\n", format_named(configs[failed[k]]).c_str(), r.status.c_str(),
+    std::printf("  %s  %s%s: %s\n", spec.space.format(configs[failed[k]]).c_str(), r.status.c_str(),
                 r.from_cache ? " (cached)" : "", headline(r.log).c_str());
   }
   if (failed.size() > o.show_failures)

@@ -10,6 +10,7 @@
 #include "engine/store_file.hpp"
 #include "tools/commands.hpp"
 #include "tools/spec_loading.hpp"
+#include "tools/tuning_output.hpp"
 
 namespace ktune::cli {
 
@@ -37,7 +38,7 @@ void run(const LookupOptions& o) {
       answer.entry ? std::nullopt : spec.why_default_invalid_at(spec.ordered_sizes(sizes).value_or_throw());
   if (default_problem)
     std::fprintf(stderr, "ktune: warning: the spec's default %s is not valid at %s (%s); tune at these sizes\n",
-                 format_named(config).c_str(), format_named(sizes).c_str(), default_problem->c_str());
+                 spec.space.format(config).c_str(), format_named(sizes).c_str(), default_problem->c_str());
 
   std::string why;
   switch (answer.rule) {
@@ -54,9 +55,7 @@ void run(const LookupOptions& o) {
   }
   if (o.json) {
     nlohmann::ordered_json out;
-    nlohmann::ordered_json c;
-    for (const auto& [k, v] : config) c[k] = v;
-    out["config"] = c;
+    out["config"] = config_json(config, &spec.space);
     out["rule"] = std::string(to_string(answer.rule));
     out["valid"] = !default_problem;
     if (default_problem) out["problem"] = *default_problem;
@@ -76,7 +75,7 @@ void run(const LookupOptions& o) {
     std::snprintf(time, sizeof time, "%.3f ms", answer.entry->time_ns / 1e6);
     detail += ", tuned " + date_of(answer.entry->tuned_at) + " on " + answer.entry->tuning.device + ", " + time;
   }
-  std::printf("%s   (%s)\n", printable(format_named(config)).c_str(), printable(detail).c_str());
+  std::printf("%s   (%s)\n", printable(spec.space.format(config)).c_str(), printable(detail).c_str());
 }
 
 }  // namespace

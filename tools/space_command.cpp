@@ -8,6 +8,7 @@
 
 #include "tools/commands.hpp"
 #include "tools/spec_loading.hpp"
+#include "tools/tuning_output.hpp"
 #include "tuner/search_space.hpp"
 
 namespace ktune::cli {
@@ -24,9 +25,9 @@ struct SpaceOptions {
   std::string arch;
 };
 
-std::string values_text(const std::vector<std::int64_t>& values) {
+std::string values_text(const Parameter& p) {
   std::string out;
-  for (auto v : values) out += (out.empty() ? "" : " ") + std::to_string(v);
+  for (auto v : p.values) out += (out.empty() ? "" : " ") + p.value_text(v);
   return out;
 }
 
@@ -66,9 +67,7 @@ void run(const SpaceOptions& options) {
     out["verified_against"] = spec.describe_reference();
     nlohmann::ordered_json sample_list = nlohmann::ordered_json::array();
     for (const auto& config : samples) {
-      nlohmann::ordered_json c;
-      for (const auto& [k, v] : config) c[k] = v;
-      sample_list.push_back(c);
+      sample_list.push_back(config_json(config, &spec.space));
     }
     out["samples"] = sample_list;
     out["filter_seconds"] = seconds;
@@ -81,7 +80,7 @@ void run(const SpaceOptions& options) {
   if (sizes) std::printf("sizes        %s\n", format_named(*sizes).c_str());
   bool first = true;
   for (const auto& p : spec.space.params) {
-    std::printf("%-12s %s: %s\n", first ? "parameters" : "", p.name.c_str(), values_text(p.values).c_str());
+    std::printf("%-12s %s: %s\n", first ? "parameters" : "", p.name.c_str(), values_text(p).c_str());
     first = false;
   }
   std::printf("product      %s configurations\n", fmt::format("{}", space.product()).c_str());
@@ -105,14 +104,14 @@ void run(const SpaceOptions& options) {
     std::printf("             (%llu configurations rejected because a constraint could not be evaluated)\n",
                 static_cast<unsigned long long>(space.evaluation_failures()));
   std::printf("entry        %s\n", entry_check.c_str());
-  std::printf("default      %s\n", format_named(spec.default_config).c_str());
+  std::printf("default      %s\n", spec.space.format(spec.default_config).c_str());
   std::printf("verify       against %s\n", spec.describe_reference().c_str());
   if (default_problem)
     std::printf("             warning: the default is not valid at %s: %s\n", format_named(*sizes).c_str(),
                 default_problem->c_str());
   first = true;
   for (const auto& config : samples) {
-    std::printf("%-12s %s\n", first ? "samples" : "", format_named(config).c_str());
+    std::printf("%-12s %s\n", first ? "samples" : "", spec.space.format(config).c_str());
     first = false;
   }
 }

@@ -43,6 +43,9 @@ std::string choose_compile_arch(const std::string& requested, const KernelSpec& 
 
 std::string check_entry_and_args(const KernelSpec& spec, const std::string& arch, CompileService* service,
                                  bool tolerate_compiler_failure) {
+  // Such a source may need its sizes to compile at all; the first compile at sizes resolves the
+  // entry (a failure then names it in every configuration's compile log).
+  if (spec.sizes_to_preprocessor) return "not checked: sizes are defines (sizes_to_preprocessor), checked at the first compile";
   std::unique_ptr<CompileService> own;
   if (service == nullptr) {
     CompileServiceOptions options;

@@ -76,7 +76,7 @@ void run_tune(const TuneCliOptions& o) {
   options.hooks.on_progress = [&](const TuneProgress& p) { progress.update(p, o.strategy == "exhaustive"); };
   std::optional<TuningTrace> trace;
   if (!o.trace.empty()) {
-    trace.emplace(o.trace);
+    trace.emplace(o.trace, &spec.space);
     options.hooks.on_evaluation = [&](const Evaluation& e) { trace->record(e); };
   }
   auto outcome = engine->tune(spec, sizes, options);
@@ -94,7 +94,7 @@ void run_bench(const TuneCliOptions& o) {
   Sizes sizes = parse_sizes(o.sizes, spec);
   Config config = spec.default_config;
   if (!o.config.empty()) {
-    auto given = parse_named(o.config);
+    auto given = spec.space.parse(o.config);
     if (!given) throw CliFailure("--config: " + given.error().message);
     for (const auto& [name, value] : *given) {
       bool found = false;

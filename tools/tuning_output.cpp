@@ -6,12 +6,18 @@
 
 namespace ktune::cli {
 
-namespace {
-nlohmann::ordered_json config_json(const Config& config) {
+nlohmann::ordered_json config_json(const Config& config, const ParamSpace* space) {
   nlohmann::ordered_json out = nlohmann::ordered_json::object();
-  for (const auto& [k, v] : config) out[k] = v;
+  for (const auto& [k, v] : config) {
+    const int p = space ? space->param_index(k) : -1;
+    const std::string* choice = p < 0 ? nullptr : space->params[static_cast<std::size_t>(p)].choice_of(v);
+    if (choice) out[k] = *choice;  // named choices as their strings
+    else out[k] = v;
+  }
   return out;
 }
+
+namespace {
 
 std::optional<double> metric(const std::optional<Expr>& expr, const KernelSpec& spec, const Config& config, const Sizes& sizes) {
   if (!expr) return std::nullopt;
@@ -107,7 +113,7 @@ void print_summary(const KernelSpec& spec, const Sizes& sizes, const TuneOutcome
     std::snprintf(text, sizeof text, "%.2fx faster than the default (%s)", *r.default_ns / r.best_ns, format_time(*r.default_ns).c_str());
     speedup = text;
   }
-  std::printf("best  %s   %s%s   %s\n", format_named(r.best).c_str(), format_time(r.best_ns).c_str(),
+  std::printf("best  %s   %s%s   %s\n", spec.space.format(r.best).c_str(), format_time(r.best_ns).c_str(),
               rate.empty() ? "" : (" (" + rate + ")").c_str(), speedup.c_str());
   if (outcome.answered_from_lookup) {
     std::printf("      already tuned (exact answer in %s, strategy %s); --force tunes again, --refine improves it\n",
@@ -135,7 +141,7 @@ nlohmann::ordered_json outcome_json(const KernelSpec& spec, const Sizes& sizes, 
   out["sizes"] = config_json(sizes);
   out["device"] = outcome.device.name;
   out["arch"] = outcome.device.arch;
-  out["best"] = config_json(r.best);
+  out["best"] = config_json(r.best, &spec.space);
   out["best_ns"] = r.best_ns;
   if (!r.best_stage_ns.empty()) out["best_stages"] = stage_times_json(spec, r.best_stage_ns);
   out["default_ns"] = r.default_ns ? nlohmann::ordered_json(*r.default_ns) : nlohmann::ordered_json(nullptr);
@@ -160,7 +166,7 @@ void print_measurement(const KernelSpec& spec, const Sizes& sizes, const Evaluat
   if (json) {
     nlohmann::ordered_json out;
     out["kernel"] = spec.name;
-    out["config"] = config_json(m.config);
+    out["config"] = config_json(m.config, &spec.space);
     out["device"] = device.name;
     out["status"] = std::string(store::to_string(m.status));
     out["message"] = m.message;
@@ -177,7 +183,7 @@ void print_measurement(const KernelSpec& spec, const Sizes& sizes, const Evaluat
     std::printf("%s\n", out.dump(2).c_str());
     return;
   }
-  std::printf("%s  %s  %s on %s\n", spec.name.c_str(), format_named(sizes).c_str(), format_named(m.config).c_str(), device.name.c_str());
+  std::printf("%s  %s  %s on %s\n", spec.name.c_str(), format_named(sizes).c_str(), spec.space.format(m.config).c_str(), device.name.c_str());
   if (m.status != store::MeasurementStatus::ok) {
     std::printf("  %s: %s\n", std::string(store::to_string(m.status)).c_str(), m.message.c_str());
     return;

@@ -11,6 +11,8 @@
 
 namespace ktune::cli {
 
+// A configuration (or sizes) as a JSON object; with `space`, named choices as their strings.
+nlohmann::ordered_json config_json(const Config& config, const ParamSpace* space = nullptr);
 std::string format_time(double ns);  // "1.84 ms", "45.2 us"
 // "74.6 TFLOP/s" or "2.99 TB/s" from the spec's metrics at this configuration, or "".
 std::string throughput(const KernelSpec& spec, const Config& config, const Sizes& sizes, double ns);

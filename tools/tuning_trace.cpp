@@ -5,10 +5,12 @@
 #include <nlohmann/json.hpp>
 
 #include "tools/commands.hpp"
+#include "tools/tuning_output.hpp"
 
 namespace ktune::cli {
 
-TuningTrace::TuningTrace(const std::filesystem::path& path) : file_(std::fopen(path.c_str(), "w")) {
+TuningTrace::TuningTrace(const std::filesystem::path& path, const ParamSpace* space)
+    : file_(std::fopen(path.c_str(), "w")), space_(space) {
   if (file_ == nullptr) throw CliFailure("--trace: cannot write " + path.string() + ": " + std::strerror(errno));
 }
 
@@ -22,9 +24,7 @@ void TuningTrace::record(const Evaluation& evaluation) {
   if (time_ns && (!best_ns_ || *time_ns < *best_ns_)) best_ns_ = time_ns;
   nlohmann::ordered_json line;
   line["seconds"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
-  nlohmann::ordered_json config = nlohmann::ordered_json::object();
-  for (const auto& [name, value] : m.config) config[name] = value;
-  line["config"] = std::move(config);
+  line["config"] = config_json(m.config, space_);
   line["status"] = std::string(store::to_string(m.status));
   line["time_ns"] = time_ns ? nlohmann::ordered_json(*time_ns) : nlohmann::ordered_json(nullptr);
   if (!m.stage_median_ns.empty()) line["stage_ns"] = m.stage_median_ns;  // a pipeline: each kernel's median

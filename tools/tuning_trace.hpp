@@ -13,8 +13,9 @@ namespace ktune::cli {
 
 class TuningTrace {
  public:
-  // Opens (truncates) `path`; a path that cannot be written is a CliFailure naming it.
-  explicit TuningTrace(const std::filesystem::path& path);
+  // Opens (truncates) `path`; a path that cannot be written is a CliFailure naming it. With
+  // `space`, named choices are written as their strings.
+  explicit TuningTrace(const std::filesystem::path& path, const ParamSpace* space = nullptr);
   ~TuningTrace();
   TuningTrace(const TuningTrace&) = delete;
   TuningTrace& operator=(const TuningTrace&) = delete;
@@ -23,6 +24,7 @@ class TuningTrace {
 
  private:
   std::FILE* file_ = nullptr;
+  const ParamSpace* space_ = nullptr;
   std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
   std::optional<double> best_ns_;
 };

@@ -19,7 +19,7 @@ const char* eval_error_text(EvalError error) noexcept {
 
 namespace {
 
-enum class Tok : std::uint8_t { end, number, name, op, lparen, rparen, comma, question, colon };
+enum class Tok : std::uint8_t { end, number, name, string, op, lparen, rparen, comma, question, colon };
 
 struct Token {
   Tok kind;
@@ -36,8 +36,9 @@ constexpr std::size_t kMaxLength = 4096;
 
 class ExprParser {
  public:
-  ExprParser(std::string_view text, const Expr::Resolver& resolve, std::string_view context)
-      : text_(text), resolve_(resolve), context_(context) {}
+  ExprParser(std::string_view text, const Expr::Resolver& resolve, std::string_view context,
+             const Expr::ChoiceResolver& choices)
+      : text_(text), resolve_(resolve), choices_(choices), context_(context) {}
 
   Result<Expr> run() {
     if (text_.size() > kMaxLength) return fail(0, "expression longer than " + std::to_string(kMaxLength) + " characters");
@@ -84,6 +85,13 @@ class ExprParser {
       if (std::isalpha(static_cast<unsigned char>(c)) || c == '_') {
         while (i < text_.size() && (std::isalnum(static_cast<unsigned char>(text_[i])) || text_[i] == '_')) ++i;
         tokens_.push_back({Tok::name, text_.substr(start, i - start), start});
+        continue;
+      }
+      if (c == '\'' || c == '"') {  // a string literal (a named choice): no escapes, one line
+        std::size_t close = text_.find(c, i + 1);
+        if (close == std::string_view::npos) { fail(start, "unterminated string literal"); return false; }
+        tokens_.push_back({Tok::string, text_.substr(i + 1, close - i - 1), start});
+        i = close + 1;
         continue;
       }
       static constexpr std::string_view two[] = {"<=", ">=", "==", "!=", "&&", "||"};
@@ -155,21 +163,55 @@ class ExprParser {
   }
   static constexpr int kLevels = 6;
 
+  static constexpr int kEqualityLevel = 2;
+
   int parse_binary(int lvl, int depth) {
     if (lvl == kLevels) return parse_unary(depth);
-    int lhs = parse_binary(lvl + 1, depth);
-    if (lhs < 0) return -1;
+    // A string literal is an operand of == or != only: 'float' == T as well as T == 'float'.
+    std::optional<Token> literal_lhs;
+    int lhs = -1;
+    if (lvl == kEqualityLevel && peek().kind == Tok::string) literal_lhs = take();
+    else lhs = parse_binary(lvl + 1, depth);
+    if (!literal_lhs && lhs < 0) return -1;
     for (;;) {
       const Level& l = level(lvl);
       int found = -1;
       for (int k = 0; k < l.count; ++k)
         if (peek_op(l.ops[k])) found = k;
-      if (found < 0) return lhs;
+      if (found < 0) {
+        if (literal_lhs) { fail(literal_lhs->pos, "a string is only compared (== or !=) with a named-choice parameter"); return -1; }
+        return lhs;
+      }
       take();
+      if (lvl == kEqualityLevel && (literal_lhs || peek().kind == Tok::string)) {
+        std::optional<Token> literal = literal_lhs;
+        int named = lhs;
+        if (literal) named = parse_binary(lvl + 1, depth);
+        else literal = take();
+        literal_lhs.reset();
+        if (named < 0) return -1;
+        int value = resolve_choice(named, *literal);
+        if (value < 0) return -1;
+        lhs = add(l.codes[found], 0, named, value);
+        continue;
+      }
       int rhs = parse_binary(lvl + 1, depth);
       if (rhs < 0) return -1;
       lhs = add(l.codes[found], 0, lhs, rhs);
     }
+  }
+
+  // The constant node a string literal compared with `named` stands for, or -1 with error_ set.
+  int resolve_choice(int named, const Token& literal) {
+    const Expr::Node& node = expr_.nodes_[static_cast<std::size_t>(named)];
+    if (node.op != Expr::Op::variable) {
+      fail(literal.pos, "the string '" + std::string(literal.text) + "' can only be compared with a parameter's name");
+      return -1;
+    }
+    if (!choices_) { fail(literal.pos, "strings are not allowed here"); return -1; }
+    auto value = choices_(static_cast<int>(node.value), literal.text);
+    if (!value) { fail(literal.pos, value.error().message); return -1; }
+    return add(Expr::Op::constant, *value);
   }
 
   int parse_unary(int depth) {
@@ -202,6 +244,9 @@ class ExprParser {
         expr_.slots_used_.push_back(*slot);
         return add(Expr::Op::variable, *slot);
       }
+      case Tok::string:
+        fail(t.pos, "the string '" + std::string(t.text) + "' is only compared (== or !=) with a named-choice parameter");
+        return -1;
       case Tok::end: fail(t.pos, "expected a value, found the end of the expression"); return -1;
       default: fail(t.pos, "expected a value, found '" + std::string(t.text) + "'"); return -1;
     }
@@ -244,6 +289,7 @@ class ExprParser {
 
   std::string_view text_;
   const Expr::Resolver& resolve_;
+  const Expr::ChoiceResolver& choices_;
   std::string_view context_;
   std::vector<Token> tokens_;
   std::size_t next_ = 0;
@@ -251,8 +297,9 @@ class ExprParser {
   std::optional<Error> error_;
 };
 
-Result<Expr> Expr::parse(std::string_view text, const Resolver& resolve, std::string_view context) {
-  return ExprParser(text, resolve, context).run();
+Result<Expr> Expr::parse(std::string_view text, const Resolver& resolve, std::string_view context,
+                         const ChoiceResolver& choices) {
+  return ExprParser(text, resolve, context, choices).run();
 }
 
 EvalResult Expr::evaluate(std::span<const std::int64_t> slots) const noexcept {

@@ -4,6 +4,8 @@
 //
 //   literals     123  0x7f
 //   names        parameters and sizes, bound to slots when the expression is parsed
+//   strings      'float' or "float", only as an operand of == or != whose other operand is a
+//                named-choice parameter: resolved to that choice's value when parsed
 //   operators    ?:  ||  &&  == !=  < <= > >=  + -  * / %  unary ! - +   (C precedence)
 //   functions    min(a, b)  max(a, b)  ceil_div(a, b)  abs(a)  log2(a)  is_pow2(a)
 //
@@ -39,8 +41,15 @@ class Expr {
   // Maps a name to the slot its value will occupy at evaluation time, or nullopt if unknown.
   using Resolver = std::function<std::optional<int>(std::string_view name)>;
 
+  // The value a string literal compared with the name in `slot` stands for (a named choice of that
+  // parameter), or an error message saying why it is none (not a choice parameter, not one of its
+  // choices).
+  using ChoiceResolver = std::function<Result<std::int64_t>(int slot, std::string_view literal)>;
+
   // `context` names where the expression came from (e.g. "constraints[2]") for error messages.
-  static Result<Expr> parse(std::string_view text, const Resolver& resolve, std::string_view context = {});
+  // Without `choices`, string literals are errors.
+  static Result<Expr> parse(std::string_view text, const Resolver& resolve, std::string_view context = {},
+                            const ChoiceResolver& choices = {});
 
   // `slots` holds the values of every slot the resolver handed out.
   EvalResult evaluate(std::span<const std::int64_t> slots) const noexcept;

@@ -32,8 +32,8 @@ std::string_view trim(std::string_view s) {
 }
 }  // namespace
 
-Result<NamedValues> parse_named(std::string_view text) {
-  NamedValues out;
+Result<NamedWords> parse_named_words(std::string_view text) {
+  NamedWords out;
   std::size_t pos = 0;
   while (pos <= text.size()) {
     std::size_t end = text.find_first_of(", ", pos);
@@ -45,18 +45,34 @@ Result<NamedValues> parse_named(std::string_view text) {
     if (eq == std::string_view::npos)
       return make_error(Errc::invalid_argument, "'" + std::string(item) + "' is not NAME=VALUE");
     std::string_view name = trim(item.substr(0, eq));
-    std::string_view number = trim(item.substr(eq + 1));
+    std::string_view word = trim(item.substr(eq + 1));
     if (!is_identifier(name))
       return make_error(Errc::invalid_argument, "'" + std::string(name) + "' is not a valid name in '" +
                                                     std::string(item) + "'");
-    std::int64_t value = 0;
-    auto [ptr, ec] = std::from_chars(number.data(), number.data() + number.size(), value);
-    if (ec != std::errc() || ptr != number.data() + number.size())
-      return make_error(Errc::invalid_argument,
-                        "value of " + std::string(name) + " must be an integer, got '" + std::string(number) + "'");
-    if (find_value(out, name))
-      return make_error(Errc::invalid_argument, std::string(name) + " is given twice");
-    out.emplace_back(std::string(name), value);
+    for (const auto& [seen, unused] : out)
+      if (seen == name) return make_error(Errc::invalid_argument, std::string(name) + " is given twice");
+    out.emplace_back(std::string(name), std::string(word));
+  }
+  return out;
+}
+
+Result<std::int64_t> parse_named_integer(std::string_view name, std::string_view number) {
+  std::int64_t value = 0;
+  auto [ptr, ec] = std::from_chars(number.data(), number.data() + number.size(), value);
+  if (ec != std::errc() || ptr != number.data() + number.size())
+    return make_error(Errc::invalid_argument,
+                      "value of " + std::string(name) + " must be an integer, got '" + std::string(number) + "'");
+  return value;
+}
+
+Result<NamedValues> parse_named(std::string_view text) {
+  auto words = parse_named_words(text);
+  if (!words) return words.error();
+  NamedValues out;
+  for (const auto& [name, word] : *words) {
+    auto value = parse_named_integer(name, word);
+    if (!value) return value.error();
+    out.emplace_back(name, *value);
   }
   return out;
 }

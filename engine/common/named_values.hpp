@@ -26,4 +26,11 @@ std::string format_named(const NamedValues& values, std::string_view separator =
 // exact). Errors name the offending item.
 Result<NamedValues> parse_named(std::string_view text);
 
+// "M=4096,T=float" as name/word pairs, the values not yet read (named-choice parameters take
+// strings: ParamSpace::from_words reads them). Same syntax and errors as parse_named otherwise.
+using NamedWords = std::vector<std::pair<std::string, std::string>>;
+Result<NamedWords> parse_named_words(std::string_view text);
+// An integer value as parse_named reads it; the error names `name`.
+Result<std::int64_t> parse_named_integer(std::string_view name, std::string_view number);
+
 }  // namespace ktune

@@ -256,7 +256,7 @@ Result<std::string> choose_arch(const std::string& requested, const std::string&
 // engine/model/included_headers.hpp).
 
 workers::CompileJob make_compile_job(const KernelSpec& spec, const Config& config, const std::string& arch,
-                                     bool use_nvrtc_cache) {
+                                     bool use_nvrtc_cache, const Sizes* sizes) {
   workers::CompileJob job;
   job.source = spec.source;
   // The cubin key hashes the job's source, not the files it includes: the digest of the included
@@ -264,7 +264,7 @@ workers::CompileJob make_compile_job(const KernelSpec& spec, const Config& confi
   if (!spec.headers_digest.empty()) job.source += "\n// ktune: included headers " + spec.headers_digest + "\n";
   job.source_name = spec.source_path.empty() ? spec.name + ".cu" : spec.source_path.filename().string();
   job.name_expressions = spec.name_expressions_for(config);  // a pipeline: every kernel, one cubin
-  job.defines = spec.defines_for(config);
+  job.defines = spec.defines_for(config, sizes);
   job.options = spec.compile_options;
   for (const auto& dir : spec.include_dirs) job.options.push_back("-I" + dir.string());
   for (const auto& dir : toolkit_include_dirs()) job.options.push_back("-I" + dir);
@@ -288,7 +288,7 @@ Result<Instance> instantiate_reference(const KernelSpec& spec, const Sizes& size
 
   // The default configuration's defines, so a second entry of the tuned kernel's own source
   // compiles (its other code may use the parameters); the reference's options after the spec's.
-  workers::CompileJob job = make_compile_job(spec, spec.default_config, arch);
+  workers::CompileJob job = make_compile_job(spec, spec.default_config, arch, true, &sizes);
   job.source = reference.source;
   if (!spec.headers_digest.empty()) job.source += "\n// ktune: included headers " + spec.headers_digest + "\n";
   job.source_name = reference.source_path.empty() ? spec.name + "_reference.cu" : reference.source_path.filename().string();
@@ -305,7 +305,7 @@ Result<Instance> instantiate(const KernelSpec& spec, const Config& config, const
                              bool use_nvrtc_cache) {
   auto launch = plan_launch(spec, config, sizes);
   if (!launch) return launch.error();
-  return Instance{make_compile_job(spec, config, arch, use_nvrtc_cache), std::move(*launch), std::nullopt};
+  return Instance{make_compile_job(spec, config, arch, use_nvrtc_cache, &sizes), std::move(*launch), std::nullopt};
 }
 
 }  // namespace ktune

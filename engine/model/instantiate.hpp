@@ -22,8 +22,10 @@ Result<runner::LaunchPlan> plan_launch(const KernelSpec& spec, const Config& con
 // that is not sm_NN.
 Result<std::string> choose_arch(const std::string& requested, const std::string& device_arch, const KernelSpec& spec);
 
+// `sizes`: what a spec with sizes_to_preprocessor defines (the compile at sizes of instantiate);
+// without them such a spec is compiled without its size defines.
 workers::CompileJob make_compile_job(const KernelSpec& spec, const Config& config, const std::string& arch,
-                                     bool use_nvrtc_cache = true);
+                                     bool use_nvrtc_cache = true, const Sizes* sizes = nullptr);
 
 // One configuration at these sizes: what to compile and how to launch it.
 struct Instance {

@@ -47,7 +47,7 @@ Result<ParamSpace> space_from_kernel_form(std::string_view kernel_json) {
     if (!p.is_object() || !p.contains("name") || !p["name"].is_string() || !p.contains("values") ||
         !p["values"].is_array())
       return bad(where + " must be {\"name\": ..., \"values\": [...]}");
-    Parameter parameter{p["name"].get<std::string>(), {}};
+    Parameter parameter{p["name"].get<std::string>(), {}, {}};
     if (!is_identifier(parameter.name)) return bad(where + ": '" + parameter.name + "' is not an identifier");
     if (name_taken(space, parameter.name)) return bad(where + ": " + parameter.name + " is named twice");
     if (p["values"].empty()) return bad(where + " (" + parameter.name + ") has no values");
@@ -55,6 +55,16 @@ Result<ParamSpace> space_from_kernel_form(std::string_view kernel_json) {
       auto value = json_int64(v);
       if (!value) return bad(where + " (" + parameter.name + ") has a value that is not a 64-bit integer");
       parameter.values.push_back(*value);
+    }
+    if (p.contains("choices")) {  // named choices: their strings, parallel to the values (codes)
+      if (!p["choices"].is_array() || p["choices"].size() != parameter.values.size())
+        return bad(where + " (" + parameter.name + ") choices do not match its values");
+      for (std::size_t c = 0; c < parameter.values.size(); ++c) {
+        const json& choice = p["choices"][c];
+        if (!choice.is_string() || choice_code(choice.get<std::string>()) != parameter.values[c])
+          return bad(where + " (" + parameter.name + ") choice " + std::to_string(c) + " is not its value's string");
+        parameter.choices.push_back(choice.get<std::string>());
+      }
     }
     // The writer sorts and deduplicates; anything else was edited, and binary searches rely on it.
     if (std::adjacent_find(parameter.values.begin(), parameter.values.end(),
@@ -75,7 +85,7 @@ Result<ParamSpace> space_from_kernel_form(std::string_view kernel_json) {
     const json& c = form["constraints"][i];
     const std::string where = "constraints[" + std::to_string(i) + "]";
     if (!c.is_string()) return bad(where + " is not a string");
-    auto expr = Expr::parse(c.get<std::string>(), space.resolver(), where);
+    auto expr = Expr::parse(c.get<std::string>(), space.resolver(), where, space.choice_resolver());
     if (!expr) return bad(expr.error().message);
     const bool uses_sizes = std::any_of(expr->slots_used().begin(), expr->slots_used().end(),
                                         [&](int slot) { return static_cast<std::size_t>(slot) >= param_count; });

@@ -35,21 +35,30 @@ bool space_needed(char left, char right) {
          (left == '.' && std::isdigit(static_cast<unsigned char>(right)));
 }
 
+std::string expr_text(const Expr& e);
+
 json constraint_texts(const ParamSpace& space) {
   json out = json::array();
-  for (const auto& c : space.constraints) {
-    std::string compact;
-    for (char ch : c.expr.text())
-      if (!std::isspace(static_cast<unsigned char>(ch))) compact += ch;
-    out.push_back(compact);
-  }
+  for (const auto& c : space.constraints) out.push_back(expr_text(c.expr));
   return out;
 }
 
+// The text without whitespace, except inside a string literal (a named choice such as
+// 'unsigned int'), which is kept verbatim between single quotes whichever quotes it was written in.
 std::string expr_text(const Expr& e) {
   std::string compact;
-  for (char ch : e.text())
-    if (!std::isspace(static_cast<unsigned char>(ch))) compact += ch;
+  char quote = 0;
+  for (char ch : e.text()) {
+    if (quote) {
+      compact += ch == quote ? '\'' : ch;
+      if (ch == quote) quote = 0;
+    } else if (ch == '\'' || ch == '"') {
+      quote = ch;
+      compact += '\'';
+    } else if (!std::isspace(static_cast<unsigned char>(ch))) {
+      compact += ch;
+    }
+  }
   return compact;
 }
 
@@ -153,9 +162,15 @@ std::string kernel_canonical_form(const KernelSpec& spec) {
   form["options"] = spec.compile_options;
   form["arch_specific"] = spec.arch_specific;
   json params = json::array();
-  for (const auto& p : spec.space.params) params.push_back(json{{"name", p.name}, {"values", p.values}});
+  for (const auto& p : spec.space.params) {
+    json param{{"name", p.name}, {"values", p.values}};
+    if (p.is_choice()) param["choices"] = p.choices;  // only then: integer parameters keep their keys
+    params.push_back(std::move(param));
+  }
   form["params"] = params;
   form["sizes"] = spec.space.size_names;
+  // Written only when set, so the keys of every other spec are unchanged.
+  if (spec.sizes_to_preprocessor) form["sizes_to_preprocessor"] = true;
   form["constraints"] = constraint_texts(spec.space);
   // The launch mapping and argument layout change what a measurement means, so they are part of
   // what the kernel is; names, descriptions, the default and tolerances are not.

@@ -64,14 +64,21 @@ std::optional<std::string> KernelSpec::why_default_invalid_at(const Sizes& sizes
   return why_invalid_at(space, default_config, sizes);
 }
 
-std::vector<std::string> KernelSpec::defines_for(const Config& config) const {
+std::string KernelSpec::value_text(const std::string& param, std::int64_t value) const {
+  const int p = space.param_index(param);
+  return p < 0 ? std::to_string(value) : space.params[static_cast<std::size_t>(p)].value_text(value);
+}
+
+std::vector<std::string> KernelSpec::defines_for(const Config& config, const Sizes* sizes) const {
   std::vector<std::string> defines;
   for (const auto& [param, value] : config) {
     if (passing == ParamPassing::template_ &&
         std::find(template_args.begin(), template_args.end(), param) != template_args.end())
       continue;
-    defines.push_back("-D" + param + "=" + std::to_string(value));
+    defines.push_back("-D" + param + "=" + value_text(param, value));
   }
+  if (sizes_to_preprocessor && sizes)
+    for (const auto& [size, value] : *sizes) defines.push_back("-D" + size + "=" + std::to_string(value));
   return defines;
 }
 
@@ -85,7 +92,7 @@ std::string name_expression(const KernelSpec& spec, const std::string& entry, co
   for (std::size_t i = 0; i < spec.template_args.size(); ++i) {
     if (i || fixed) out += ", ";
     auto value = find_value(config, spec.template_args[i]);
-    out += std::to_string(value.value_or(0));
+    out += spec.value_text(spec.template_args[i], value.value_or(0));
   }
   return out + ">";
 }
@@ -157,7 +164,7 @@ std::string KernelSpec::describe_reference() const {
   if (!verify.enabled) return "off";
   std::string run = verify.kernel ? "reference kernel " + verify.kernel->entry +
                                         (verify.kernel->source_path.empty() ? "" : " (" + verify.kernel->source_path.filename().string() + ")")
-                                  : "configuration " + format_named(verify.reference, " ") + " of the same kernel";
+                                  : "configuration " + space.format(verify.reference, " ") + " of the same kernel";
   std::string files;
   for (const auto& arg : args) {
     if (!arg.is_buffer || !arg.output) continue;

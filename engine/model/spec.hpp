@@ -139,6 +139,9 @@ struct KernelSpec {
   Config default_config;
   ParamPassing passing = ParamPassing::defines;
   std::vector<std::string> template_args;  // template_: parameter names in template order
+  // "sizes_to_preprocessor": every size is also a define (-DN=4096) of every compile at sizes, so
+  // a binary serves one size only: the sizes are then part of the cubin key (through the defines).
+  bool sizes_to_preprocessor = false;
 
   std::vector<std::string> compile_options;       // extra NVRTC options, e.g. "-std=c++17"
   std::vector<std::filesystem::path> include_dirs;  // resolved against the spec's folder
@@ -180,12 +183,16 @@ struct KernelSpec {
   // Sizes (spec order) with every bucketed size replaced by its bucket's representative: what
   // tune and lookup key and measure. Unchanged when the spec declares no buckets.
   Sizes bucketed_sizes(const Sizes& ordered) const;
-  // The configuration of the defines/template arguments: "-DBM=64" ... or "sgemm<64, 64>".
-  std::vector<std::string> defines_for(const Config& config) const;
+  // The configuration of the defines/template arguments: "-DBM=64" ... or "sgemm<64, 64>"; named
+  // choices by their string ("-DT=float", "vector_add<float>"). With sizes_to_preprocessor and
+  // `sizes` given, the sizes follow as defines ("-DN=4096").
+  std::vector<std::string> defines_for(const Config& config, const Sizes* sizes = nullptr) const;
   std::string name_expression_for(const Config& config) const;
   // Every kernel's name expression, in launch order: a pipeline's stages, else the one entry.
   std::vector<std::string> name_expressions_for(const Config& config) const;
   bool is_pipeline() const noexcept { return !pipeline.empty(); }
+  // A parameter's value as the source sees it: a choice's string, else the number.
+  std::string value_text(const std::string& param, std::int64_t value) const;
   // "vector_add<float>" -> "vector_add" and "<float>"; a plain entry has no template arguments.
   std::string entry_name() const;
   std::string entry_template_arguments() const;

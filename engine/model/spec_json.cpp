@@ -196,7 +196,7 @@ class SpecReader {
     expect_object(root, "");
     check_fields(root, "", {"ktune_spec", "name", "description", "source", "entry", "sizes", "params", "constraints",
                             "default", "pass_params", "template_args", "compile", "launch", "args", "verify",
-                            "metrics", "seed", "buckets", "constants", "pipeline"});
+                            "metrics", "seed", "buckets", "constants", "pipeline", "sizes_to_preprocessor"});
 
     const json& version = require(root, "ktune_spec", "");
     if (!version.is_number_integer())
@@ -225,6 +225,11 @@ class SpecReader {
     }
 
     read_sizes(root, spec);
+    if (root.contains("sizes_to_preprocessor")) {
+      if (!root["sizes_to_preprocessor"].is_boolean()) fail("sizes_to_preprocessor", "must be true or false");
+      spec.sizes_to_preprocessor = root["sizes_to_preprocessor"].get<bool>();
+      if (spec.sizes_to_preprocessor && spec.space.size_names.empty()) fail("sizes_to_preprocessor", "the spec declares no sizes");
+    }
     read_params(root, spec);
     read_constraints(root, spec);
     read_passing(root, spec);
@@ -387,10 +392,23 @@ class SpecReader {
     for (const auto& [name, values] : params.items()) {
       std::string path = "params." + name;
       claim_name(name, path);
-      if (!values.is_array()) fail(path, "must be an array of integers, got " + type_name(values));
+      if (!values.is_array()) fail(path, "must be an array of integers or of strings (named choices), got " + type_name(values));
       if (values.empty()) fail(path, "empty value list");
       if (values.size() > kMaxValuesPerParam) fail(path, "has more than 65536 values");
-      Parameter p{name, {}};
+      if (values[0].is_string()) {  // named choices: types, template arguments, define values
+        std::vector<std::string> choices;
+        for (std::size_t i = 0; i < values.size(); ++i) {
+          if (!values[i].is_string()) fail(index(path, i), "must be a string like the list's first value, got " + type_name(values[i]));
+          std::string choice = values[i].get<std::string>();
+          if (auto why = why_not_a_choice(choice)) fail(index(path, i), *why);
+          choices.push_back(std::move(choice));
+        }
+        auto p = choice_parameter(name, choices);
+        if (!p) fail(path, p.error().message);
+        spec.space.params.push_back(std::move(p).value());
+        continue;
+      }
+      Parameter p{name, {}, {}};
       for (std::size_t i = 0; i < values.size(); ++i) {
         const json& v = values[i];
         if (v.is_boolean()) {
@@ -409,13 +427,25 @@ class SpecReader {
     }
   }
 
+  // A choice becomes a define's value and a template argument: C++ tokens on one line, nothing
+  // that would end or quote them ("unsigned int", "float2", "cuda::std::complex<float>" are fine).
+  static std::optional<std::string> why_not_a_choice(const std::string& choice) {
+    if (choice.empty() || choice.find_first_not_of(' ') == std::string::npos) return "is empty";
+    if (choice.size() > 256) return "is longer than 256 characters";
+    for (char c : choice)
+      if (c < 0x20 || c > 0x7e || c == '"' || c == '\'' || c == '\\' || c == '=')
+        return "\"" + choice + "\" has a character a define or template argument cannot hold (quotes, '=', '\\', control or non-ASCII)";
+    if (choice.front() == ' ' || choice.back() == ' ') return "\"" + choice + "\" starts or ends with a space";
+    return std::nullopt;
+  }
+
   Expr parse_expr(const json& value, const std::string& path, const KernelSpec& spec) {
     std::string text;
     if (value.is_number_integer()) text = value.dump();
     else if (value.is_string()) text = value.get<std::string>();
     else fail(path, "must be an integer or an expression string, got " + type_name(value));
     if (text.find_first_not_of(" \t") == std::string::npos) fail(path, "the expression is empty");
-    auto expr = Expr::parse(text, spec.space.resolver(), path);
+    auto expr = Expr::parse(text, spec.space.resolver(), path, spec.space.choice_resolver());
     if (!expr) throw SpecFailure{"", expr.error().message};
     return std::move(expr).value();
   }
@@ -828,7 +858,12 @@ class SpecReader {
       if (!object.contains(p.name)) fail(path, "has no value for parameter " + p.name);
       const json& v = object[p.name];
       std::int64_t x = 0;
-      if (v.is_boolean()) x = v.get<bool>() ? 1 : 0;
+      if (p.is_choice()) {
+        if (!v.is_string()) fail(path + "." + p.name, "must be one of the choices " + join_values(p) + ", got " + type_name(v));
+        auto code = p.value_from_text(v.get<std::string>());
+        if (!code) fail(path + "." + p.name, code.error().message);
+        x = *code;
+      } else if (v.is_boolean()) x = v.get<bool>() ? 1 : 0;
       else if (v.is_number_integer()) x = v.get<std::int64_t>();
       else fail(path + "." + p.name, "must be an integer, got " + type_name(v));
       if (!std::binary_search(p.values.begin(), p.values.end(), x))
@@ -979,16 +1014,16 @@ class SpecReader {
       ParamSpace alone;
       alone.params = spec.space.params;
       alone.size_names = spec.space.size_names;
-      auto expr = Expr::parse(constraint.expr.text(), alone.resolver());
+      auto expr = Expr::parse(constraint.expr.text(), alone.resolver(), {}, alone.choice_resolver());
       alone.constraints.push_back(Constraint{std::move(expr).value(), false});
       if (alone.product() <= kMaxProductToExplain) {
         auto space = SearchSpace::build(alone, nullptr);
         if (!space) fail(cpath, "\"" + constraint.expr.text() + "\" is not satisfied by any configuration");
       }
       if (!r.ok())
-        fail(path, "cannot evaluate " + cpath + " \"" + constraint.expr.text() + "\" for " + format_named(config) +
+        fail(path, "cannot evaluate " + cpath + " \"" + constraint.expr.text() + "\" for " + spec.space.format(config) +
                        ": " + eval_error_text(r.error));
-      fail(path, format_named(config) + " violates " + cpath + " \"" + constraint.expr.text() + "\"");
+      fail(path, spec.space.format(config) + " violates " + cpath + " \"" + constraint.expr.text() + "\"");
     }
   }
 

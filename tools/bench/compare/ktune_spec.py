@@ -13,7 +13,8 @@ import re
 import sys
 from pathlib import Path
 
-_TOKEN = re.compile(r"\s*(?:(0x[0-9a-fA-F]+|\d+)|([A-Za-z_]\w*)|(\|\||&&|==|!=|<=|>=|[-+*/%<>!?:(),]))")
+# Group 4: a string literal, a named choice compared with its parameter (whose values are strings).
+_TOKEN = re.compile(r"\s*(?:(0x[0-9a-fA-F]+|\d+)|([A-Za-z_]\w*)|(\|\||&&|==|!=|<=|>=|[-+*/%<>!?:(),])|('[^']*'|\"[^\"]*\"))")
 
 
 class ExprError(ValueError):
@@ -27,7 +28,7 @@ def _tokens(text):
         m = _TOKEN.match(text, pos)
         if not m:
             raise ExprError(f"{text!r}: unexpected character at {pos}")
-        out.append(m.group(1) or m.group(2) or m.group(3))
+        out.append(m.group(1) or m.group(2) or m.group(3) or m.group(4))
         pos = m.end()
     return out
 
@@ -127,6 +128,9 @@ class Expr:
         if tok[0].isdigit():
             value = int(tok, 0)
             return lambda env: value
+        if tok[0] in "'\"":
+            text = tok[1:-1]
+            return lambda env: text
         if tok in _FUNCS and self._peek() == "(":
             arity, fn = _FUNCS[tok]
             self._take("(")
