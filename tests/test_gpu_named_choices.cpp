@@ -49,10 +49,13 @@ TEST_F(GpuNamedChoices, BothChoicesAreCompiledMeasuredAndVerified) {
   options.hooks.on_evaluation = [&](const Evaluation& e) {
     ++evaluations;
     const std::string config = spec.space.format(e.measurement.config);
-    // A block size above what this device allows is a launch limit, not a wrong result.
-    if (e.measurement.status == MeasurementStatus::invalid_config) return;
-    EXPECT_EQ(e.measurement.status, MeasurementStatus::ok) << config << ": " << e.measurement.message;
-    if (e.measurement.status == MeasurementStatus::ok)
+    // A block size above what this device allows is a launch limit, not a wrong result; one
+    // stopped early as clearly slower than the best ran with its choice (a wrong result would say
+    // so: configurations are verified before their samples, unless hopeless from their first runs).
+    const auto status = e.measurement.status;
+    if (status == MeasurementStatus::invalid_config) return;
+    EXPECT_TRUE(status == MeasurementStatus::ok || status == MeasurementStatus::pruned) << config << ": " << e.measurement.message;
+    if (status == MeasurementStatus::ok || status == MeasurementStatus::pruned)
       choices_ok.insert(spec.space.params[static_cast<std::size_t>(spec.space.param_index("compute_type"))].value_text(
           e.measurement.config.front().second));
   };

@@ -445,23 +445,37 @@ def _first_valid(t, spec, folder):
                                        "configuration)")
 
 
+def _time_ns(m):
+    """A measurement's time: its median, or for one pruned after its first runs (no median) the
+    mean or least of the samples it got; None when it got none."""
+    for t in (m.time_ns, m.mean_ns, m.min_ns):
+        if t is not None:
+            return t
+    return None
+
+
 def results_in_kernel_tuner_shape(params, measurements, tuned, iterations, compiler_options, wall_seconds):
     """(results, env) as Kernel Tuner returns them, from the tuning's evaluations."""
     best = {}
-    for m in measurements:  # the finalists are measured again: keep each configuration's last
-        if m.status != "ok":
+    # Every configuration that ran correctly is a result, as in Kernel Tuner: measured to the end
+    # ("ok") or stopped early as clearly slower than the best ("pruned": its time is the estimate of
+    # the samples it got). The finalists are measured again: keep each configuration's last "ok".
+    for m in measurements:
+        if m.status not in ("ok", "pruned") or _time_ns(m) is None:
             continue
         key = tuple(m.config[n] for n in params)
-        best[key] = m
+        if m.status == "ok" or key not in best:
+            best[key] = m
     results = []
     for m in best.values():
         r = {n: m.config[n] for n in params}
-        r["time"] = m.time_ns / 1e6
+        r["time"] = _time_ns(m) / 1e6
         r["times"] = None  # ktune keeps the statistics, not every sample: see time_min/time_mean/time_std
-        r["time_min"] = m.min_ns / 1e6
-        r["time_mean"] = m.mean_ns / 1e6
-        r["time_std"] = m.stddev_ns / 1e6
+        r["time_min"] = None if m.min_ns is None else m.min_ns / 1e6
+        r["time_mean"] = None if m.mean_ns is None else m.mean_ns / 1e6
+        r["time_std"] = None if m.stddev_ns is None else m.stddev_ns / 1e6
         r["samples"] = m.samples
+        r["ktune_status"] = m.status
         r["compile_time"] = (m.compile_seconds or 0.0) * 1e3
         r["benchmark_time"] = m.gpu_seconds * 1e3
         r["verification_time"] = 0.0
@@ -540,16 +554,19 @@ def tune_kernel(kernel_name, kernel_source, problem_size, arguments, tune_params
         try:
             tuned = engine.tune(spec, sizes, strategy=ktune_strategy, budget=budget, max_seconds=max_seconds,
                                 force=True, seed=1 if seed is None else int(seed), on_evaluation=seen.append)
+        except ktune.KtuneError as error:
+            # Kernel Tuner raises when a kernel's output is wrong; ktune goes on, and fails only when
+            # no configuration ran correctly: then say how the first wrong one differs.
+            wrong = [m for m in seen if m.status == "wrong_result"]
+            if wrong and not any(m.status in ("ok", "pruned") for m in seen):
+                raise RuntimeError(f"tune_kernel: the output of every configuration differs from the answer; the "
+                                   f"first: {_format_config(wrong[0].config)}: {wrong[0].message}") from error
+            raise
         finally:
             if owned:
                 engine.close()
     results, env = results_in_kernel_tuner_shape(list(spec_dict["params"]), seen, tuned, iterations,
                                                  compiler_options, time.perf_counter() - started)
-    wrong = [m for m in seen if m.status == "wrong_result"]
-    if wrong and not results:
-        # Kernel Tuner raises when a kernel's output is wrong; ktune goes on, but no result at all is an error.
-        raise RuntimeError(f"tune_kernel: the output of every configuration differs from the answer; the first: "
-                           f"{_format_config(wrong[0].config)}: {wrong[0].message}")
     if not quiet and env["best_config"] is not None:
         best = env["best_config"]
         print("best performing configuration:",
