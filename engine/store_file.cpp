@@ -49,17 +49,7 @@ Result<ImportSummary> StoreFile::import_table(const TableDocument& table, const 
 }
 
 Result<ImportSummary> StoreFile::merge_from(const std::filesystem::path& source, const ImportOptions& options) {
-  std::error_code ec;
-  if (std::filesystem::equivalent(source, path(), ec))
-    return make_error(Errc::invalid_argument, "'" + source.string() + "' is the store being merged into");
-  auto from = open_read_only(source);
-  if (!from) return from.error();
-  auto records = from->store_->export_records();
-  if (!records) return records.error();
-  // The same checks an imported table gets: a store file crosses machines like an exported table.
-  if (auto ok = store::check_table(records->table); !ok) return ok.error();
-  if (auto ok = check_table_meaning(records->table); !ok) return ok.error();
-  return store_->import_records(*records, options);
+  return merge_from(std::vector<std::filesystem::path>{source}, options);
 }
 
 Result<ImportSummary> StoreFile::merge_from(const std::vector<std::filesystem::path>& sources, const ImportOptions& options) {
@@ -79,8 +69,8 @@ Result<ImportSummary> StoreFile::merge_from(const std::vector<std::filesystem::p
     std::move(records->table.entries.begin(), records->table.entries.end(), std::back_inserter(all.table.entries));
     std::move(records->measurements.begin(), records->measurements.end(), std::back_inserter(all.measurements));
   }
-  // The checks merge_from gives each source, on all of them together (which also finds a tuning
-  // key in two sources).
+  // The checks an imported table gets (a store file crosses machines like an exported table), on
+  // all the sources together: which also finds a tuning key in two of them.
   if (auto ok = store::check_table(all.table); !ok) return ok.error();
   if (auto ok = check_table_meaning(all.table); !ok) return ok.error();
   return store_->import_records(all, options);

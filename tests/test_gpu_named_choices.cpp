@@ -4,38 +4,18 @@
 // default; the best answers a lookup with its string. Bounds (block size) come from the device.
 // Skips without a driver.
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <filesystem>
 #include <set>
 
-#include "engine/cuda/driver_api.hpp"
 #include "engine/engine.hpp"
+#include "tests/helpers/gpu_engine_test.hpp"
 
 namespace {
 
 using namespace ktune;
 
-class GpuNamedChoices : public ::testing::Test {
- protected:
-  void SetUp() override {
-    auto devices = cuda::list_devices();
-    if (!devices || devices->empty()) GTEST_SKIP() << "no GPU here: " << (devices ? "no device" : devices.error().message);
-    dir_ = std::filesystem::temp_directory_path() / ("ktune-gpu-named-choices-" + std::to_string(::getpid()));
-    std::filesystem::create_directories(dir_);
-    EngineOptions options;
-    options.store_path = dir_ / "store.db";
-    options.cubin_cache_dir = dir_ / "cubins";
-    engine_ = Engine::create(options).value_or_throw();
-  }
-  void TearDown() override {
-    engine_.reset();
-    if (!dir_.empty()) std::filesystem::remove_all(dir_);
-  }
-
-  std::filesystem::path dir_;
-  std::unique_ptr<Engine> engine_;
-};
+class GpuNamedChoices : public ktune::testing::GpuEngineTest {};
 
 TEST_F(GpuNamedChoices, BothChoicesAreCompiledMeasuredAndVerified) {
   const KernelSpec spec =

@@ -4,39 +4,21 @@
 // time recorded and never above the pipeline's; and a pipeline whose second kernel is wrong is
 // caught, since outputs are compared after the whole pipeline. Skips without a driver.
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
-#include "engine/cuda/driver_api.hpp"
 #include "engine/engine.hpp"
 #include "store/store.hpp"
+#include "tests/helpers/gpu_engine_test.hpp"
 
 namespace {
 
 using namespace ktune;
 
-class GpuPipeline : public ::testing::Test {
+class GpuPipeline : public ktune::testing::GpuEngineTest {
  protected:
-  void SetUp() override {
-    auto devices = cuda::list_devices();
-    if (!devices) GTEST_SKIP() << "no GPU here: " << devices.error().message;
-    if (devices->empty()) GTEST_SKIP() << "no GPU here";
-    device_ = devices->front();
-    dir_ = std::filesystem::temp_directory_path() / ("ktune-gpu-pipeline-" + std::to_string(::getpid()));
-    std::filesystem::create_directories(dir_);
-    EngineOptions options;
-    options.store_path = dir_ / "store.db";
-    options.cubin_cache_dir = dir_ / "cubins";
-    engine_ = Engine::create(options).value_or_throw();
-  }
-  void TearDown() override {
-    engine_.reset();
-    if (!dir_.empty()) std::filesystem::remove_all(dir_);
-  }
-
   // The example, with its parameter lists cut to what this device launches (threads per block
   // from the device, not from one card).
   KernelSpec example() const {
@@ -52,9 +34,6 @@ class GpuPipeline : public ::testing::Test {
     return KernelSpec::from_json_text(spec.dump()).value_or_throw();
   }
 
-  cuda::DeviceInfo device_;
-  std::filesystem::path dir_;
-  std::unique_ptr<Engine> engine_;
 };
 
 TEST_F(GpuPipeline, TheTwoStageReductionTunesEndToEndWithEachKernelsTimeRecorded) {

@@ -68,10 +68,15 @@ std::string Parameter::value_text(std::int64_t value) const {
   return std::to_string(value);
 }
 
+std::optional<std::int64_t> Parameter::code_of(std::string_view text) const noexcept {
+  for (std::size_t i = 0; i < choices.size(); ++i)
+    if (choices[i] == text) return values[i];
+  return std::nullopt;
+}
+
 Result<std::int64_t> Parameter::value_from_text(std::string_view text) const {
   if (is_choice()) {
-    for (std::size_t i = 0; i < choices.size(); ++i)
-      if (choices[i] == text) return values[i];
+    if (auto code = code_of(text)) return *code;
     return make_error(Errc::invalid_argument,
                       "\"" + std::string(text) + "\" is not one of " + name + "'s choices (" + join_values(*this) + ")");
   }
@@ -86,8 +91,7 @@ Expr::ChoiceResolver ParamSpace::choice_resolver() const {
     if (!p.is_choice())
       return make_error(Errc::invalid_spec, "the string '" + std::string(literal) + "' is compared with " + p.name +
                                                 ", whose values are integers");
-    for (std::size_t i = 0; i < p.choices.size(); ++i)
-      if (p.choices[i] == literal) return p.values[i];
+    if (auto code = p.code_of(literal)) return *code;
     return make_error(Errc::invalid_spec,
                       "'" + std::string(literal) + "' is not one of " + p.name + "'s choices (" + join_values(p) + ")");
   };
@@ -101,10 +105,14 @@ std::string ParamSpace::format(const NamedValues& config, std::string_view separ
   std::string out;
   for (const auto& [key, value] : config) {
     if (!out.empty()) out += separator;
-    const int p = param_index(key);
-    out += key + "=" + (p < 0 ? std::to_string(value) : params[static_cast<std::size_t>(p)].value_text(value));
+    out += key + "=" + value_text(key, value);
   }
   return out;
+}
+
+std::string ParamSpace::value_text(std::string_view name, std::int64_t value) const {
+  const int p = param_index(name);
+  return p < 0 ? std::to_string(value) : params[static_cast<std::size_t>(p)].value_text(value);
 }
 
 Result<NamedValues> ParamSpace::from_words(const NamedWords& words) const {

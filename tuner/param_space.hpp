@@ -28,6 +28,8 @@ struct Parameter {
   const std::string* choice_of(std::int64_t value) const noexcept;
   // How the value is written: the choice's string, else the number.
   std::string value_text(std::int64_t value) const;
+  // The code of the choice spelled `text`; nullopt when it is none of this parameter's choices.
+  std::optional<std::int64_t> code_of(std::string_view text) const noexcept;
   // The value `text` names: a choice's string (choice parameters), else an integer; an error
   // naming the parameter and its values otherwise.
   Result<std::int64_t> value_from_text(std::string_view text) const;
@@ -63,6 +65,8 @@ struct ParamSpace {
   // "BM=64 T=float": a configuration as people read it (choices by their string). Names that are
   // no parameter print their number.
   std::string format(const NamedValues& config, std::string_view separator = " ") const;
+  // One value as format writes it: a choice's string when `name` is a choice parameter.
+  std::string value_text(std::string_view name, std::int64_t value) const;
   // A configuration from "BM=64,T=float" (parse_named_words's syntax): values by parameter, choices
   // by string; other names (sizes, say) must be integers.
   Result<NamedValues> parse(std::string_view text) const;

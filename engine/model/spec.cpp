@@ -64,10 +64,7 @@ std::optional<std::string> KernelSpec::why_default_invalid_at(const Sizes& sizes
   return why_invalid_at(space, default_config, sizes);
 }
 
-std::string KernelSpec::value_text(const std::string& param, std::int64_t value) const {
-  const int p = space.param_index(param);
-  return p < 0 ? std::to_string(value) : space.params[static_cast<std::size_t>(p)].value_text(value);
-}
+std::string KernelSpec::value_text(const std::string& param, std::int64_t value) const { return space.value_text(param, value); }
 
 std::vector<std::string> KernelSpec::defines_for(const Config& config, const Sizes* sizes) const {
   std::vector<std::string> defines;
