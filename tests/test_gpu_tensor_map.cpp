@@ -116,6 +116,7 @@ __device__ void exchange(int* out, unsigned want_x, unsigned want_y) {
   const unsigned rank = cluster.block_rank(), blocks = cluster.num_blocks();
   const dim3 shape = cluster.dim_blocks();
   const int b = blockIdx.x + gridDim.x * blockIdx.y;
+  cluster.sync();  // every block of the cluster has started: its shared memory exists
   if (threadIdx.x == 0) *cluster.map_shared_rank(&received, (rank + 1) % blocks) = b;
   cluster.sync();
   const unsigned from = (rank + blocks - 1) % blocks;  // ranks run x fastest within the cluster
@@ -124,7 +125,6 @@ __device__ void exchange(int* out, unsigned want_x, unsigned want_y) {
   const bool right = received == from_x + static_cast<int>(gridDim.x) * from_y && shape.x == want_x && shape.y == want_y &&
                      blocks == want_x * want_y;
   if (threadIdx.x == 0) out[b] = right ? b : -1 - b;
-  cluster.sync();
 }
 
 extern "C" __global__ void cluster_exchange(int* out) { exchange(out, CX, CY); }

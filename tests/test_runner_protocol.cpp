@@ -75,7 +75,7 @@ RunnerResponse response_message() {
 
 TEST(RunnerProtocolGolden, Hello) {
   const std::string hello =
-      "05000000"  // protocol version 5
+      "06000000"  // protocol version 6
       "0100000000"  // ok, error ""
       "0000000001000000480100000030"  // device: ordinal 0, name "H", pci_bus_id "0"
       "090000000000000005000000736d5f3930"  // cc 9.0, arch "sm_90"
@@ -101,7 +101,7 @@ TEST(RunnerProtocolGolden, HelloOfAnotherVersionIsRefusedByName) {
   other[0] = 1;  // the JSON-header protocol of earlier builds
   auto decoded = decode_hello(other);
   ASSERT_FALSE(decoded.ok());
-  EXPECT_NE(decoded.error().message.find("protocol 1, expected 5"), std::string::npos) << decoded.error().message;
+  EXPECT_NE(decoded.error().message.find("protocol 1, expected 6"), std::string::npos) << decoded.error().message;
 }
 
 TEST(RunnerProtocolGolden, QuitRequest) {
