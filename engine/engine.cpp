@@ -1,5 +1,6 @@
 #include "engine/engine.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <cstdlib>
 #include <condition_variable>
@@ -493,6 +494,11 @@ Result<KernelBinary> Engine::binary(const KernelSpec& spec, const Sizes& sizes, 
   if (spec.is_pipeline())
     return make_error(Errc::unsupported, "binary: " + spec.name + " is a pipeline of " + std::to_string(spec.pipeline.size()) +
                                              " kernels; a KernelBinary holds one kernel and its launch");
+  // Nor does it carry TMA descriptors or a cluster shape, which the caller could not see.
+  if (spec.launch.cluster || std::any_of(spec.args.begin(), spec.args.end(), [](const Argument& a) { return a.tensor_map.has_value(); }))
+    return make_error(Errc::unsupported, "binary: " + spec.name +
+                                             " takes a tensor_map argument or launches in clusters; a KernelBinary holds a "
+                                             "plain launch only");
   WaitTimer timer(state_->wait_ns);
   if (!device) {
     auto known = this->device();

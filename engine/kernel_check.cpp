@@ -53,7 +53,10 @@ std::optional<ElementType> element_of(const std::string& base) {
   return std::nullopt;
 }
 
+constexpr std::size_t kTensorMapBytes = 128;
+
 std::string spec_type_text(const Argument& arg) {
+  if (arg.tensor_map) return "tensor_map";
   return std::string(element_type_name(arg.type)) + (arg.is_buffer ? "*" : "");
 }
 
@@ -84,6 +87,15 @@ Status compare_signature(const KernelSpec& spec, const workers::KernelSignature&
     auto mismatch = [&](const std::string& why) {
       return make_error(Errc::invalid_spec, where + ": " + which + ", the spec says " + spec_type_text(arg) + why);
     };
+    // A TMA descriptor is 128 bytes by value (CUtensorMap, CuTe's TmaDescriptor): its name varies,
+    // its size does not.
+    if (arg.tensor_map) {
+      if (param.bytes != kTensorMapBytes || (!param.cpp_type.empty() && parse_cpp_type(param.cpp_type).pointer))
+        return make_error(Errc::invalid_spec, where + ": " + which + ", the spec says tensor_map (a " +
+                                                  std::to_string(kTensorMapBytes) + "-byte CUtensorMap by value: "
+                                                  "const __grid_constant__ CUtensorMap " + arg.name + ")");
+      continue;
+    }
     if (!param.cpp_type.empty()) {
       const CppType cpp = parse_cpp_type(param.cpp_type);
       if (cpp.pointer != arg.is_buffer)

@@ -35,3 +35,21 @@ TEST(LaunchLimits, NamesTheBrokenLimit) {
   KernelAttributes heavy{255, 0, 0, 1024};
   EXPECT_EQ(why(heavy, shape(512)), "512 threads x 255 registers exceed the device's 65536 registers per block");
 }
+
+TEST(LaunchLimits, AClusterMustDivideTheGridAndFitTheHardware) {
+  KernelAttributes k{32, 0, 0, 1024};
+  LaunchShape s{{16, 8, 1}, {128, 1, 1}, 0};
+  EXPECT_FALSE(s.has_cluster());  // no cluster unless the spec gives one
+  s.cluster = {2, 2, 1};
+  EXPECT_EQ(why(k, s), "ok");
+  EXPECT_EQ(s.cluster_blocks(), 4);
+  s.cluster = {3, 1, 1};
+  EXPECT_EQ(why(k, s), "grid.x of 16 is not a multiple of cluster.x 3");
+  s.cluster = {1, 16, 1};
+  EXPECT_EQ(why(k, s), "grid.y of 8 is not a multiple of cluster.y 16");
+  s.cluster = {1, 1, 0};
+  EXPECT_EQ(why(k, s), "cluster.z is 0; must be 1 to 16");
+  s.grid = {32, 8, 1};
+  s.cluster = {8, 4, 1};
+  EXPECT_EQ(why(k, s), "a cluster of 32 blocks exceeds the 16 any GPU can place");
+}

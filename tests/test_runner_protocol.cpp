@@ -75,7 +75,7 @@ RunnerResponse response_message() {
 
 TEST(RunnerProtocolGolden, Hello) {
   const std::string hello =
-      "05000000"  // protocol version 5
+      "06000000"  // protocol version 6
       "0100000000"  // ok, error ""
       "0000000001000000480100000030"  // device: ordinal 0, name "H", pci_bus_id "0"
       "090000000000000005000000736d5f3930"  // cc 9.0, arch "sm_90"
@@ -101,7 +101,7 @@ TEST(RunnerProtocolGolden, HelloOfAnotherVersionIsRefusedByName) {
   other[0] = 1;  // the JSON-header protocol of earlier builds
   auto decoded = decode_hello(other);
   ASSERT_FALSE(decoded.ok());
-  EXPECT_NE(decoded.error().message.find("protocol 1, expected 5"), std::string::npos) << decoded.error().message;
+  EXPECT_NE(decoded.error().message.find("protocol 1, expected 6"), std::string::npos) << decoded.error().message;
 }
 
 TEST(RunnerProtocolGolden, QuitRequest) {
@@ -155,9 +155,11 @@ TEST(RunnerProtocolGolden, MeasureRequest) {
       "010000006a010000006b040000007f454c46"  // label "j", lowered name "k", cubin
       "020000000000000001000000000000000100000000000000"  // grid
       "8000000000000000010000000000000001000000000000000000000000000000"  // block, no dynamic shared memory
+      "000000000000000000000000000000000000000000000000"  // no cluster
       "01000000040500000000000000000000000000000000"  // 1 scalar: int32 5
       "00"  // the problem's arguments
       "00000000"  // no later pipeline kernels
+      "00000000"  // no tensor maps
       ;
   EXPECT_EQ(hex(encode_request(measure_message())), measure);
   auto decoded = decode_request(unhex(measure));
@@ -287,4 +289,59 @@ TEST(RunnerProtocolGolden, DataKindsRoundTripAndBadOnesAreRefused) {
   ASSERT_TRUE(measured.ok()) << measured.error().message;
   EXPECT_EQ(measured->options.reference_label, "reference kernel naive");
   EXPECT_TRUE(measured->options.run_once);
+}
+
+// Protocol 6: an argument's kind byte (a tensor map is 2; scalars and buffers keep the bytes of
+// protocol 5), each job's tensor maps with only their rank's values, and cluster shapes.
+TEST(RunnerProtocolGolden, TensorMapsAndClustersRoundTripAndBadOnesAreRefused) {
+  RunnerRequest problem = problem_message();
+  problem.problem.args = {{false, 0, true}, {true, 0}};
+  const std::string bytes = encode_request(problem);
+  EXPECT_NE(hex(bytes).find("02000000"
+                            "020000000000000000"  // a tensor map, index 0
+                            "010000000000000000"),  // a buffer, index 0
+            std::string::npos)
+      << hex(bytes);
+  auto decoded_problem = decode_request(bytes);
+  ASSERT_TRUE(decoded_problem.ok()) << decoded_problem.error().message;
+  EXPECT_TRUE(decoded_problem->problem.args[0].is_tensor_map);
+  EXPECT_FALSE(decoded_problem->problem.args[0].is_buffer);
+  EXPECT_TRUE(decoded_problem->problem.args[1].is_buffer);
+  std::string unknown_kind = bytes;
+  unknown_kind[hex(bytes).find("02000000020000000000000000") / 2 + 4] = 3;  // the first argument's kind: no such kind
+  EXPECT_FALSE(decode_request(unknown_kind).ok());
+
+  RunnerRequest measure = measure_message();
+  TensorMapPlan map;
+  map.buffer = 0;
+  map.rank = 2;
+  map.dims = {1000, 517, 0, 0, 0};
+  map.stride_bytes = {4000, 0, 0, 0};
+  map.box = {32, 8, 0, 0, 0};
+  map.element_strides = {1, 1, 0, 0, 0};
+  map.swizzle_bytes = 128;
+  map.l2_promotion_bytes = 64;
+  map.oob_nan = true;
+  measure.jobs[0].launch.tensor_maps = {map};
+  measure.jobs[0].launch.shape.cluster = {2, 1, 1};
+  const std::string payload = encode_request(measure);
+  EXPECT_NE(hex(payload).find("01000000" "0000000000000000" "02000000"  // one map: buffer 0, rank 2
+                              "e80300000000000020000000" "01000000"         // dims[0] 1000, box 32, element stride 1
+                              "0502000000000000a00f000000000000" "08000000" "01000000"  // dims[1] 517, 4000 bytes, box 8
+                              "80000000" "40000000" "01"),  // swizzle 128, l2 64, NaN fill
+            std::string::npos)
+      << hex(payload);
+  auto decoded = decode_request(payload);
+  ASSERT_TRUE(decoded.ok()) << decoded.error().message;
+  ASSERT_EQ(decoded->jobs[0].launch.tensor_maps.size(), 1u);
+  EXPECT_EQ(decoded->jobs[0].launch.tensor_maps[0], map);
+  EXPECT_EQ(decoded->jobs[0].launch.shape.cluster, (std::array<std::int64_t, 3>{2, 1, 1}));
+  EXPECT_TRUE(decoded->jobs[0].launch.shape.has_cluster());
+  for (std::size_t n = 0; n < payload.size(); ++n) EXPECT_FALSE(decode_request(payload.substr(0, n)).ok()) << n;
+
+  std::string six = payload;  // a rank the driver has no descriptor for
+  six[hex(payload).find("01000000" "0000000000000000" "02000000") / 2 + 4 + 8] = 6;
+  auto refused = decode_request(six);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.error().message.find("tensor_map.rank"), std::string::npos) << refused.error().message;
 }

@@ -95,16 +95,119 @@ Result<runner::LaunchShape> evaluate_geometry(const LaunchGeometry& geometry, co
   auto shared = evaluate(geometry.shared_memory_bytes, slots, path + ".shared_memory");
   if (!shared) return shared.error();
   shape.dynamic_shared_bytes = *shared;
+  if (geometry.cluster) {
+    for (std::size_t i = 0; i < 3; ++i) {
+      auto blocks = evaluate((*geometry.cluster)[i], slots, path + ".cluster." + axis[i]);
+      if (!blocks) return blocks.error();
+      if (*blocks < 1) return make_error(Errc::invalid_argument, path + ".cluster." + axis[i] + " is " + std::to_string(*blocks) + "; must be at least 1");
+      shape.cluster[i] = *blocks;
+    }
+  }
   return shape;
+}
+
+// A tensor_map argument at these slots: every expression evaluated and checked against what
+// cuTensorMapEncodeTiled accepts, so a bad box or swizzle is this configuration's
+// invalid_config with the value named (the driver's own refusals come back from the runner).
+Result<runner::TensorMapPlan> evaluate_tensor_map(const Argument& arg, const Argument& tensor, std::size_t buffer,
+                                                  const std::vector<std::int64_t>& slots) {
+  const TensorMapSpec& map = *arg.tensor_map;
+  const std::string path = "args." + arg.name;
+  const std::uint64_t element = element_size(arg.type);
+  runner::TensorMapPlan plan;
+  plan.buffer = buffer;
+  plan.rank = static_cast<std::uint32_t>(map.dims.size());
+  auto value = [&](const Expr& expr, const std::string& what, std::int64_t low, std::int64_t high) -> Result<std::int64_t> {
+    auto v = evaluate(expr, slots, what);
+    if (!v) return v.error();
+    if (*v < low || *v > high)
+      return make_error(Errc::invalid_argument, what + " \"" + expr.text() + "\" is " + std::to_string(*v) + "; must be " +
+                                                    std::to_string(low) + " to " + std::to_string(high));
+    return *v;
+  };
+  std::uint64_t packed = 1;  // elements between consecutive indices of the next dimension, packed
+  for (std::size_t d = 0; d < map.dims.size(); ++d) {
+    const std::string at = "[" + std::to_string(d) + "]";
+    auto dim = value(map.dims[d], path + ".dims" + at, 1, std::int64_t{1} << 32);
+    if (!dim) return dim.error();
+    plan.dims[d] = static_cast<std::uint64_t>(*dim);
+    auto box = value(map.box[d], path + ".box" + at, 1, 256);
+    if (!box) return box.error();
+    plan.box[d] = static_cast<std::uint32_t>(*box);
+    if (map.element_strides.empty()) {
+      plan.element_strides[d] = 1;
+    } else {
+      auto stride = value(map.element_strides[d], path + ".element_strides" + at, 1, 8);
+      if (!stride) return stride.error();
+      plan.element_strides[d] = static_cast<std::uint32_t>(*stride);
+    }
+    if (d == 0) {
+      if ((plan.box[0] * element) % 16 != 0)
+        return make_error(Errc::invalid_argument, path + ".box[0] is " + std::to_string(plan.box[0]) + " elements of " +
+                                                      std::to_string(element) + " bytes: " + std::to_string(plan.box[0] * element) +
+                                                      " bytes, not a multiple of 16");
+    } else {
+      std::uint64_t elements = packed;
+      if (!map.strides.empty()) {
+        auto stride = value(map.strides[d - 1], path + ".strides[" + std::to_string(d - 1) + "]", 1, std::int64_t{1} << 40);
+        if (!stride) return stride.error();
+        elements = static_cast<std::uint64_t>(*stride);
+      }
+      const std::uint64_t bytes = elements * element;
+      if (bytes % 16 != 0 || bytes >= (std::uint64_t{1} << 40))
+        return make_error(Errc::invalid_argument, path + ": the stride of dims[" + std::to_string(d) + "] is " +
+                                                      std::to_string(elements) + " elements = " + std::to_string(bytes) +
+                                                      " bytes; must be a multiple of 16 below 2^40");
+      plan.stride_bytes[d - 1] = bytes;
+    }
+    if (__builtin_mul_overflow(packed, plan.dims[d], &packed)) packed = UINT64_MAX;
+  }
+  auto swizzle = evaluate(map.swizzle, slots, path + ".swizzle");
+  if (!swizzle) return swizzle.error();
+  if (*swizzle != 0 && *swizzle != 32 && *swizzle != 64 && *swizzle != 128)
+    return make_error(Errc::invalid_argument, path + ".swizzle \"" + map.swizzle.text() + "\" is " + std::to_string(*swizzle) +
+                                                  " bytes; must be 0, 32, 64 or 128");
+  plan.swizzle_bytes = static_cast<std::uint32_t>(*swizzle);
+  auto l2 = evaluate(map.l2_promotion, slots, path + ".l2_promotion");
+  if (!l2) return l2.error();
+  if (*l2 != 0 && *l2 != 64 && *l2 != 128 && *l2 != 256)
+    return make_error(Errc::invalid_argument, path + ".l2_promotion \"" + map.l2_promotion.text() + "\" is " + std::to_string(*l2) +
+                                                  " bytes; must be 0, 64, 128 or 256");
+  plan.l2_promotion_bytes = static_cast<std::uint32_t>(*l2);
+  plan.oob_nan = map.oob_nan;
+  // The last element the map can address must lie in the buffer: TMA reads and writes whatever the
+  // descriptor says, and a stride or dimension too large would fault the context.
+  auto count = evaluate(*tensor.count, slots, "args." + tensor.name + ".count");
+  if (!count) return count.error();
+  std::uint64_t reach = plan.dims[0] * element;
+  for (std::uint32_t d = 1; d < plan.rank; ++d) {
+    std::uint64_t step = 0;
+    if (__builtin_mul_overflow(plan.dims[d] - 1, plan.stride_bytes[d - 1], &step) || __builtin_add_overflow(reach, step, &reach))
+      reach = UINT64_MAX;
+  }
+  const std::uint64_t holds = static_cast<std::uint64_t>(std::max<std::int64_t>(*count, 0)) * element;
+  if (reach > holds)
+    return make_error(Errc::invalid_argument, path + ": its dims and strides reach " + std::to_string(reach) + " bytes; " +
+                                                  tensor.name + " holds " + std::to_string(holds));
+  return plan;
 }
 
 // Each argument of the spec as the runner passes it: buffers numbered as make_problem allocates
 // them (in spec order), scalars as plan_launch evaluates them (in spec order).
 std::vector<runner::ArgSlot> declared_arg_slots(const KernelSpec& spec) {
   std::vector<runner::ArgSlot> slots;
-  std::size_t buffers = 0, scalars = 0;
-  for (const auto& arg : spec.args) slots.push_back({arg.is_buffer, arg.is_buffer ? buffers++ : scalars++});
+  std::size_t buffers = 0, scalars = 0, tensor_maps = 0;
+  for (const auto& arg : spec.args) {
+    if (arg.tensor_map) slots.push_back({false, tensor_maps++, true});
+    else slots.push_back({arg.is_buffer, arg.is_buffer ? buffers++ : scalars++});
+  }
   return slots;
+}
+
+// The index in Problem::buffers of each buffer argument of the spec (by argument index).
+std::size_t buffer_index(const KernelSpec& spec, std::size_t arg) {
+  return static_cast<std::size_t>(std::count_if(spec.args.begin(), spec.args.begin() + static_cast<std::ptrdiff_t>(arg),
+                                                [](const Argument& a) { return a.is_buffer; }));
 }
 
 }  // namespace
@@ -114,10 +217,14 @@ Result<Problem> make_problem(const KernelSpec& spec, const Sizes& sizes) {
   auto slots = spec.slots(spec.default_config, sizes);
   if (!slots) return slots.error();
   Problem problem;
-  std::size_t scalars = 0;
+  std::size_t scalars = 0, tensor_maps = 0;
   std::vector<std::size_t> buffer_of_arg(spec.args.size(), 0);
   for (std::size_t a = 0; a < spec.args.size(); ++a) {
     const Argument& arg = spec.args[a];
+    if (arg.tensor_map) {  // built per configuration (plan_launch), on a buffer of this problem
+      problem.args.push_back({false, tensor_maps++, true});
+      continue;
+    }
     if (!arg.is_buffer) {
       // A scalar over sizes only is the same for every configuration: one that does not fit its
       // type is the problem's mistake, said once here rather than by every configuration.
@@ -216,7 +323,14 @@ Result<LaunchPlan> plan_launch(const KernelSpec& spec, const Config& config, con
     if (!stage) return stage.error();
     plan.stage_shapes.push_back(*stage);
   }
-  for (const auto& arg : spec.args) {
+  for (std::size_t a = 0; a < spec.args.size(); ++a) {
+    const Argument& arg = spec.args[a];
+    if (arg.tensor_map) {
+      auto map = evaluate_tensor_map(arg, spec.args[arg.tensor_map->tensor], buffer_index(spec, arg.tensor_map->tensor), *slots);
+      if (!map) return map.error();
+      plan.tensor_maps.push_back(*map);
+      continue;
+    }
     if (arg.is_buffer) continue;
     ScalarArg scalar;
     scalar.type = arg.type;

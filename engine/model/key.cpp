@@ -62,6 +62,28 @@ std::string expr_text(const Expr& e) {
   return compact;
 }
 
+json expr_texts(const std::vector<Expr>& exprs) {
+  json out = json::array();
+  for (const auto& e : exprs) out.push_back(expr_text(e));
+  return out;
+}
+
+json cluster_texts(const std::array<Expr, 3>& cluster) { return expr_texts({cluster.begin(), cluster.end()}); }
+
+// A tensor_map argument in the kernel form: every field as written (defaults filled in), the
+// tensor by name.
+json tensor_map_form(const TensorMapSpec& map, const KernelSpec& spec) {
+  return json{{"type", "tensor_map"},
+              {"tensor", spec.args[map.tensor].name},
+              {"dims", expr_texts(map.dims)},
+              {"strides", expr_texts(map.strides)},
+              {"box", expr_texts(map.box)},
+              {"element_strides", expr_texts(map.element_strides)},
+              {"swizzle", expr_text(map.swizzle)},
+              {"l2_promotion", expr_text(map.l2_promotion)},
+              {"oob_fill", map.oob_nan ? "nan" : "zeros"}};
+}
+
 }  // namespace
 
 std::string canonical_source(std::string_view source, std::string_view entry) {
@@ -180,9 +202,15 @@ std::string kernel_canonical_form(const KernelSpec& spec) {
     launch["block"].push_back(expr_text(spec.launch.block[static_cast<std::size_t>(d)]));
   }
   launch["shared_memory"] = expr_text(spec.launch.shared_memory_bytes);
+  // Present only with a cluster, so the keys of other kernels did not change (as in stages).
+  if (spec.launch.cluster) launch["cluster"] = cluster_texts(*spec.launch.cluster);
   form["launch"] = launch;
   json args = json::array();
   for (const auto& a : spec.args) {
+    if (a.tensor_map) {  // the descriptor's fields as written; its data is the tensor's
+      args.push_back(tensor_map_form(*a.tensor_map, spec));
+      continue;
+    }
     json arg{{"type", element_type_name(a.type)}, {"buffer", a.is_buffer}};
     if (a.is_buffer) arg["count"] = expr_text(*a.count);
     else if (a.value) arg["value"] = expr_text(*a.value);
@@ -201,6 +229,7 @@ std::string kernel_canonical_form(const KernelSpec& spec) {
         geometry["block"].push_back(expr_text(stage.launch.block[d]));
       }
       geometry["shared_memory"] = expr_text(stage.launch.shared_memory_bytes);
+      if (stage.launch.cluster) geometry["cluster"] = cluster_texts(*stage.launch.cluster);
       stages.push_back(json{{"entry", stage.entry}, {"launch", geometry}, {"args", stage.args}});
     }
     form["pipeline"] = stages;

@@ -50,10 +50,24 @@ struct DataInit : BufferInit {
   std::string copy_of;                   // copy: the argument whose initial data this repeats
 };
 
+// A TMA descriptor argument ("type": "tensor_map", docs/spec.md): built by the runner from a
+// buffer argument at each configuration's values and passed by value (128 bytes).
+struct TensorMapSpec {
+  std::size_t tensor = 0;  // index into KernelSpec::args: the buffer it describes
+  std::vector<Expr> dims;  // innermost first, in elements; 1 to 5
+  std::vector<Expr> strides;  // rank - 1, in elements, of dims[1], dims[2], ...; empty: packed
+  std::vector<Expr> box;      // rank
+  std::vector<Expr> element_strides;  // rank; empty: all 1
+  Expr swizzle;       // bytes: 0, 32, 64 or 128
+  Expr l2_promotion;  // bytes: 0, 64, 128 or 256
+  bool oob_nan = false;  // "oob_fill": "nan" (else "zeros")
+};
+
 struct Argument {
   std::string name;
-  ElementType type = ElementType::f32;
+  ElementType type = ElementType::f32;  // a tensor map: its buffer's
   bool is_buffer = false;
+  std::optional<TensorMapSpec> tensor_map;  // a tensor map (then neither a buffer nor a scalar)
   // buffers
   std::optional<Expr> count;  // element count
   DataInit init;
@@ -67,6 +81,7 @@ struct LaunchGeometry {
   std::array<Expr, 3> grid;
   std::array<Expr, 3> block;
   Expr shared_memory_bytes;  // dynamic shared memory
+  std::optional<std::array<Expr, 3>> cluster;  // "cluster": blocks per thread block cluster
 };
 
 // A __constant__ variable filled before the kernel runs ("constants" in the spec).

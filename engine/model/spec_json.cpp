@@ -535,10 +535,11 @@ class SpecReader {
     const std::string path = join(parent_path, "launch");
     const json& launch = require(parent, "launch", parent_path);
     expect_object(launch, path);
-    check_fields(launch, path, {"grid", "block", "shared_memory"});
+    check_fields(launch, path, {"grid", "block", "shared_memory", "cluster"});
     LaunchGeometry geometry;
     geometry.grid = read_dim3(launch, "grid", spec, path);
     geometry.block = read_dim3(launch, "block", spec, path);
+    if (launch.contains("cluster")) geometry.cluster = read_dim3(launch, "cluster", spec, path);
     geometry.shared_memory_bytes =
         parse_expr(launch.contains("shared_memory") ? launch["shared_memory"] : json(0), path + ".shared_memory", spec);
     return geometry;
@@ -787,6 +788,11 @@ class SpecReader {
         fail(path + ".name", "duplicate argument name \"" + arg.name + "\" (also " + it->second + ")");
       path = "args." + arg.name;
       std::string type = string_field(a, "type", path);
+      if (type == "tensor_map") {
+        arg.tensor_map = read_tensor_map(a, path, spec);
+        spec.args.push_back(std::move(arg));
+        continue;
+      }
       // "const float*", "float *" and "float*" all mean a float buffer.
       std::string base = type;
       if (base.rfind("const ", 0) == 0) base = base.substr(6);
@@ -825,6 +831,8 @@ class SpecReader {
       }
       spec.args.push_back(std::move(arg));
     }
+    for (auto& arg : spec.args)
+      if (arg.tensor_map) resolve_tensor_map(tensor_names_[static_cast<std::size_t>(&arg - spec.args.data())], arg, spec);
     // A copy repeats another buffer's initial data: same element type, not itself, not a copy.
     for (auto& arg : spec.args) {
       if (!arg.is_buffer || arg.init.kind != BufferInit::Kind::copy) continue;
@@ -838,6 +846,62 @@ class SpecReader {
         fail(path, "\"" + source->name + "\" holds " + element_type_name(source->type) + ", this buffer " +
                        element_type_name(arg.type));
     }
+  }
+
+  // {"name", "type": "tensor_map", "tensor": buffer, "dims": [...], "strides"?, "box": [...],
+  // "swizzle"?, "l2_promotion"?, "oob_fill"?, "element_strides"?}: expressions are checked for
+  // rank here, their values by plan_launch at each configuration. The tensor is resolved once
+  // every argument is known (resolve_tensor_map).
+  TensorMapSpec read_tensor_map(const json& a, const std::string& path, const KernelSpec& spec) {
+    check_fields(a, path, {"name", "type", "tensor", "dims", "strides", "box", "swizzle", "l2_promotion", "oob_fill",
+                           "element_strides"});
+    TensorMapSpec map;
+    tensor_names_[spec.args.size()] = string_field(a, "tensor", path);
+    auto expressions = [&](const std::string& key, bool required) {
+      std::vector<Expr> out;
+      if (!a.contains(key)) {
+        if (required) require(a, key, path);
+        return out;
+      }
+      const json& list = a[key];
+      if (!list.is_array()) fail(path + "." + key, "must be an array of expressions, got " + type_name(list));
+      for (std::size_t i = 0; i < list.size(); ++i) out.push_back(parse_expr(list[i], index(path + "." + key, i), spec));
+      return out;
+    };
+    map.dims = expressions("dims", true);
+    const std::size_t rank = map.dims.size();
+    if (rank < 1 || rank > runner::kMaxTensorMapRank)
+      fail(path + ".dims", "a tensor map has 1 to 5 dimensions, got " + std::to_string(rank));
+    map.box = expressions("box", true);
+    if (map.box.size() != rank)
+      fail(path + ".box", "has " + std::to_string(map.box.size()) + " entries; \"dims\" has " + std::to_string(rank));
+    map.strides = expressions("strides", false);
+    if (a.contains("strides") && map.strides.size() != rank - 1)
+      fail(path + ".strides", "has " + std::to_string(map.strides.size()) + " entries; a tensor of " + std::to_string(rank) +
+                                  " dimensions has " + std::to_string(rank - 1) + " (of dims[1] onwards, in elements)");
+    map.element_strides = expressions("element_strides", false);
+    if (a.contains("element_strides") && map.element_strides.size() != rank)
+      fail(path + ".element_strides", "has " + std::to_string(map.element_strides.size()) + " entries; \"dims\" has " +
+                                          std::to_string(rank));
+    map.swizzle = parse_expr(a.contains("swizzle") ? a["swizzle"] : json(0), path + ".swizzle", spec);
+    map.l2_promotion = parse_expr(a.contains("l2_promotion") ? a["l2_promotion"] : json(256), path + ".l2_promotion", spec);
+    if (a.contains("oob_fill")) {
+      const std::string fill = string_field(a, "oob_fill", path);
+      if (fill != "zeros" && fill != "nan") fail(path + ".oob_fill", "must be \"zeros\" or \"nan\", got \"" + fill + "\"");
+      map.oob_nan = fill == "nan";
+    }
+    return map;
+  }
+
+  void resolve_tensor_map(const std::string& tensor, Argument& arg, const KernelSpec& spec) {
+    const std::string path = "args." + arg.name + ".tensor";
+    auto found = std::find_if(spec.args.begin(), spec.args.end(), [&](const Argument& x) { return x.name == tensor; });
+    if (found == spec.args.end() || !found->is_buffer)
+      fail(path, "\"" + tensor + "\" is not a buffer argument in \"args\"");
+    arg.tensor_map->tensor = static_cast<std::size_t>(found - spec.args.begin());
+    arg.type = found->type;
+    if (arg.tensor_map->oob_nan && !is_floating(arg.type))
+      fail("args." + arg.name + ".oob_fill", "\"nan\" needs a floating-point tensor; " + tensor + " holds " + element_type_name(arg.type));
   }
 
   void read_metrics(const json& root, KernelSpec& spec) {
@@ -1028,6 +1092,8 @@ class SpecReader {
   }
 
   std::filesystem::path base_dir_;
+  // The buffer each tensor_map argument names (by argument index), until every argument is read.
+  std::map<std::size_t, std::string> tensor_names_;
   std::map<std::string, std::string> names_;  // parameter and size names -> where declared
 };
 

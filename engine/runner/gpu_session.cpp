@@ -85,7 +85,58 @@ void GpuSession::State::ramp_clocks(double max_seconds) {
   }
 }
 
+namespace {
+
+// The launch configuration of cuLaunchKernelEx and cuOccupancyMaxActiveClusters; `attribute` is
+// filled with the cluster dimension and must outlive the result.
+CUlaunchConfig cluster_launch_config(const LaunchShape& shape, CUstream stream, CUlaunchAttribute& attribute) {
+  attribute = {};
+  attribute.id = CU_LAUNCH_ATTRIBUTE_CLUSTER_DIMENSION;
+  attribute.value.clusterDim.x = static_cast<unsigned>(shape.cluster[0]);
+  attribute.value.clusterDim.y = static_cast<unsigned>(shape.cluster[1]);
+  attribute.value.clusterDim.z = static_cast<unsigned>(shape.cluster[2]);
+  CUlaunchConfig config{};
+  config.gridDimX = static_cast<unsigned>(shape.grid[0]);
+  config.gridDimY = static_cast<unsigned>(shape.grid[1]);
+  config.gridDimZ = static_cast<unsigned>(shape.grid[2]);
+  config.blockDimX = static_cast<unsigned>(shape.block[0]);
+  config.blockDimY = static_cast<unsigned>(shape.block[1]);
+  config.blockDimZ = static_cast<unsigned>(shape.block[2]);
+  config.sharedMemBytes = static_cast<unsigned>(shape.dynamic_shared_bytes);
+  config.hStream = stream;
+  config.attrs = &attribute;
+  config.numAttrs = 1;
+  return config;
+}
+
+}  // namespace
+
+Status GpuSession::State::check_cluster(CUfunction function, const LaunchShape& shape) {
+  const std::string cluster = std::to_string(shape.cluster[0]) + "x" + std::to_string(shape.cluster[1]) + "x" +
+                              std::to_string(shape.cluster[2]);
+  if (shape.cluster_blocks() > kPortableClusterBlocks) {
+    if (CUresult rc = api->cuFuncSetAttribute(function, CU_FUNC_ATTRIBUTE_NON_PORTABLE_CLUSTER_SIZE_ALLOWED, 1); rc != CUDA_SUCCESS)
+      return make_error(Errc::invalid_argument, "a cluster of " + cluster + " blocks is above the portable 8 and this GPU does not allow more (" +
+                                                    api->error_text(rc) + ")");
+  }
+  CUlaunchAttribute attribute;
+  const CUlaunchConfig config = cluster_launch_config(shape, stream.get(), attribute);
+  int clusters = 0;
+  if (CUresult rc = api->cuOccupancyMaxActiveClusters(&clusters, function, &config); rc != CUDA_SUCCESS)
+    return make_error(Errc::invalid_argument, "a cluster of " + cluster + " blocks cannot be placed (cuOccupancyMaxActiveClusters: " +
+                                                  api->error_text(rc) + ")");
+  if (clusters == 0)
+    return make_error(Errc::invalid_argument, "a cluster of " + cluster + " blocks of this size cannot be placed on this GPU "
+                                              "(cuOccupancyMaxActiveClusters is 0: registers or shared memory)");
+  return Ok{};
+}
+
 CUresult GpuSession::State::launch(CUfunction function, const std::vector<void*>& params, const LaunchShape& shape) {
+  if (shape.has_cluster()) {
+    CUlaunchAttribute attribute;
+    const CUlaunchConfig config = cluster_launch_config(shape, stream.get(), attribute);
+    return api->cuLaunchKernelEx(&config, function, const_cast<void**>(params.data()), nullptr);
+  }
   return api->cuLaunchKernel(function, static_cast<unsigned>(shape.grid[0]), static_cast<unsigned>(shape.grid[1]),
                              static_cast<unsigned>(shape.grid[2]), static_cast<unsigned>(shape.block[0]),
                              static_cast<unsigned>(shape.block[1]), static_cast<unsigned>(shape.block[2]),

@@ -34,6 +34,19 @@ Status check_launch(const DeviceLimits& device, const KernelAttributes& kernel, 
                      std::to_string(device.max_grid_dim[i]));
     threads *= shape.block[i];
   }
+  if (shape.has_cluster()) {
+    for (std::size_t i = 0; i < 3; ++i) {
+      const std::string cluster = std::string("cluster.") + kAxis[i];
+      if (shape.cluster[i] < 1 || shape.cluster[i] > kMaxClusterBlocks)
+        return invalid(cluster + " is " + std::to_string(shape.cluster[i]) + "; must be 1 to " + std::to_string(kMaxClusterBlocks));
+      if (shape.grid[i] % shape.cluster[i] != 0)
+        return invalid(std::string("grid.") + kAxis[i] + " of " + std::to_string(shape.grid[i]) + " is not a multiple of " +
+                       cluster + " " + std::to_string(shape.cluster[i]));
+    }
+    if (shape.cluster_blocks() > kMaxClusterBlocks)
+      return invalid("a cluster of " + std::to_string(shape.cluster_blocks()) + " blocks exceeds the " +
+                     std::to_string(kMaxClusterBlocks) + " any GPU can place");
+  }
   if (threads > device.max_threads_per_block)
     return invalid("block of " + std::to_string(threads) + " threads exceeds the device's " +
                    std::to_string(device.max_threads_per_block));

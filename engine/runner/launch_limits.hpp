@@ -34,10 +34,20 @@ struct LaunchShape {
   std::array<std::int64_t, 3> grid{1, 1, 1};
   std::array<std::int64_t, 3> block{1, 1, 1};
   std::int64_t dynamic_shared_bytes = 0;
+  // Thread block cluster ("launch.cluster"): launched through cuLaunchKernelEx with the cluster
+  // dimension attribute. All zero: no cluster attribute (a kernel's own __cluster_dims__ holds).
+  std::array<std::int64_t, 3> cluster{0, 0, 0};
+  bool has_cluster() const noexcept { return cluster[0] != 0 || cluster[1] != 0 || cluster[2] != 0; }
+  std::int64_t cluster_blocks() const noexcept { return has_cluster() ? cluster[0] * cluster[1] * cluster[2] : 1; }
 };
 
+// Blocks per cluster that Hopper can place at all (with the non-portable size allowed); 8 is the
+// portable limit.
+inline constexpr std::int64_t kMaxClusterBlocks = 16;
+inline constexpr std::int64_t kPortableClusterBlocks = 8;
+
 // Ok, or Errc::invalid_argument with the broken limit ("block of 2048 threads exceeds the
-// device's 1024").
+// device's 1024", "grid.x of 30 is not a multiple of cluster.x 4").
 Status check_launch(const DeviceLimits& device, const KernelAttributes& kernel, const LaunchShape& shape);
 
 // True when the dynamic shared memory needs cuFuncSetAttribute(MAX_DYNAMIC_SHARED_SIZE_BYTES).

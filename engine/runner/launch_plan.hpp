@@ -2,6 +2,7 @@
 // What the runner is handed, as plain values: the buffers of a problem (allocated once per
 // problem), and for each configuration the launch shape and the scalar argument values. The model
 // makes them from a spec (engine/model/instantiate.hpp); the runner never sees a spec.
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -51,10 +52,32 @@ struct ScalarArg {
   std::vector<std::byte> bytes() const;
 };
 
-// One kernel argument: a buffer (by index into Problem::buffers) or a scalar (into LaunchPlan::scalars).
+// One kernel argument: a buffer (by index into Problem::buffers), a scalar (into
+// LaunchPlan::scalars), or a TMA descriptor (is_tensor_map: into LaunchPlan::tensor_maps).
 struct ArgSlot {
   bool is_buffer = false;
   std::size_t index = 0;
+  bool is_tensor_map = false;
+};
+
+// The most dimensions a TMA descriptor has (cuTensorMapEncodeTiled).
+inline constexpr std::size_t kMaxTensorMapRank = 5;
+
+// A TMA descriptor ("type": "tensor_map" in the spec) at one configuration's values: the runner
+// encodes it with cuTensorMapEncodeTiled against the device address of `buffer` (its element type
+// gives the descriptor's data type) and passes the 128 bytes by value. Arrays hold `rank` values,
+// innermost dimension first; the model checked the ranges, the driver checks the rest.
+struct TensorMapPlan {
+  std::size_t buffer = 0;  // index into Problem::buffers
+  std::uint32_t rank = 1;
+  std::array<std::uint64_t, kMaxTensorMapRank> dims{};
+  std::array<std::uint64_t, kMaxTensorMapRank - 1> stride_bytes{};  // of dims[1], dims[2], ...
+  std::array<std::uint32_t, kMaxTensorMapRank> box{};
+  std::array<std::uint32_t, kMaxTensorMapRank> element_strides{};
+  std::uint32_t swizzle_bytes = 0;         // 0, 32, 64 or 128
+  std::uint32_t l2_promotion_bytes = 256;  // 0, 64, 128 or 256
+  bool oob_nan = false;                    // out-of-bounds elements read as NaN (else zeros)
+  friend bool operator==(const TensorMapPlan&, const TensorMapPlan&) = default;
 };
 
 struct Problem {
@@ -72,6 +95,7 @@ struct LaunchPlan {
   LaunchShape shape;               // a pipeline: its first kernel's
   std::vector<ScalarArg> scalars;  // every scalar of the problem, shared by a pipeline's kernels
   std::vector<LaunchShape> stage_shapes;  // a pipeline's later kernels, as Problem::stage_args
+  std::vector<TensorMapPlan> tensor_maps;  // every tensor_map argument, in spec order
 };
 
 }  // namespace ktune::runner

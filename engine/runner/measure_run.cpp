@@ -7,6 +7,7 @@
 #include "engine/cuda/driver_check.hpp"
 #include "engine/runner/host_data.hpp"
 #include "engine/runner/sample_log.hpp"
+#include "engine/runner/tensor_map_encode.hpp"
 
 namespace ktune::runner {
 
@@ -105,6 +106,19 @@ void MeasureRun::prepare(Kernel& k) {
                 "the job has " + std::to_string(job.stage_lowered_names.size() + 1) + " kernels, the problem's pipeline " +
                     std::to_string(s_.problem.stage_args.size() + 1));
   }
+  // TMA descriptors depend on the configuration (box, swizzle) and the buffers' addresses: encoded
+  // once here, before any launch; one the driver refuses is this configuration's mistake.
+  for (std::size_t t = 0; t < job.launch.tensor_maps.size(); ++t) {
+    const TensorMapPlan& plan = job.launch.tensor_maps[t];
+    if (plan.buffer >= s_.problem.buffers.size())
+      return fail(k, MeasurementStatus::invalid_config, "a tensor map names a buffer the problem does not have");
+    const BufferPlan& buffer = s_.problem.buffers[plan.buffer];
+    auto map = encode_tensor_map(d_, plan, buffer.type, s_.buffers[plan.buffer].get());
+    if (!map)
+      return fail(k, MeasurementStatus::invalid_config, "tensor map " + std::to_string(t) + " of buffer " + buffer.name + ": " +
+                                                        map.error().message);
+    k.tensor_maps.push_back(*map);
+  }
   CUlibrary library = nullptr;
   if (CUresult rc = d_.cuLibraryLoadData(&library, job.cubin.data(), nullptr, nullptr, 0, nullptr, nullptr, 0); rc != CUDA_SUCCESS)
     return fail(k, MeasurementStatus::launch_error, "cannot load the cubin: " + d_.error_text(rc));
@@ -182,16 +196,24 @@ bool MeasureRun::prepare_stage(Kernel& k, Stage& stage, const std::string& lower
     return fail(k, MeasurementStatus::invalid_config, which + "not even one block of " + std::to_string(threads) +
                                                       " threads fits on an SM (registers or shared memory)"),
            false;
+  if (shape.has_cluster()) {
+    if (auto placeable = s_.check_cluster(stage.function, shape); !placeable)
+      return fail(k, MeasurementStatus::invalid_config, which + placeable.error().message), false;
+  }
 
   // Kernel parameters: pointers to each argument's value, in kernel order.
   std::size_t buffers = 0;
   for (const auto& slot : args) buffers += slot.is_buffer ? 1 : 0;
+  const std::size_t tensor_maps = static_cast<std::size_t>(std::count_if(args.begin(), args.end(), [](const ArgSlot& a) { return a.is_tensor_map; }));
   stage.pointer_storage.reserve(buffers);
-  stage.scalar_bytes.reserve(args.size() - buffers);
+  stage.scalar_bytes.reserve(args.size() - buffers - tensor_maps);
   for (const auto& slot : args) {
     if (slot.is_buffer) {
       stage.pointer_storage.push_back(s_.buffers[slot.index].get());
       stage.params.push_back(&stage.pointer_storage.back());
+    } else if (slot.is_tensor_map) {
+      if (slot.index >= k.tensor_maps.size()) return fail(k, MeasurementStatus::invalid_config, "tensor map argument missing"), false;
+      stage.params.push_back(&k.tensor_maps[slot.index]);
     } else {
       if (slot.index >= job.launch.scalars.size()) return fail(k, MeasurementStatus::invalid_config, "scalar argument missing"), false;
       stage.scalar_bytes.push_back(job.launch.scalars[slot.index].bytes());

@@ -43,6 +43,8 @@ class MeasureRun {
     const KernelJob* job = nullptr;
     cuda::LoadedLibrary library;
     std::vector<Stage> stages;
+    // The job's TMA descriptors, encoded once against the problem's buffers; stages point at them.
+    std::vector<CUtensorMap> tensor_maps;
     std::vector<double> samples;  // a pipeline: first start to last end
     Criteria criteria;
     KernelMeasurement result;

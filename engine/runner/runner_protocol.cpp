@@ -16,10 +16,11 @@ constexpr std::size_t kMinBufferBytes = 4 + 1 + 8 + 8 + kMinInitBytes + 1 + 1 + 
 constexpr std::size_t kMinConstantBytes = 4 + 1 + 8 + 8 + kMinInitBytes;
 constexpr std::uint64_t kMaxConstantBytes = 1u << 20;
 constexpr std::size_t kMinArgBytes = 1 + 8;
-constexpr std::size_t kMinJobBytes = 4 + 4 + 4 + 7 * 8 + 4 + 1 + 4;
+constexpr std::size_t kMinJobBytes = 4 + 4 + 4 + 10 * 8 + 4 + 1 + 4 + 4;
 constexpr std::size_t kMinScalarBytes = 1 + 8 + 8 + 1;
 constexpr std::size_t kMinStageArgsBytes = 4;
-constexpr std::size_t kMinStageJobBytes = 4 + 7 * 8;
+constexpr std::size_t kMinStageJobBytes = 4 + 10 * 8;
+constexpr std::size_t kMinTensorMapBytes = 8 + 4 + (8 + 4 + 4) + 4 + 4 + 1;
 constexpr std::size_t kMinStatsBytes = 6 * 8 + 8;
 
 constexpr std::size_t kMinResultBytes = 1 + 4 + 5 * 8 + 8 + 4 + 3 * 4 + 4 + 8 + 3 * 8 + 4;
@@ -115,10 +116,14 @@ void read_init(Reader& rd, BufferInit& init) {
     rd.fail("init.int_low", "is above init.int_high");
 }
 
+// An argument's kind is one byte: 0 scalar, 1 buffer (the boolean of protocol 5, so those bytes
+// did not change), 2 tensor map.
+constexpr std::uint8_t kScalarArg = 0, kBufferArg = 1, kTensorMapArg = 2;
+
 void write_args(Writer& w, const std::vector<ArgSlot>& args) {
   w.u32(static_cast<std::uint32_t>(args.size()));
   for (const auto& a : args) {
-    w.boolean(a.is_buffer);
+    w.u8(a.is_tensor_map ? kTensorMapArg : a.is_buffer ? kBufferArg : kScalarArg);
     w.u64(a.index);
   }
 }
@@ -127,7 +132,10 @@ void read_args(Reader& rd, std::size_t buffers, std::vector<ArgSlot>& args) {
   const std::uint32_t count = rd.count("args", kMinArgBytes);
   for (std::uint32_t i = 0; i < count && !rd.failed(); ++i) {
     ArgSlot slot;
-    slot.is_buffer = rd.boolean("arg.is_buffer");
+    const std::uint8_t kind = rd.u8("arg.kind");
+    if (!rd.failed() && kind > kTensorMapArg) return rd.fail("arg.kind", "unknown value");
+    slot.is_buffer = kind == kBufferArg;
+    slot.is_tensor_map = kind == kTensorMapArg;
     slot.index = rd.u64("arg.index");
     if (!rd.failed() && slot.is_buffer && slot.index >= buffers) return rd.fail("arg.index", "names a missing buffer");
     args.push_back(slot);
@@ -138,12 +146,44 @@ void write_shape(Writer& w, const LaunchShape& shape) {
   for (auto v : shape.grid) w.i64(v);
   for (auto v : shape.block) w.i64(v);
   w.i64(shape.dynamic_shared_bytes);
+  for (auto v : shape.cluster) w.i64(v);
 }
 
 void read_shape(Reader& rd, LaunchShape& shape) {
   for (auto& v : shape.grid) v = rd.i64("job.grid");
   for (auto& v : shape.block) v = rd.i64("job.block");
   shape.dynamic_shared_bytes = rd.i64("job.shared");
+  for (auto& v : shape.cluster) v = rd.i64("job.cluster");
+}
+
+// Only the rank's values travel; the runner checks the buffer index against its problem.
+void write_tensor_map(Writer& w, const TensorMapPlan& t) {
+  w.u64(t.buffer);
+  w.u32(t.rank);
+  for (std::uint32_t d = 0; d < t.rank; ++d) {
+    w.u64(t.dims[d]);
+    if (d > 0) w.u64(t.stride_bytes[d - 1]);
+    w.u32(t.box[d]);
+    w.u32(t.element_strides[d]);
+  }
+  w.u32(t.swizzle_bytes);
+  w.u32(t.l2_promotion_bytes);
+  w.boolean(t.oob_nan);
+}
+
+void read_tensor_map(Reader& rd, TensorMapPlan& t) {
+  t.buffer = rd.u64("tensor_map.buffer");
+  t.rank = rd.u32("tensor_map.rank");
+  if (!rd.failed() && (t.rank < 1 || t.rank > kMaxTensorMapRank)) return rd.fail("tensor_map.rank", "must be 1 to 5");
+  for (std::uint32_t d = 0; d < t.rank && !rd.failed(); ++d) {
+    t.dims[d] = rd.u64("tensor_map.dims");
+    if (d > 0) t.stride_bytes[d - 1] = rd.u64("tensor_map.stride_bytes");
+    t.box[d] = rd.u32("tensor_map.box");
+    t.element_strides[d] = rd.u32("tensor_map.element_strides");
+  }
+  t.swizzle_bytes = rd.u32("tensor_map.swizzle_bytes");
+  t.l2_promotion_bytes = rd.u32("tensor_map.l2_promotion_bytes");
+  t.oob_nan = rd.boolean("tensor_map.oob_nan");
 }
 
 void write_stats(Writer& w, const SampleStats& stats) {
@@ -317,6 +357,8 @@ void write_job(Writer& w, const KernelJob& job) {
     w.str(job.stage_lowered_names[i]);
     write_shape(w, i < job.launch.stage_shapes.size() ? job.launch.stage_shapes[i] : LaunchShape{});
   }
+  w.u32(static_cast<std::uint32_t>(job.launch.tensor_maps.size()));
+  for (const auto& t : job.launch.tensor_maps) write_tensor_map(w, t);
 }
 
 void read_job(Reader& rd, KernelJob& job) {
@@ -341,6 +383,8 @@ void read_job(Reader& rd, KernelJob& job) {
     job.stage_lowered_names.push_back(rd.str("job.stage_lowered_name"));
     read_shape(rd, job.launch.stage_shapes.emplace_back());
   }
+  const std::uint32_t tensor_maps = rd.count("job.tensor_maps", kMinTensorMapBytes);
+  for (std::uint32_t i = 0; i < tensor_maps && !rd.failed(); ++i) read_tensor_map(rd, job.launch.tensor_maps.emplace_back());
 }
 
 void write_measurement(Writer& w, const KernelMeasurement& m) {

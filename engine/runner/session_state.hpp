@@ -58,7 +58,11 @@ struct GpuSession::State {
   Status restore_outputs();
   // Writing twice the L2's worth of fresh values evicts whatever the last sample left there.
   Status flush_l2();
+  // A shape with a cluster goes through cuLaunchKernelEx with the cluster dimension attribute.
   CUresult launch(CUfunction function, const std::vector<void*>& params, const LaunchShape& shape);
+  // Whether the device can run `function` in clusters of `shape` (cuOccupancyMaxActiveClusters,
+  // after allowing a non-portable size above 8 blocks); the error says why not.
+  Status check_cluster(CUfunction function, const LaunchShape& shape);
   // At least `count` events in sample_events.
   Status ensure_sample_events(std::size_t count);
   // Keeps the GPU busy (L2 flushes) until the SM clock is within 90 % of its maximum, or for

@@ -15,6 +15,7 @@
 #include <array>
 #include <cstdint>
 #include <cstring>
+#include <stdexcept>
 #include <optional>
 #include <string>
 #include <vector>
@@ -168,6 +169,8 @@ nb::list launch_arguments(const Spec& spec, const nb::handle& config, const nb::
   for (std::size_t a = 0; a < kernel.args.size(); ++a) {
     const Argument& arg = kernel.args[a];
     const runner::ArgSlot& slot = problem.args[a];
+    if (slot.is_tensor_map)
+      throw std::invalid_argument("args." + arg.name + ": tensor_map arguments are not supported by the Python launcher yet");
     if (slot.is_buffer) {
       out.append(nb::make_tuple(arg.name, element_type_name(arg.type), true, problem.buffers[slot.index].count, nb::none()));
     } else {

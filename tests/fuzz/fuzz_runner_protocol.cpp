@@ -54,6 +54,9 @@ void check_request(std::string_view payload) {
     // A pipeline's later kernels come as pairs: a name and a launch shape each.
     KTUNE_FUZZ_CHECK(job.stage_lowered_names.size() == job.launch.stage_shapes.size());
     KTUNE_FUZZ_CHECK(job.stage_lowered_names.size() < ktune::runner::kMaxPipelineKernels);
+    // A TMA descriptor has 1 to 5 dimensions (the runner's arrays hold 5).
+    for (const auto& map : job.launch.tensor_maps)
+      KTUNE_FUZZ_CHECK(map.rank >= 1 && map.rank <= ktune::runner::kMaxTensorMapRank);
   }
   KTUNE_FUZZ_CHECK(attached <= payload.size());
 }

@@ -135,6 +135,27 @@ runner::RunnerRequest pipeline_measure_request() {
   return r;
 }
 
+// Protocol 6: a TMA descriptor argument and a cluster launch.
+runner::RunnerRequest tensor_map_problem_request() {
+  runner::RunnerRequest r = problem_request();
+  r.problem.args = {{false, 0, true}, {true, 0}, {true, 1}};
+  return r;
+}
+
+runner::RunnerRequest tensor_map_measure_request() {
+  runner::RunnerRequest r = measure_request();
+  runner::TensorMapPlan map;
+  map.rank = 2;
+  map.dims = {1024, 512, 0, 0, 0};
+  map.stride_bytes = {4096, 0, 0, 0};
+  map.box = {32, 8, 0, 0, 0};
+  map.element_strides = {1, 1, 0, 0, 0};
+  map.swizzle_bytes = 128;
+  r.jobs[0].launch.tensor_maps = {map};
+  r.jobs[0].launch.shape.cluster = {2, 1, 1};
+  return r;
+}
+
 runner::RunnerResponse response() {
   runner::RunnerResponse r;
   r.ok = true;
@@ -201,6 +222,8 @@ int main(int argc, char** argv) {
   ok &= write(r / "seed-response.bin", runner::encode_response(response()));
   ok &= write(r / "seed-request-problem-pipeline.bin", runner::encode_request(pipeline_problem_request()));
   ok &= write(r / "seed-request-measure-pipeline.bin", runner::encode_request(pipeline_measure_request()));
+  ok &= write(r / "seed-request-problem-tensor-map.bin", runner::encode_request(tensor_map_problem_request()));
+  ok &= write(r / "seed-request-measure-tensor-map.bin", runner::encode_request(tensor_map_measure_request()));
   auto pipeline_response = response();
   pipeline_response.results[0].stage_stats = {{8000.0, 7900.0, 8050.0, 90.0, 0.011, 0, 50}, {2400.0, 2300.0, 2450.0, 30.0, 0.012, 0, 50}};
   ok &= write(r / "seed-response-pipeline.bin", runner::encode_response(pipeline_response));
