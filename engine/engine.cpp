@@ -587,6 +587,7 @@ Result<TuneOutcome> Engine::tune_now(const KernelSpec& spec, const Sizes& given_
     outcome.report.best = known->entry->config;
     outcome.report.best_ns = known->entry->time_ns;
     outcome.report.default_ns = known->entry->default_time_ns;
+    outcome.report.objective = spec.objective.by_time() ? "time" : spec.objective.maximize;
     return outcome;
   }
 

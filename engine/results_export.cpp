@@ -6,6 +6,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
+#include "engine/common/expr.hpp"
 #include "engine/model/kernel_form.hpp"
 #include "engine/version.hpp"
 
@@ -59,6 +60,62 @@ bool has_time(const store::Measurement& m) {
 }
 
 double time_ms(const store::Measurement& m) { return m.timing->median_ns / 1e6; }
+
+// The objective the kernel was tuned by, as its kernel form records it (docs/keys.md): a metric's
+// expression over parameters and sizes, so each measurement's rate can be written and ranked by.
+// By time (no "objective" in the form) there is none.
+class ExportObjective {
+ public:
+  static Result<ExportObjective> of(const TuningResults& tuning, const ParamSpace& space) {
+    ExportObjective out;
+    const auto form = nlohmann::json::parse(tuning.kernel.kernel_json, nullptr, false);
+    if (form.is_discarded() || !form.is_object() || !form.contains("objective")) return out;
+    const auto& objective = form["objective"];
+    if (!objective.is_object() || !objective.contains("maximize") || !objective.contains("metric") ||
+        !objective["maximize"].is_string() || !objective["metric"].is_string())
+      return make_error(Errc::corrupt, "kernel " + tuning.kernel.name + ": the stored objective is not {\"maximize\", \"metric\"}");
+    out.maximize_ = objective["maximize"].get<std::string>();
+    out.space_ = &space;
+    out.sizes_ = tuning.best.tuning.sizes;
+    const std::size_t params = space.params.size();
+    const Sizes& sizes = out.sizes_;
+    auto metric = Expr::parse(
+        objective["metric"].get<std::string>(),
+        [&](std::string_view name) -> std::optional<int> {
+          if (int p = space.param_index(name); p >= 0) return p;
+          for (std::size_t i = 0; i < sizes.size(); ++i)
+            if (sizes[i].first == name) return static_cast<int>(params + i);
+          return std::nullopt;
+        },
+        "objective.metric",
+        [&](int slot, std::string_view literal) -> Result<std::int64_t> {
+          if (slot < 0 || static_cast<std::size_t>(slot) >= params) return make_error(Errc::corrupt, "a string compared with a size");
+          return space.params[static_cast<std::size_t>(slot)].value_from_text(literal);
+        });
+    if (!metric) return make_error(Errc::corrupt, "kernel " + tuning.kernel.name + ": " + metric.error().message);
+    out.metric_ = std::move(*metric);
+    return out;
+  }
+  bool by_time() const { return !metric_; }
+  // Kernel Tuner's name of the rate: "GFLOP/s" (flops per ns) or "GB/s".
+  std::string name() const { return maximize_ == "bytes" ? "GB/s" : "GFLOP/s"; }
+  // The measurement's rate (work per ns), where it has a time and the work evaluates.
+  std::optional<double> rate(const store::Measurement& m) const {
+    if (!metric_ || !has_time(m) || m.timing->median_ns <= 0) return std::nullopt;
+    std::vector<std::int64_t> slots;
+    for (const auto& p : space_->params) slots.push_back(find_value(m.config, p.name).value_or(0));
+    for (const auto& [name, value] : sizes_) slots.push_back(value);
+    const EvalResult work = metric_->evaluate(slots);
+    if (!work.ok() || work.value <= 0) return std::nullopt;
+    return static_cast<double>(work.value) / m.timing->median_ns;
+  }
+
+ private:
+  std::string maximize_;
+  std::optional<Expr> metric_;
+  const ParamSpace* space_ = nullptr;
+  Sizes sizes_;
+};
 
 // Kernel Tuner's markers for configurations that produced no time (kernel_tuner/util.py).
 const char* kernel_tuner_marker(MeasurementStatus status) {
@@ -114,7 +171,10 @@ Result<std::string> to_kernel_tuner_cache(const TuningResults& tuning, const std
   }
   out["tune_params_keys"] = keys;
   out["tune_params"] = params;
-  out["objective"] = "time";
+  auto objective = ExportObjective::of(tuning, *space);
+  if (!objective) return objective.error();
+  // Tuned by a metric's rate: Kernel Tuner's objective of that name, written in each entry.
+  out["objective"] = objective->by_time() ? "time" : objective->name();
   ojson cache = ojson::object();
   for (const store::Measurement* m : latest_per_config(tuning.measurements)) {
     auto values = values_in_order(m->config, *space, tuning.kernel.name);
@@ -131,6 +191,7 @@ Result<std::string> to_kernel_tuner_cache(const TuningResults& tuning, const std
       // A pipeline: each kernel's median as an extra observable (Kernel Tuner keeps unknown keys).
       for (std::size_t i = 0; i < m->stage_median_ns.size(); ++i)
         entry["time_kernel_" + std::to_string(i + 1)] = m->stage_median_ns[i] / 1e6;
+      if (auto rate = objective->rate(*m)) entry[objective->name()] = *rate;
     } else {
       entry["time"] = kernel_tuner_marker(m->status);
     }
@@ -157,6 +218,8 @@ Result<std::string> to_t4_results(const TuningResults& tuning) {
                      {"autotuner_version", version_string()},
                      {"timestamp", utc_text(tuning.best.tuned_at, "%Y-%m-%dT%H:%M:%SZ")},
                      {"timeunit", "milliseconds"}};
+  auto objective = ExportObjective::of(tuning, *space);
+  if (!objective) return objective.error();
   ojson results = ojson::array();
   for (const store::Measurement* m : latest_per_config(tuning.measurements)) {
     ojson r;
@@ -167,7 +230,7 @@ Result<std::string> to_t4_results(const TuningResults& tuning) {
       config[name] = p < 0 ? ojson(value) : value_json(space->params[static_cast<std::size_t>(p)], value);
     }
     r["configuration"] = std::move(config);
-    r["objectives"] = {"time"};
+    r["objectives"] = {objective->by_time() ? std::string("time") : objective->name()};
     ojson times = ojson::object();
     if (m->compile_seconds) times["compilation_time"] = *m->compile_seconds * 1e3;
     // ktune keeps statistics, not every run: the median stands for the runs.
@@ -182,6 +245,7 @@ Result<std::string> to_t4_results(const TuningResults& tuning) {
         measurements.push_back(
             {{"name", "time_kernel_" + std::to_string(i + 1)}, {"value", m->stage_median_ns[i] / 1e6}, {"unit", "milliseconds"}});
       if (m->registers) measurements.push_back({{"name", "registers"}, {"value", *m->registers}, {"unit", ""}});
+      if (auto rate = objective->rate(*m)) measurements.push_back({{"name", objective->name()}, {"value", *rate}, {"unit", objective->name()}});
     }
     r["measurements"] = std::move(measurements);
     results.push_back(std::move(r));
@@ -333,8 +397,13 @@ Result<std::string> to_wisdom(const std::string& key, const std::vector<TuningRe
     std::vector<const store::Measurement*> correct;
     for (const store::Measurement* m : latest_per_config(tuning.measurements))
       if (m->status == MeasurementStatus::ok && m->timing) correct.push_back(m);
-    std::stable_sort(correct.begin(), correct.end(),
-                     [](const store::Measurement* a, const store::Measurement* b) { return time_ms(*a) < time_ms(*b); });
+    // Best first by the objective the kernel was tuned by: the time, or the metric's rate.
+    auto objective = ExportObjective::of(tuning, *space);
+    if (!objective) return objective.error();
+    std::stable_sort(correct.begin(), correct.end(), [&](const store::Measurement* a, const store::Measurement* b) {
+      if (objective->by_time()) return time_ms(*a) < time_ms(*b);
+      return objective->rate(*a).value_or(0) > objective->rate(*b).value_or(0);
+    });
     // A table imported without its measurements still has its best entry.
     if (correct.empty()) {
       auto values = values_in_order(tuning.best.config, *space, tuning.kernel.name);

@@ -79,6 +79,7 @@ struct TuneReport {
   double gpu_busy_fraction() const { return wall_seconds > 0 ? gpu_seconds / wall_seconds : 0; }
   bool remeasured = false;     // finalists were measured side by side
   std::string verified_against;  // what outputs were checked against (KernelSpec::describe_reference)
+  std::string objective = "time";  // what ranked the configurations: "time", or the maximised metric ("flops")
 };
 
 }  // namespace ktune

@@ -16,17 +16,26 @@ TuningSession::TuningSession(const TuningQuestion& question, const SearchSpace& 
       ledger_(ledger),
       limits_(limits),
       hooks_(std::move(hooks)),
-      start_(Clock::now()) {
+      start_(Clock::now()),
+      objective_(*question.spec, question.sizes) {
   report_.strategy = strategy_.name();
+  report_.objective = objective_.name();
   report_.verified_against = question_.spec->describe_reference();
   progress_.valid = space_.valid_count();
 }
 
 double TuningSession::elapsed() const { return std::chrono::duration<double>(Clock::now() - start_).count(); }
 
+std::optional<double> TuningSession::cost(const Config& config, std::optional<double> time_ns) const {
+  if (!time_ns) return std::nullopt;
+  return objective_.cost(config, *time_ns);
+}
+
 void TuningSession::consider(const Config& config, std::optional<double> time_ns) {
   if (config == question_.spec->default_config && time_ns) report_.default_ns = time_ns;
-  if (time_ns && (!progress_.best_ns || *time_ns < *progress_.best_ns)) {
+  const auto c = cost(config, time_ns);
+  if (c && (!best_cost_ || *c < *best_cost_)) {
+    best_cost_ = c;
     progress_.best_ns = time_ns;
     progress_.best = config;
   }
@@ -40,7 +49,7 @@ void TuningSession::record_new(Evaluation e) {
   report_.gpu_seconds += e.gpu_seconds;
   progress_.evaluated = report_.evaluated;
   progress_.gpu_seconds = report_.gpu_seconds;
-  if (time_ns) measured_now_[e.measurement.config] = *time_ns;
+  if (auto c = cost(e.measurement.config, time_ns)) measured_now_[e.measurement.config] = *c;
   evaluated_now_.insert(e.measurement.config);
   consider(e.measurement.config, time_ns);
   ledger_.record(e.measurement);
@@ -58,7 +67,7 @@ std::vector<Config> TuningSession::answer_known(std::vector<Config> batch) {
     // Measured before (this session or an earlier one): free, and never run twice.
     std::optional<double> t;
     if (m->status == MeasurementStatus::ok && m->timing) t = m->timing->median_ns;
-    strategy_.report(config, t);
+    strategy_.report(config, cost(config, t));
     consider(config, t);
     if (!evaluated_now_.count(config)) ++report_.from_store;
     progress_.from_store = report_.from_store;
@@ -82,17 +91,22 @@ void TuningSession::remeasure_finalists() {
   if (ranked.size() < 2 || ranked.front().second != progress_.best) return;
   std::vector<Config> finalists;
   for (const auto& [t, c] : ranked) finalists.push_back(c);
-  std::optional<std::pair<double, Config>> winner;
+  std::optional<std::pair<double, Config>> winner;  // by cost
+  std::optional<double> winner_ns;
   for (auto& e : evaluator_.remeasure(finalists)) {
     report_.gpu_seconds += e.gpu_seconds;
-    if (auto t = e.time_ns(); t && (!winner || *t < winner->first)) winner = {*t, e.measurement.config};
+    if (auto c = cost(e.measurement.config, e.time_ns()); c && (!winner || *c < winner->first)) {
+      winner = {*c, e.measurement.config};
+      winner_ns = e.time_ns();
+    }
     if (e.measurement.config == question_.spec->default_config && e.time_ns()) report_.default_ns = e.time_ns();
     ledger_.record(std::move(e.measurement));
   }
   if (!winner) return;
   report_.remeasured = true;
   progress_.best = winner->second;
-  progress_.best_ns = winner->first;
+  progress_.best_ns = winner_ns;
+  best_cost_ = winner->first;
 }
 
 Status TuningSession::persist_winner() {
@@ -136,8 +150,8 @@ Result<TuneReport> TuningSession::run() {
     progress_.planned += batch.size();
     std::vector<Config> to_run = answer_known(std::move(batch));
     budget_spent = apply_budget(to_run);
-    evaluator_.evaluate(to_run, progress_.best_ns, [&](Evaluation e) {
-      strategy_.report(e.measurement.config, e.time_ns());
+    evaluator_.evaluate(to_run, best_cost_, [&](Evaluation e) {
+      strategy_.report(e.measurement.config, cost(e.measurement.config, e.time_ns()));
       record_new(std::move(e));
       progress_.elapsed_seconds = elapsed();
       if (hooks_.on_progress) hooks_.on_progress(progress_);
@@ -155,6 +169,8 @@ Result<TuneReport> TuningSession::run() {
   remeasure_finalists();
   report_.best = progress_.best;
   report_.best_ns = *progress_.best_ns;
+  // With verify.match the best's own reference (its combination of the matched values).
+  if (!question_.spec->verify.match.empty()) report_.verified_against = question_.spec->describe_reference(&report_.best);
   if (const store::Measurement* best = ledger_.find(report_.best)) report_.best_stage_ns = best->stage_median_ns;
   report_.wall_seconds = elapsed();
   if (auto ok = persist_winner(); !ok) return ok.error();

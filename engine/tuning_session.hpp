@@ -13,6 +13,7 @@
 
 #include "engine/evaluator.hpp"
 #include "engine/measurement_ledger.hpp"
+#include "engine/model/objective.hpp"
 #include "engine/model/tuning_question.hpp"
 #include "engine/tune_options.hpp"
 #include "tuner/strategy.hpp"
@@ -30,8 +31,10 @@ class TuningSession {
   double elapsed() const;
   // A new evaluation: counted, remembered, committed, then announced (in that order).
   void record_new(Evaluation evaluation);
-  // Keeps the best time and the default's time up to date.
+  // Keeps the best (by the objective) and the default's time up to date.
   void consider(const Config& config, std::optional<double> time_ns);
+  // What the strategy and the ranking see: the objective's cost (the time, by time).
+  std::optional<double> cost(const Config& config, std::optional<double> time_ns) const;
   // The batch less what the ledger answers (those are reported to the strategy at once).
   std::vector<Config> answer_known(std::vector<Config> batch);
   // Trims `to_run` to what the evaluation budget leaves; true when the budget is spent.
@@ -51,7 +54,9 @@ class TuningSession {
   Clock::time_point start_;
   TuneReport report_;
   TuneProgress progress_;
-  std::map<Config, double> measured_now_;  // ok results of this session, for the finalists
+  RankingObjective objective_;
+  std::optional<double> best_cost_;        // progress_.best's cost
+  std::map<Config, double> measured_now_;  // costs of ok results of this session, for the finalists
   std::set<Config> evaluated_now_;         // everything this session evaluated, failures included
 };
 

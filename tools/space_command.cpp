@@ -106,6 +106,9 @@ void run(const SpaceOptions& options) {
   std::printf("entry        %s\n", entry_check.c_str());
   std::printf("default      %s\n", spec.space.format(spec.default_config).c_str());
   std::printf("verify       against %s\n", spec.describe_reference().c_str());
+  if (!spec.objective.by_time())
+    std::printf("objective    maximize %s per second (metrics.%s), not time per launch\n", spec.objective.maximize.c_str(),
+                spec.objective.maximize.c_str());
   if (default_problem)
     std::printf("             warning: the default is not valid at %s: %s\n", format_named(*sizes).c_str(),
                 default_problem->c_str());

@@ -2,6 +2,7 @@
 
 #include <cstdio>
 
+#include "engine/model/objective.hpp"
 #include "engine/runner/launch_plan.hpp"
 
 namespace ktune::cli {
@@ -108,9 +109,16 @@ void print_summary(const KernelSpec& spec, const Sizes& sizes, const TuneOutcome
   const TuneReport& r = outcome.report;
   std::string rate = throughput(spec, r.best, sizes, r.best_ns);
   std::string speedup;
-  if (r.default_ns && r.best_ns > 0) {
-    char text[48];
-    std::snprintf(text, sizeof text, "%.2fx faster than the default (%s)", *r.default_ns / r.best_ns, format_time(*r.default_ns).c_str());
+  const RankingObjective objective(spec, sizes);
+  const auto best_cost = objective.cost(r.best, r.best_ns);
+  const auto default_cost = r.default_ns ? objective.cost(spec.default_config, *r.default_ns) : std::nullopt;
+  if (best_cost && default_cost && *best_cost > 0) {
+    char text[96];
+    if (objective.by_time())
+      std::snprintf(text, sizeof text, "%.2fx faster than the default (%s)", *default_cost / *best_cost, format_time(*r.default_ns).c_str());
+    else  // ranked by a metric's rate: the ratio of rates, not of launch times
+      std::snprintf(text, sizeof text, "%.2fx the default's %s per second (default %s per launch)", *default_cost / *best_cost,
+                    objective.name().c_str(), format_time(*r.default_ns).c_str());
     speedup = text;
   }
   std::printf("best  %s   %s%s   %s\n", spec.space.format(r.best).c_str(), format_time(r.best_ns).c_str(),
@@ -129,7 +137,9 @@ void print_summary(const KernelSpec& spec, const Sizes& sizes, const TuneOutcome
               r.compile_seconds, r.gpu_seconds, 100 * r.gpu_busy_fraction());
   std::printf("      %.1f configurations/s; %s%s; saved to %s\n", r.wall_seconds > 0 ? static_cast<double>(r.evaluated) / r.wall_seconds : 0,
               r.strategy.c_str(), r.remeasured ? ", finalists re-measured side by side" : "", store.c_str());
-  std::printf("      outputs verified against: %s\n", spec.describe_reference().c_str());
+  std::printf("      outputs verified against: %s\n",
+              (r.verified_against.empty() ? spec.describe_reference() : r.verified_against).c_str());
+  if (!objective.by_time()) std::printf("      ranked by %s per second (\"objective\"), not by time per launch\n", objective.name().c_str());
   if (!r.best_stage_ns.empty()) std::printf("      %s\n", stage_times_text(spec, r.best_stage_ns).c_str());
 }
 
@@ -156,7 +166,8 @@ nlohmann::ordered_json outcome_json(const KernelSpec& spec, const Sizes& sizes, 
   out["gpu_busy_fraction"] = r.gpu_busy_fraction();
   out["configs_per_second"] = r.wall_seconds > 0 ? static_cast<double>(r.evaluated) / r.wall_seconds : 0;
   out["remeasured"] = r.remeasured;
-  out["verified_against"] = spec.describe_reference();
+  out["verified_against"] = r.verified_against.empty() ? spec.describe_reference() : r.verified_against;
+  out["objective"] = r.objective;
   out["store"] = store.string();
   return out;
 }

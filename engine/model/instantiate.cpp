@@ -212,7 +212,7 @@ std::size_t buffer_index(const KernelSpec& spec, std::size_t arg) {
 
 }  // namespace
 
-Result<Problem> make_problem(const KernelSpec& spec, const Sizes& sizes) {
+Result<Problem> make_problem(const KernelSpec& spec, const Sizes& sizes, const Config* config) {
   // Buffer counts depend on sizes only (the parser checks), so the default config's slots serve.
   auto slots = spec.slots(spec.default_config, sizes);
   if (!slots) return slots.error();
@@ -240,20 +240,21 @@ Result<Problem> make_problem(const KernelSpec& spec, const Sizes& sizes) {
       problem.args.push_back({false, scalars++});
       continue;
     }
+    const ElementType type = config ? spec.arg_type(arg, *config) : arg.type;
     auto count = evaluate(*arg.count, *slots, "args." + arg.name + ".count");
     if (!count) return count.error();
     if (*count < 0)
       return make_error(Errc::invalid_argument, "args." + arg.name + ".count is negative (" + std::to_string(*count) + ")");
     std::uint64_t bytes = 0;
-    if (__builtin_mul_overflow(static_cast<std::uint64_t>(*count), element_size(arg.type), &bytes) ||
+    if (__builtin_mul_overflow(static_cast<std::uint64_t>(*count), element_size(type), &bytes) ||
         bytes > runner::kMaxProblemBytes || problem.total_bytes + bytes > runner::kMaxProblemBytes)
       return make_error(Errc::invalid_argument, "args." + arg.name + " needs " + std::to_string(*count) +
                                                     " elements: the problem would exceed 1 TiB; check the sizes");
-    auto init = init_at(arg.init, arg.type, static_cast<std::uint64_t>(*count), *slots, "args." + arg.name + ".init");
+    auto init = init_at(arg.init, type, static_cast<std::uint64_t>(*count), *slots, "args." + arg.name + ".init");
     if (!init) return init.error();
-    runner::BufferPlan plan{arg.name, arg.type, static_cast<std::uint64_t>(*count), bytes, *init, arg.output, std::nullopt, 0, 0};
+    runner::BufferPlan plan{arg.name, type, static_cast<std::uint64_t>(*count), bytes, *init, arg.output, std::nullopt, 0, 0};
     if (arg.output) {
-      const Tolerances tolerances = spec.verify.tolerances_for(arg);
+      const Tolerances tolerances = spec.verify.tolerances_for(arg, type);
       plan.rtol = tolerances.rtol;
       plan.atol = tolerances.atol;
       const OutputCheck* check = spec.verify.output(arg.name);
@@ -387,13 +388,15 @@ workers::CompileJob make_compile_job(const KernelSpec& spec, const Config& confi
   return job;
 }
 
-Result<Instance> instantiate_reference(const KernelSpec& spec, const Sizes& sizes, const std::string& arch) {
+Result<Instance> instantiate_reference(const KernelSpec& spec, const Sizes& sizes, const std::string& arch,
+                                       const Config* config) {
   if (!spec.verify.kernel) return make_error(Errc::invalid_argument, "the spec names no reference kernel");
   const ReferenceKernel& reference = *spec.verify.kernel;
+  const Config values = config ? spec.reference_config_for(*config) : spec.default_config;
   // Same arguments as the tuned kernel (scalars at the default configuration), its own geometry.
-  auto launch = plan_launch(spec, spec.default_config, sizes);
+  auto launch = plan_launch(spec, values, sizes);
   if (!launch) return launch.error();
-  auto slots = spec.slots(spec.default_config, sizes);
+  auto slots = spec.slots(values, sizes);
   if (!slots) return slots.error();
   auto shape = evaluate_geometry(reference.launch, *slots, "verify.against.kernel.launch");
   if (!shape) return shape.error();
@@ -402,11 +405,17 @@ Result<Instance> instantiate_reference(const KernelSpec& spec, const Sizes& size
 
   // The default configuration's defines, so a second entry of the tuned kernel's own source
   // compiles (its other code may use the parameters); the reference's options after the spec's.
-  workers::CompileJob job = make_compile_job(spec, spec.default_config, arch, true, &sizes);
+  workers::CompileJob job = make_compile_job(spec, values, arch, true, &sizes);
   job.source = reference.source;
   if (!spec.headers_digest.empty()) job.source += "\n// ktune: included headers " + spec.headers_digest + "\n";
   job.source_name = reference.source_path.empty() ? spec.name + "_reference.cu" : reference.source_path.filename().string();
   job.name_expressions = {reference.entry};
+  // A matched parameter that the tuned kernel takes as a template argument reaches the reference
+  // kernel as a define too: its value is what the reference must compute with.
+  if (spec.passing == ParamPassing::template_)
+    for (const auto& name : spec.verify.match)
+      if (std::find(spec.template_args.begin(), spec.template_args.end(), name) != spec.template_args.end())
+        if (auto value = find_value(values, name)) job.defines.push_back("-D" + name + "=" + spec.value_text(name, *value));
   job.options.insert(job.options.end(), reference.compile_options.begin(), reference.compile_options.end());
   Instance instance{std::move(job), std::move(*launch), std::nullopt};
   // A pipeline's reference kernel computes what the whole pipeline does: it takes every argument

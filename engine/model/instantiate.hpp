@@ -12,8 +12,9 @@
 
 namespace ktune {
 
-// The buffers and the argument order of the spec at `sizes`.
-Result<runner::Problem> make_problem(const KernelSpec& spec, const Sizes& sizes);
+// The buffers and the argument order of the spec at `sizes`. A buffer whose type follows a named
+// choice is allocated and filled in `config`'s type (the default configuration's without one).
+Result<runner::Problem> make_problem(const KernelSpec& spec, const Sizes& sizes, const Config* config = nullptr);
 // Errc::invalid_argument with the reason when an expression cannot be evaluated or is out of range.
 Result<runner::LaunchPlan> plan_launch(const KernelSpec& spec, const Config& config, const Sizes& sizes);
 
@@ -38,7 +39,10 @@ struct Instance {
 Result<Instance> instantiate(const KernelSpec& spec, const Config& config, const Sizes& sizes, const std::string& arch,
                              bool use_nvrtc_cache = true);
 // The reference kernel (verify.against.kernel) at these sizes: its own source, entry and launch
-// geometry, the default configuration's defines and scalar values, the same buffers.
-Result<Instance> instantiate_reference(const KernelSpec& spec, const Sizes& sizes, const std::string& arch);
+// geometry, the default configuration's defines and scalar values, the same buffers. With
+// verify.match, `config`'s values of the matched parameters replace the default's
+// (KernelSpec::reference_config_for): the reference of that configuration's combination.
+Result<Instance> instantiate_reference(const KernelSpec& spec, const Sizes& sizes, const std::string& arch,
+                                       const Config* config = nullptr);
 
 }  // namespace ktune

@@ -211,7 +211,8 @@ std::string kernel_canonical_form(const KernelSpec& spec) {
       args.push_back(tensor_map_form(*a.tensor_map, spec));
       continue;
     }
-    json arg{{"type", element_type_name(a.type)}, {"buffer", a.is_buffer}};
+    // A buffer whose type follows a named choice: the parameter (only then, so other keys stay).
+    json arg{{"type", a.type_param.empty() ? std::string(element_type_name(a.type)) : "choice:" + a.type_param}, {"buffer", a.is_buffer}};
     if (a.is_buffer) arg["count"] = expr_text(*a.count);
     else if (a.value) arg["value"] = expr_text(*a.value);
     else arg["value"] = a.float_value;
@@ -259,6 +260,14 @@ std::string kernel_canonical_form(const KernelSpec& spec) {
   else if (spec.verify.kernel || std::any_of(spec.verify.outputs.begin(), spec.verify.outputs.end(),
                                              [](const OutputCheck& o) { return o.answer.has_value(); }))
     form["verify"] = json{{"reference", json::parse(verification_identity(spec))}};
+  // verify.match: each configuration is checked against a reference at its own values of these
+  // parameters, another meaning of "verified" (issue #16). Present only when given.
+  if (spec.verify.enabled && !spec.verify.match.empty()) form["verify"]["match"] = spec.verify.match;
+  // What tuning ranks by: a winner by flops per second is not the fastest launch, so the lookup
+  // table must never mix the two. Present only when not the time, so existing keys stay. (The
+  // measurement key drops it: a measured time means the same whatever ranks it.)
+  if (const Expr* metric = spec.objective_metric())
+    form["objective"] = json{{"maximize", spec.objective.maximize}, {"metric", expr_text(*metric)}};
   if (spec.seed != default_seed) form["seed"] = spec.seed;
   return form.dump();
 }
@@ -327,7 +336,7 @@ std::string verification_identity(const KernelSpec& spec) {
   // The form of specs with a reference configuration, no answer files and one tolerance pair for
   // every output is the one recorded before issue #16, so their stored rows still answer.
   std::optional<Tolerances> shared;
-  bool uniform = !spec.verify.kernel;
+  bool uniform = !spec.verify.kernel && spec.verify.match.empty();
   for (const auto& a : spec.args) {
     if (!a.is_buffer || !a.output) continue;
     const Tolerances t = spec.verify.tolerances_for(a);
@@ -340,6 +349,7 @@ std::string verification_identity(const KernelSpec& spec) {
     return json{{"against", against}, {"rtol", t.rtol}, {"atol", t.atol}}.dump();
   }
   json form;
+  if (!spec.verify.match.empty()) form["match"] = spec.verify.match;
   if (spec.needs_reference_run()) {
     if (spec.verify.kernel) {
       const ReferenceKernel& k = *spec.verify.kernel;

@@ -5,6 +5,16 @@
 
 namespace ktune {
 
+namespace {
+
+std::string join_names(const std::vector<std::string>& names) {
+  std::string out;
+  for (const auto& n : names) out += (out.empty() ? "" : ", ") + n;
+  return out;
+}
+
+}  // namespace
+
 Status KernelSpec::check_sizes(const Sizes& sizes) const {
   auto all_names = [&] {
     std::string s;
@@ -136,8 +146,10 @@ const OutputCheck* Verification::output(std::string_view name) const {
   return nullptr;
 }
 
-Tolerances Verification::tolerances_for(const Argument& arg) const {
-  Tolerances t = default_tolerances(arg.type);
+Tolerances Verification::tolerances_for(const Argument& arg) const { return tolerances_for(arg, arg.type); }
+
+Tolerances Verification::tolerances_for(const Argument& arg, ElementType type) const {
+  Tolerances t = default_tolerances(type);
   if (rtol) t.rtol = *rtol;
   if (atol) t.atol = *atol;
   if (const OutputCheck* own = output(arg.name)) {
@@ -157,11 +169,18 @@ bool KernelSpec::needs_reference_run() const {
   return false;
 }
 
-std::string KernelSpec::describe_reference() const {
+std::string KernelSpec::describe_reference(const Config* config) const {
   if (!verify.enabled) return "off";
-  std::string run = verify.kernel ? "reference kernel " + verify.kernel->entry +
-                                        (verify.kernel->source_path.empty() ? "" : " (" + verify.kernel->source_path.filename().string() + ")")
-                                  : "configuration " + space.format(verify.reference, " ") + " of the same kernel";
+  std::string run;
+  if (verify.kernel) {
+    run = "reference kernel " + verify.kernel->entry +
+          (verify.kernel->source_path.empty() ? "" : " (" + verify.kernel->source_path.filename().string() + ")");
+    if (!verify.match.empty())
+      run += config ? " compiled with " + space.format(match_group(*config), " ") : " compiled at each configuration's " + join_names(verify.match);
+  } else {
+    run = "configuration " + space.format(config ? reference_config_for(*config) : verify.reference, " ") + " of the same kernel";
+    if (!verify.match.empty() && !config) run += ", with each configuration's " + join_names(verify.match);
+  }
   std::string files;
   for (const auto& arg : args) {
     if (!arg.is_buffer || !arg.output) continue;
@@ -170,6 +189,46 @@ std::string KernelSpec::describe_reference() const {
   }
   if (files.empty()) return run;
   return needs_reference_run() ? files + "; other outputs: " + run : files;
+}
+
+Config KernelSpec::match_group(const Config& config) const {
+  Config group;
+  for (const auto& param : verify.match)
+    if (auto value = find_value(config, param)) group.emplace_back(param, *value);
+  return group;
+}
+
+Config KernelSpec::reference_config_for(const Config& config) const {
+  Config reference = verify.kernel ? default_config : verify.reference;
+  for (auto& [param, value] : reference)
+    if (std::find(verify.match.begin(), verify.match.end(), param) != verify.match.end())
+      if (auto own = find_value(config, param)) value = *own;
+  return reference;
+}
+
+ElementType KernelSpec::arg_type(const Argument& arg, const Config& config) const {
+  if (arg.type_param.empty()) return arg.type;
+  auto value = find_value(config, arg.type_param);
+  if (!value) return arg.type;
+  return parse_element_type(value_text(arg.type_param, *value)).value_or(arg.type);
+}
+
+bool KernelSpec::has_typed_buffers() const {
+  return std::any_of(args.begin(), args.end(), [](const Argument& a) { return !a.type_param.empty(); });
+}
+
+Config KernelSpec::type_group(const Config& config) const {
+  Config group;
+  for (const auto& p : space.params)
+    if (std::any_of(args.begin(), args.end(), [&](const Argument& a) { return a.type_param == p.name; }))
+      if (auto value = find_value(config, p.name)) group.emplace_back(p.name, *value);
+  return group;
+}
+
+const Expr* KernelSpec::objective_metric() const {
+  if (objective.maximize == "flops" && flops) return &*flops;
+  if (objective.maximize == "bytes" && bytes) return &*bytes;
+  return nullptr;
 }
 
 }  // namespace ktune

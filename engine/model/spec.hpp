@@ -65,9 +65,14 @@ struct TensorMapSpec {
 
 struct Argument {
   std::string name;
-  ElementType type = ElementType::f32;  // a tensor map: its buffer's
+  // A tensor map: its buffer's type. With type_param: the default configuration's type.
+  ElementType type = ElementType::f32;
   bool is_buffer = false;
   std::optional<TensorMapSpec> tensor_map;  // a tensor map (then neither a buffer nor a scalar)
+  // A buffer whose element type follows a named choice ("const T*", T a parameter whose choices
+  // are type names): that parameter. Its buffers are allocated and filled per type value
+  // (KernelSpec::arg_type), and verification compares within one type value.
+  std::string type_param;
   // buffers
   std::optional<Expr> count;  // element count
   DataInit init;
@@ -116,6 +121,8 @@ struct Tolerances {
 // What an output of this element type is compared within unless the spec says otherwise:
 // half 1e-2, bfloat16 5e-2, float 1e-4, double 1e-8 (rtol and atol alike), integers exactly.
 Tolerances default_tolerances(ElementType type) noexcept;
+// An element type by its spec or C++ name ("float", "__half", "unsigned int", "int64", ...).
+std::optional<ElementType> parse_element_type(std::string name);
 
 struct Verification {
   bool enabled = true;
@@ -123,9 +130,15 @@ struct Verification {
   std::optional<ReferenceKernel> kernel;  // else the reference configuration
   std::optional<double> rtol, atol;       // for every output; else by element type
   std::vector<OutputCheck> outputs;       // in spec order; only outputs named in "verify.outputs"
+  // "verify.match": parameters whose value changes the correct answer (time steps per launch, ...).
+  // Each configuration is compared with a reference run at its own values of these parameters;
+  // in spec parameter order. Empty: one reference for every configuration.
+  std::vector<std::string> match;
   const OutputCheck* output(std::string_view name) const;
-  // The output's tolerances: its own, else the spec's, else its element type's default.
+  // The output's tolerances: its own, else the spec's, else its element type's default (`type`
+  // where given: a buffer following a named choice, in a configuration's type).
   Tolerances tolerances_for(const Argument& output) const;
+  Tolerances tolerances_for(const Argument& output, ElementType type) const;
 };
 
 // One kernel of a pipeline ("pipeline" in the spec, docs/spec.md): launched after the one before
@@ -137,6 +150,15 @@ struct PipelineStage {
   std::vector<std::size_t> args;  // indices into KernelSpec::args, in this kernel's parameter order
   std::string source_given;  // its own source file as the spec wrote it (appended to the
                              // translation unit, KernelSpec::source); empty: the spec's source
+};
+
+// What tuning ranks configurations by ("objective"): the kernel's time (the default), or the rate
+// of a metric (work per second: "maximize": "flops" over metrics.flops), for kernels whose work
+// per launch depends on a parameter (time steps per launch, items per thread).
+struct Objective {
+  std::string maximize;  // "" (minimise time), "flops" or "bytes"
+  bool by_time() const noexcept { return maximize.empty(); }
+  friend bool operator==(const Objective&, const Objective&) = default;
 };
 
 struct KernelSpec {
@@ -176,6 +198,7 @@ struct KernelSpec {
   Verification verify;
   std::optional<Expr> flops;  // per launch, for TFLOP/s in reports
   std::optional<Expr> bytes;  // per launch, for GB/s in reports
+  Objective objective;        // what tuning ranks by (engine/model/objective.hpp)
   std::uint64_t seed = 0x6b74756e65ULL;  // "ktune": initialisation seed
   std::vector<SizeBuckets> buckets;       // at most one per size, in spec size order
 
@@ -216,7 +239,26 @@ struct KernelSpec {
   bool needs_reference_run() const;
   // What outputs are verified against, for reports: "configuration BM=64 of the same kernel",
   // "reference kernel conv_naive", "C: answer file c.npy", ...; "off" without verification.
-  std::string describe_reference() const;
+  // With verify.match and `config` given: the reference of that configuration's combination
+  // ("... with temporal_tiling_factor=3"); without `config`, the rule ("... at each
+  // configuration's temporal_tiling_factor").
+  std::string describe_reference(const Config* config = nullptr) const;
+  // verify.match: the configuration's values of the matched parameters (spec order), which
+  // decide its reference; empty without match. Configurations with equal groups share one.
+  Config match_group(const Config& config) const;
+  // The configuration whose values a reference run uses for `config`: the reference
+  // configuration (or, with a reference kernel, the default) with the matched parameters set to
+  // `config`'s. Without match: the reference configuration (the default for a kernel).
+  Config reference_config_for(const Config& config) const;
+  // An argument's element type in `config`: a buffer following a named choice has its choice's.
+  ElementType arg_type(const Argument& arg, const Config& config) const;
+  // Whether any buffer's element type follows a named choice (buffers are then set up per type).
+  bool has_typed_buffers() const;
+  // The values of the parameters buffer types follow (spec order); empty without such buffers.
+  // Configurations with equal type groups share one set of buffers.
+  Config type_group(const Config& config) const;
+  // The metric the objective maximises (metrics.flops / metrics.bytes), null when ranking by time.
+  const Expr* objective_metric() const;
 };
 
 }  // namespace ktune

@@ -17,6 +17,26 @@
 
 namespace ktune {
 
+std::optional<ElementType> parse_element_type(std::string name) {
+  static const std::pair<const char*, ElementType> table[] = {
+      {"float", ElementType::f32},   {"float32", ElementType::f32},   {"double", ElementType::f64},
+      {"float64", ElementType::f64}, {"half", ElementType::f16},      {"__half", ElementType::f16},
+      {"float16", ElementType::f16}, {"bf16", ElementType::bf16},     {"bfloat16", ElementType::bf16},
+      {"__nv_bfloat16", ElementType::bf16}, {"int", ElementType::i32}, {"int32", ElementType::i32},
+      {"int32_t", ElementType::i32}, {"unsigned", ElementType::u32},  {"unsigned int", ElementType::u32},
+      {"uint32", ElementType::u32},  {"uint32_t", ElementType::u32},  {"long long", ElementType::i64},
+      {"int64", ElementType::i64},   {"int64_t", ElementType::i64},   {"unsigned long long", ElementType::u64},
+      {"uint64", ElementType::u64},  {"uint64_t", ElementType::u64},  {"size_t", ElementType::u64},
+      {"int8", ElementType::i8},     {"int8_t", ElementType::i8},     {"char", ElementType::i8},
+      {"signed char", ElementType::i8}, {"uint8", ElementType::u8},   {"uint8_t", ElementType::u8},
+      {"unsigned char", ElementType::u8}, {"int16", ElementType::i16}, {"int16_t", ElementType::i16},
+      {"short", ElementType::i16},   {"uint16", ElementType::u16},    {"uint16_t", ElementType::u16},
+      {"unsigned short", ElementType::u16}};
+  for (const auto& [n, t] : table)
+    if (name == n) return t;
+  return std::nullopt;
+}
+
 namespace {
 
 using json = json_input::json;
@@ -124,7 +144,6 @@ std::optional<std::string> kernel_tuner_hint(std::string_view key) {
       {"kernel_source", "use \"source\""},
       {"kernel_string", "use \"source\": {\"code\": ...}"},
       {"iterations", "ktune measures until the timing is stable; see `ktune tune --help`"},
-      {"objective", "ktune minimises kernel time; \"metrics\" adds TFLOP/s and GB/s to reports"},
       {"strategy", "the strategy is a command-line choice: `ktune tune --strategy`"},
       {"lang", "ktune compiles CUDA C++ with NVRTC; there is no language choice"},
       {"cache", "ktune keeps every measurement in its store; `ktune export --format kernel-tuner` writes a cache file"},
@@ -167,26 +186,6 @@ std::optional<std::string> defined_macro(std::string_view option) {
   return std::nullopt;
 }
 
-std::optional<ElementType> parse_element_type(std::string name) {
-  static const std::pair<const char*, ElementType> table[] = {
-      {"float", ElementType::f32},   {"float32", ElementType::f32},   {"double", ElementType::f64},
-      {"float64", ElementType::f64}, {"half", ElementType::f16},      {"__half", ElementType::f16},
-      {"float16", ElementType::f16}, {"bf16", ElementType::bf16},     {"bfloat16", ElementType::bf16},
-      {"__nv_bfloat16", ElementType::bf16}, {"int", ElementType::i32}, {"int32", ElementType::i32},
-      {"int32_t", ElementType::i32}, {"unsigned", ElementType::u32},  {"unsigned int", ElementType::u32},
-      {"uint32", ElementType::u32},  {"uint32_t", ElementType::u32},  {"long long", ElementType::i64},
-      {"int64", ElementType::i64},   {"int64_t", ElementType::i64},   {"unsigned long long", ElementType::u64},
-      {"uint64", ElementType::u64},  {"uint64_t", ElementType::u64},  {"size_t", ElementType::u64},
-      {"int8", ElementType::i8},     {"int8_t", ElementType::i8},     {"char", ElementType::i8},
-      {"signed char", ElementType::i8}, {"uint8", ElementType::u8},   {"uint8_t", ElementType::u8},
-      {"unsigned char", ElementType::u8}, {"int16", ElementType::i16}, {"int16_t", ElementType::i16},
-      {"short", ElementType::i16},   {"uint16", ElementType::u16},    {"uint16_t", ElementType::u16},
-      {"unsigned short", ElementType::u16}};
-  for (const auto& [n, t] : table)
-    if (name == n) return t;
-  return std::nullopt;
-}
-
 class SpecReader {
  public:
   explicit SpecReader(std::filesystem::path base_dir) : base_dir_(std::move(base_dir)) {}
@@ -196,7 +195,7 @@ class SpecReader {
     expect_object(root, "");
     check_fields(root, "", {"ktune_spec", "name", "description", "source", "entry", "sizes", "params", "constraints",
                             "default", "pass_params", "template_args", "compile", "launch", "args", "verify",
-                            "metrics", "seed", "buckets", "constants", "pipeline", "sizes_to_preprocessor"});
+                            "metrics", "seed", "buckets", "constants", "pipeline", "sizes_to_preprocessor", "objective"});
 
     const json& version = require(root, "ktune_spec", "");
     if (!version.is_number_integer())
@@ -251,9 +250,12 @@ class SpecReader {
     if (pipeline) read_pipeline(root["pipeline"], spec);
     read_constants(root, spec);
     read_metrics(root, spec);
+    read_objective(root, spec);
     read_buckets(root, spec);
     spec.default_config = read_config(require(root, "default", ""), "default", spec);
+    for (auto& arg : spec.args) arg.type = spec.arg_type(arg, spec.default_config);
     read_verify(root, spec);
+    add_type_params_to_match(spec);
     // Without verification nothing is compared, so a kernel need not mark an output.
     if (spec.verify.enabled && !spec.args.empty() &&
         std::none_of(spec.args.begin(), spec.args.end(), [](const Argument& a) { return a.output; }))
@@ -800,9 +802,25 @@ class SpecReader {
       arg.is_buffer = !base.empty() && base.back() == '*';
       if (arg.is_buffer) base.pop_back();
       while (!base.empty() && base.back() == ' ') base.pop_back();
-      auto element = parse_element_type(base);
-      if (!element) fail(path + ".type", "unknown type \"" + type + "\" (e.g. float*, half*, int, int64, double)");
-      arg.type = *element;
+      // A named-choice parameter as the element type ("const T*"): every choice must name one.
+      std::vector<ElementType> choice_types;
+      if (const int p = spec.space.param_index(base); p >= 0 && spec.space.params[static_cast<std::size_t>(p)].is_choice()) {
+        if (!arg.is_buffer)
+          fail(path + ".type", "a scalar's type cannot follow the named choice " + base + " (a buffer's can: \"" + base + "*\")");
+        arg.type_param = base;
+        for (const auto& choice : spec.space.params[static_cast<std::size_t>(p)].choices) {
+          auto t = parse_element_type(choice);
+          if (!t)
+            fail(path + ".type", "follows params." + base + ", whose choice \"" + choice +
+                                     "\" is not an element type (float, double, half, int, int64, uint8, ...)");
+          choice_types.push_back(*t);
+        }
+        arg.type = choice_types.front();  // until the default is read (then the default's type)
+      } else {
+        auto element = parse_element_type(base);
+        if (!element) fail(path + ".type", "unknown type \"" + type + "\" (e.g. float*, half*, int, int64, double)");
+        arg.type = *element;
+      }
       if (arg.is_buffer) {
         check_fields(a, path, {"name", "type", "count", "init", "output"});
         arg.count = parse_expr(require(a, "count", path), path + ".count", spec);
@@ -815,7 +833,15 @@ class SpecReader {
           if (!a["output"].is_boolean()) fail(path + ".output", "must be true or false");
           arg.output = a["output"].get<bool>();
         }
-        if (a.contains("init")) arg.init = read_init(a["init"], path + ".init", i, spec.seed, arg.type, spec);
+        if (a.contains("init")) {
+          arg.init = read_init(a["init"], path + ".init", i, spec.seed, arg.type, spec);
+          // Generated data of every type the buffer can take (an integer range must fit each); a
+          // file holds one type, so it cannot follow a choice.
+          if (!arg.type_param.empty() && arg.init.kind == BufferInit::Kind::file)
+            fail(path + ".init", "a buffer whose type follows params." + arg.type_param +
+                                     " is filled with generated data (a file holds one type)");
+          for (ElementType t : choice_types) (void)read_init(a["init"], path + ".init", i, spec.seed, t, spec);
+        }
       } else {
         check_fields(a, path, {"name", "type", "value"});
         const json& value = require(a, "value", path);
@@ -842,6 +868,8 @@ class SpecReader {
       if (source->name == arg.name) fail(path, "a buffer cannot be a copy of itself");
       if (source->init.kind == BufferInit::Kind::copy)
         fail(path, "\"" + source->name + "\" is itself a copy; name \"" + source->init.copy_of + "\" instead");
+      if (source->type_param != arg.type_param)
+        fail(path, "\"" + source->name + "\" and this buffer must have the same type (one follows a named choice)");
       if (source->type != arg.type)
         fail(path, "\"" + source->name + "\" holds " + element_type_name(source->type) + ", this buffer " +
                        element_type_name(arg.type));
@@ -913,6 +941,23 @@ class SpecReader {
     if (metrics.contains("bytes")) spec.bytes = parse_expr(metrics["bytes"], "metrics.bytes", spec);
   }
 
+  // "objective": "time" (the default) or {"maximize": "flops"} over the metric's expression.
+  void read_objective(const json& root, KernelSpec& spec) {
+    if (!root.contains("objective")) return;
+    const json& objective = root["objective"];
+    if (objective.is_string() && objective.get<std::string>() == "time") return;
+    if (!objective.is_object())
+      fail("objective", "must be \"time\" or {\"maximize\": \"flops\"} (or \"bytes\"); Kernel Tuner's \"GFLOP/s\" is "
+                        "{\"maximize\": \"flops\"} with metrics.flops, got " + objective.dump());
+    check_fields(objective, "objective", {"maximize"});
+    const std::string metric = string_field(objective, "maximize", "objective");
+    if (metric != "flops" && metric != "bytes")
+      fail("objective.maximize", "must be \"flops\" or \"bytes\" (a metric of \"metrics\"), got \"" + metric + "\"");
+    spec.objective.maximize = metric;
+    if (!spec.objective_metric())
+      fail("objective.maximize", "metrics." + metric + " is not given: maximising it needs its expression (the work per launch)");
+  }
+
   Config read_config(const json& object, const std::string& path, const KernelSpec& spec) {
     expect_object(object, path);
     Config config;
@@ -954,7 +999,7 @@ class SpecReader {
       return;
     }
     expect_object(verify, "verify");
-    check_fields(verify, "verify", {"against", "rtol", "atol", "outputs"});
+    check_fields(verify, "verify", {"against", "rtol", "atol", "outputs", "match"});
     if (verify.contains("against")) {
       const json& against = verify["against"];
       if (against.is_string()) {
@@ -984,6 +1029,8 @@ class SpecReader {
         check_fields(check, path, {"answer", "rtol", "atol"});
         OutputCheck out;
         out.name = name;
+        if (check.contains("answer") && !arg->type_param.empty())
+          fail(path + ".answer", "\"" + name + "\" follows params." + arg->type_param + ": an answer file holds one type");
         if (check.contains("answer")) out.answer = read_data_file(check["answer"], path + ".answer", arg->type, spec);
         out.rtol = tolerance(check, "rtol", path);
         out.atol = tolerance(check, "atol", path);
@@ -999,6 +1046,35 @@ class SpecReader {
     }
     if (spec.verify.kernel && !spec.needs_reference_run())
       fail("verify.against", "every output has an answer file, so the reference kernel would never be used");
+    if (verify.contains("match")) read_match(verify["match"], spec);
+  }
+
+  // A buffer whose type follows a named choice holds other data in each type: each configuration
+  // is compared with a reference of its own type value, as if the parameter were in verify.match.
+  void add_type_params_to_match(KernelSpec& spec) {
+    if (!spec.verify.enabled || !spec.needs_reference_run() || !spec.has_typed_buffers()) return;
+    std::vector<std::string> match;
+    for (const auto& p : spec.space.params) {
+      const bool typed = std::any_of(spec.args.begin(), spec.args.end(), [&](const Argument& a) { return a.type_param == p.name; });
+      if (typed || std::find(spec.verify.match.begin(), spec.verify.match.end(), p.name) != spec.verify.match.end())
+        match.push_back(p.name);
+    }
+    spec.verify.match = std::move(match);
+  }
+
+  // "verify.match": parameter names, kept in spec parameter order (keys are computed from it).
+  void read_match(const json& match, KernelSpec& spec) {
+    const std::vector<std::string> names = string_list(match, "verify.match");
+    if (names.empty()) fail("verify.match", "lists no parameter (leave it out to use one reference for every configuration)");
+    for (std::size_t i = 0; i < names.size(); ++i) {
+      if (spec.space.param_index(names[i]) < 0) fail(index("verify.match", i), "\"" + names[i] + "\" is not a parameter");
+      if (std::find(names.begin(), names.begin() + static_cast<std::ptrdiff_t>(i), names[i]) != names.begin() + static_cast<std::ptrdiff_t>(i))
+        fail(index("verify.match", i), "\"" + names[i] + "\" is listed twice");
+    }
+    if (!spec.needs_reference_run())
+      fail("verify.match", "every output has an answer file: there is no reference run whose parameters could match");
+    for (const auto& p : spec.space.params)
+      if (std::find(names.begin(), names.end(), p.name) != names.end()) spec.verify.match.push_back(p.name);
   }
 
   // {"source": ..., "entry": ..., "launch": {...}, "compile": {"options": [...]}}
