@@ -36,13 +36,14 @@ std::size_t entries(const fs::path& dir) {
 class PrecompiledHeadersTest : public ::testing::Test {
  protected:
   void SetUp() override {
+    write(dir_ / "include/more.h", "#pragma once\n__device__ inline int plus_one(int x) { return x + 1; }\n");
     write(dir_ / "include/heavy.h",
           "#pragma once\ntemplate <int N> struct Twice { static constexpr int value = 2 * N; };\n"
           "template <int N> __device__ int twice() { return Twice<N>::value; }\n");
   }
   CompileJob job(int bs) const {
     CompileJob j;
-    j.source = "// a kernel\n#include \"heavy.h\"\n\n#include <cuda_fp16.h>\n"
+    j.source = "// a kernel\n#include \"heavy.h\"\n\n#include <more.h>\n"
                "extern \"C\" __global__ void k(int* out) { out[threadIdx.x] = twice<BS>() + EXTRA; }\n";
     j.source_name = "k.cu";
     j.name_expressions = {"k"};
@@ -66,7 +67,7 @@ TEST(HeaderPrefix, IsTheLeadingIncludeLinesWithBlankAndCommentLines) {
 
 TEST_F(PrecompiledHeadersTest, TheDefinesMoveAfterTheHeaderStopAndTheLineNumbersStay) {
   const PchCompile form = pch_compile_form(job(64));
-  EXPECT_EQ(form.prefix, "// a kernel\n#include \"heavy.h\"\n\n#include <cuda_fp16.h>\n");
+  EXPECT_EQ(form.prefix, "// a kernel\n#include \"heavy.h\"\n\n#include <more.h>\n");
   EXPECT_EQ(form.source, form.prefix + "struct ktune_header_stop;\n#define BS 64\n#define EXTRA 1\n#line 5 \"k.cu\"\n" +
                              "extern \"C\" __global__ void k(int* out) { out[threadIdx.x] = twice<BS>() + EXTRA; }\n");
   for (const auto& option : form.options) EXPECT_FALSE(option.starts_with("-D")) << option;
