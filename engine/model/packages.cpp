@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <optional>
@@ -43,8 +44,9 @@ std::vector<fs::path> package_search_dirs() {
   std::error_code ec;
   const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
   if (!ec) {
-    dirs.push_back(exe.parent_path().parent_path() / "third_party");
-    dirs.push_back(exe.parent_path().parent_path().parent_path() / "third_party");
+    for (const fs::path& dir : {exe.parent_path().parent_path() / "third_party",
+                                exe.parent_path().parent_path().parent_path() / "third_party"})
+      if (std::find(dirs.begin(), dirs.end(), dir) == dirs.end()) dirs.push_back(dir);
   }
   return dirs;
 }
