@@ -23,6 +23,7 @@ set(KTUNE_PUBLIC_LAYER_HEADERS
   engine/runner/measure_phases.hpp  # Evaluation diagnostics: where the runner's time went (plain values)
   engine/model/spec.hpp
   engine/model/size_buckets.hpp   # KernelSpec's size buckets (a plain value)
+  engine/model/packages.hpp       # KernelSpec's header packages (a plain value)
   engine/model/key.hpp            # DeviceSignature, Toolchain, the keys
   store/records.hpp               # the records an Evaluation and the lookup table are made of
   store/lookup.hpp                # LookupAnswer, LookupRule

@@ -36,6 +36,11 @@ Result<std::unique_ptr<CompileService>> CompileService::create(const CompileServ
     parts->cache = std::move(*opened);
     pool_options.cache = parts->cache.get();
   }
+  if (options.use_pch) {
+    pool_options.pch_dir = options.pch_dir;
+    if (pool_options.pch_dir.empty())
+      if (auto cache_dir = find_cache_dir()) pool_options.pch_dir = *cache_dir / "pch";  // none: compiles without
+  }
   auto created = workers::CompilePool::create(pool_options);
   if (!created) return created.error();
   parts->pool = std::move(*created);

@@ -28,6 +28,12 @@ struct CompileServiceOptions {
   bool use_cubin_cache = true;                   // false: neither read nor write the cubin cache
   std::filesystem::path cubin_cache_dir;         // empty: ~/.cache/ktune/cubins (next to the store)
   std::chrono::milliseconds job_timeout{60'000};  // per configuration; the worker is killed past it
+  // Precompiled headers for jobs that allow them (specs naming a header package): each worker
+  // precompiles a spec's header prefix once (docs/workers.md). Off by default: for CUTLASS the
+  // headers are a small part of a configuration's compile (docs/benchmarks.md "CUTLASS compiles").
+  // Folder empty: ~/.cache/ktune/pch.
+  bool use_pch = false;
+  std::filesystem::path pch_dir;
   // A worker idle this long exits and is started again on demand; 0 keeps workers (the CLI's
   // choice: it lives for one command). The Engine sets EngineLifecycle::worker_idle_timeout.
   std::chrono::milliseconds worker_idle_timeout{0};

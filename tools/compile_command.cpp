@@ -29,6 +29,7 @@ struct CompileOptions {
   std::string cache_dir;
   bool no_cache = false;
   bool no_nvrtc_cache = false;
+  bool pch = false;
   double timeout_s = 60.0;
   std::size_t show_failures = 10;
   std::uint64_t sample = 0;  // 0: every valid configuration
@@ -97,6 +98,7 @@ void run_compile(const CompileOptions& o) {
   service_options.workers = o.workers;
   service_options.use_cubin_cache = !o.no_cache;
   service_options.cubin_cache_dir = o.cache_dir;
+  service_options.use_pch = o.pch;
   service_options.job_timeout = std::chrono::milliseconds(static_cast<std::int64_t>(o.timeout_s * 1000.0));
   auto service = CompileService::create(service_options);
   if (!service) throw KtuneError(service.error());
@@ -216,6 +218,9 @@ void add_compile_command(CLI::App& app) {
   cmd->add_option("--cache-dir", o->cache_dir, "Cubin cache folder (default: ~/.cache/ktune/cubins)");
   cmd->add_flag("--no-cache", o->no_cache, "Neither read nor write the cubin cache");
   cmd->add_flag("--no-nvrtc-cache", o->no_nvrtc_cache, "Disable NVRTC's own disk cache too (cold compiles)");
+  cmd->add_flag("--pch", o->pch,
+                "Precompiled headers: each worker compiles the header prefix of a spec that names a package (@cutlass) "
+                "once (docs/workers.md)");
   cmd->add_option("--timeout", o->timeout_s, "Per-configuration compile timeout in seconds")->check(CLI::PositiveNumber);
   cmd->add_option("--show-failures", o->show_failures, "How many failed configurations (and warnings) to list");
   cmd->add_option("--sample", o->sample, "Compile N valid configurations chosen at random (deterministic with --seed)")

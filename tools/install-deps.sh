@@ -8,6 +8,7 @@ packages=(build-essential cmake ninja-build pkg-config git
           libtbb-dev libsqlite3-dev nlohmann-json3-dev libxxhash-dev
           libgtest-dev libgmock-dev libcli11-dev libfmt-dev zlib1g-dev sqlite3 file
           python3 python3-dev python3-venv   # the Python package (python/): headers, a venv for its build tools
+          python3-pip   # pip download of the pinned header wheels (tools/packages/install-packages.sh)
           libopenmpi-dev openmpi-bin   # optional: `mpirun ktune sweep` (tools/mpi/) and its tests
           clang libclang-rt-14-dev)   # the libFuzzer targets (tools/ci/fuzz.sh) need clang's runtime
 
@@ -28,3 +29,8 @@ if ((${#missing[@]})); then
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
+
+# Header packages a spec can name ("@cutlass"): pinned wheels, checked, unpacked into third_party/.
+# Optional: without them (no network) everything else works, and a spec naming one says so.
+bash "$(dirname "$0")/packages/install-packages.sh" ||
+  echo "ktune: warning: the header packages were not installed; specs naming @cutlass will not load" >&2

@@ -21,6 +21,10 @@ struct CompileJob {
   // NVRTC 13's driver-side disk cache (~/.nv/ComputeCache). Off = "--no-cache". It cannot change
   // the output, so it is not part of the cubin key.
   bool use_nvrtc_cache = true;
+  // Precompile the source's header prefix once per worker and reuse it (workers/precompiled_headers.hpp);
+  // the engine sets it for specs that name a header package. Only where the pool has a PCH folder.
+  // It cannot change the output either: not part of the cubin key.
+  bool use_pch = false;
 };
 
 enum class CompileStatus : std::uint8_t {

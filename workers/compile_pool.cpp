@@ -215,6 +215,10 @@ class CompilePool::Impl {
       o.spawn.args.push_back("--memory-limit-bytes");
       o.spawn.args.push_back(std::to_string(options_.memory_limit_bytes));
     }
+    if (!options_.pch_dir.empty()) {
+      o.spawn.args.push_back("--pch-dir");
+      o.spawn.args.push_back(options_.pch_dir.string());
+    }
     o.spawn.environment = options_.environment;
     o.hello_type = frame_type(MessageType::hello);
     o.startup_timeout = options_.startup_timeout;

@@ -32,6 +32,9 @@ struct CompilePoolOptions {
   // A worker idle this long exits and is started again on demand; 0 keeps workers forever.
   std::chrono::milliseconds idle_timeout{0};
   CubinCache* cache = nullptr;  // not owned; must outlive the pool
+  // Where workers keep their precompiled headers (each its own sub-folder, removed when it exits;
+  // workers/precompiled_headers.hpp). Empty: no PCH, jobs with use_pch compile as usual.
+  std::filesystem::path pch_dir;
   // Extra environment for the workers (tests set KTUNE_WORKER_TEST_FAULTS=1 here).
   std::vector<std::pair<std::string, std::string>> environment;
 };

@@ -77,7 +77,7 @@ std::string encode_job(const CompileJob& job) {
   w.strs(job.options);
   w.strs(job.defines);
   w.str(job.arch);
-  w.u8(job.use_nvrtc_cache ? 1 : 0);
+  w.u8(static_cast<std::uint8_t>((job.use_nvrtc_cache ? 1 : 0) | (job.use_pch ? 2 : 0)));
   return w.take();
 }
 
@@ -91,8 +91,9 @@ Result<CompileJob> decode_job(std::string_view payload) {
   job.defines = rd.strs("defines");
   job.arch = rd.str("arch");
   const std::uint8_t flags = rd.u8("flags");
-  if (flags > 1) rd.fail("flags", "unknown bits");
+  if (flags > 3) rd.fail("flags", "unknown bits");
   job.use_nvrtc_cache = (flags & 1U) != 0;
+  job.use_pch = (flags & 2U) != 0;
   if (auto s = rd.finish("compile request"); !s) return s.error();
   return job;
 }

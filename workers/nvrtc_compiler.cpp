@@ -1,9 +1,12 @@
 #include "workers/nvrtc_compiler.hpp"
 
+#include "workers/precompiled_headers.hpp"
+
 #include <nvrtc.h>
 
 #include <chrono>
 #include <new>
+#include <optional>
 #include <utility>
 
 namespace ktune::workers {
@@ -53,7 +56,7 @@ CompileStatus classify(nvrtcResult rc) {
 }
 
 enum class Output : std::uint8_t { cubin, ptx };
-CompileResult compile(const CompileJob& job, Output output);
+CompileResult compile(const CompileJob& job, Output output, PrecompiledHeaders* pch, bool retried);
 
 std::string call_failed(const char* call, nvrtcResult rc) {
   return std::string("nvrtc: ") + call + " failed: " + nvrtcGetErrorString(rc);
@@ -109,17 +112,63 @@ Hash128 cubin_key(const CompileJob& job, const std::string& version) {
   return xxh3_128(cubin_canonical_form(job, version));
 }
 
-CompileResult compile_with_nvrtc(const CompileJob& job) {
-  return compile(job, job.arch.starts_with("compute_") ? Output::ptx : Output::cubin);
+CompileResult compile_with_nvrtc(const CompileJob& job, PrecompiledHeaders* pch) {
+  const bool ptx = job.arch.starts_with("compute_");
+  return compile(job, ptx ? Output::ptx : Output::cubin, ptx || !job.use_pch ? nullptr : pch, false);
 }
 
 namespace {
 
-CompileResult compile(const CompileJob& job, Output output) {
+// Where a PCH applies: the rewritten source and options (workers/precompiled_headers.hpp).
+struct PchPlan {
+  PchCompile form;
+  std::string key;
+  bool creating = false;
+};
+
+std::optional<PchPlan> plan_pch(const CompileJob& job, PrecompiledHeaders* pch) {
+  if (pch == nullptr) return std::nullopt;
+  PchPlan plan{pch_compile_form(job), {}, false};
+  if (plan.form.prefix.empty()) return std::nullopt;
+  std::string identity = nvrtc_version() + "\n" + job.arch + "\n";
+  for (const auto& o : plan.form.options) identity += o + "\n";
+  identity += plan.form.prefix;
+  plan.key = xxh3_128(identity).hex();
+  plan.form.options.push_back(pch->option_for(plan.key, plan.creating));
+  plan.form.options.emplace_back("--pch-messages=false");
+  return plan;
+}
+
+// Before a compile that creates a PCH: NVRTC's default heap is too small for CUTLASS
+// (kInitialPchHeapBytes). Set once, before any PCH exists: resizing invalidates them.
+void ensure_pch_heap(PrecompiledHeaders& pch) {
+  std::size_t heap = 0;
+  if (pch.created_count() == 0 && nvrtcGetPCHHeapSize(&heap) == NVRTC_SUCCESS && heap < kInitialPchHeapBytes)
+    nvrtcSetPCHHeapSize(kInitialPchHeapBytes);
+}
+
+// After a compile that was to create a PCH: keep it, or grow the heap to what it needs (which
+// makes every earlier PCH of this process unusable). True: the heap grew, compile again.
+bool record_pch(nvrtcProgram program, const PchPlan& plan, PrecompiledHeaders& pch) {
+  const nvrtcResult status = nvrtcGetPCHCreateStatus(program);
+  pch.created(plan.key, status == NVRTC_SUCCESS);
+  if (status != NVRTC_ERROR_PCH_CREATE_HEAP_EXHAUSTED) return false;
+  std::size_t required = 0, heap = 0;
+  if (nvrtcGetPCHHeapSizeRequired(program, &required) != NVRTC_SUCCESS || nvrtcGetPCHHeapSize(&heap) != NVRTC_SUCCESS ||
+      required <= heap || nvrtcSetPCHHeapSize(required + (required >> 3)) != NVRTC_SUCCESS)
+    return false;
+  pch.forget_all();
+  return true;
+}
+
+CompileResult compile(const CompileJob& job, Output output, PrecompiledHeaders* pch, bool retried) {
   try {
+    const std::optional<PchPlan> pch_plan = plan_pch(job, pch);
+    if (pch_plan && pch_plan->creating) ensure_pch_heap(*pch);
+    const std::string& source = pch_plan ? pch_plan->form.source : job.source;
     NvrtcProgram program;
     nvrtcResult rc =
-        nvrtcCreateProgram(program.out(), job.source.c_str(), job.source_name.c_str(), 0, nullptr, nullptr);
+        nvrtcCreateProgram(program.out(), source.c_str(), job.source_name.c_str(), 0, nullptr, nullptr);
     if (rc != NVRTC_SUCCESS) return failure(classify(rc) == CompileStatus::out_of_memory ? CompileStatus::out_of_memory
                                                                                          : CompileStatus::internal,
                                             call_failed("nvrtcCreateProgram", rc));
@@ -131,8 +180,12 @@ CompileResult compile(const CompileJob& job, Output output) {
     // A real architecture so NVRTC emits SASS (a CUBIN); compute_NN only when PTX is asked for.
     std::vector<std::string> options;
     options.push_back("--gpu-architecture=" + job.arch);
-    for (const auto& d : job.defines) options.push_back(normalised_define(d));
-    options.insert(options.end(), job.options.begin(), job.options.end());
+    if (pch_plan) {
+      options.insert(options.end(), pch_plan->form.options.begin(), pch_plan->form.options.end());
+    } else {
+      for (const auto& d : job.defines) options.push_back(normalised_define(d));
+      options.insert(options.end(), job.options.begin(), job.options.end());
+    }
     if (!job.use_nvrtc_cache) options.emplace_back("--no-cache");
     std::vector<const char*> argv;
     argv.reserve(options.size());
@@ -142,6 +195,14 @@ CompileResult compile(const CompileJob& job, Output output) {
     rc = nvrtcCompileProgram(program.get(), static_cast<int>(argv.size()), argv.data());
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 
+    if (pch_plan && pch_plan->creating) {
+      const bool heap_grew = record_pch(program.get(), *pch_plan, *pch);
+      // NVRTC 13.0 can fail a compile that created a CUTLASS PCH without a word in the log (the
+      // PCH itself is good): such a job, and one whose PCH ran out of heap, compiles once more.
+      const bool created_but_failed = rc != NVRTC_SUCCESS && pch->created_count() > 0 &&
+                                      nvrtcGetPCHCreateStatus(program.get()) == NVRTC_SUCCESS;
+      if ((heap_grew || created_but_failed) && !retried) return compile(job, output, pch, true);
+    }
     CompileResult result;
     result.compile_seconds = seconds;
     result.log = program_log(program.get());

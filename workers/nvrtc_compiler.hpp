@@ -13,7 +13,10 @@ namespace ktune::workers {
 // Never throws for anything the job contains: a rejected source or option is a compile_error
 // result with NVRTC's log; an NVRTC failure that is not the source's fault is `internal`;
 // NVRTC running out of memory is `out_of_memory`.
-CompileResult compile_with_nvrtc(const CompileJob& job);
+// With `pch` (a worker's own PrecompiledHeaders, workers/precompiled_headers.hpp) a job with
+// use_pch compiles its header prefix once per worker and reuses it; the CUBIN is the same.
+class PrecompiledHeaders;
+CompileResult compile_with_nvrtc(const CompileJob& job, PrecompiledHeaders* pch = nullptr);
 
 // "13.0" — the linked NVRTC library's version.
 std::string nvrtc_version();
@@ -28,7 +31,8 @@ std::string nvrtc_version();
 //   names <count> then <len>:<name expression> per name, in job order
 //   defines <count> then <len>:<define, normalised to -DNAME[=VALUE]>, in job order
 //   options <count> then <len>:<option>, in job order
-// Not included: use_nvrtc_cache (cannot change the output) and problem sizes (never in a job).
+// Not included: use_nvrtc_cache and use_pch (neither changes the output; tests/test_precompiled_headers
+// compares the CUBINs) and problem sizes (never in a job).
 // Headers reached through -I options are not hashed: change the include path or the source when
 // a header changes.
 std::string cubin_canonical_form(const CompileJob& job, const std::string& nvrtc_version);

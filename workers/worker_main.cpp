@@ -1,7 +1,7 @@
 // ktune-worker: one compile worker process. Started by the compile pool with posix_spawn; reads
 // compile requests on stdin, answers on stdout (wire.hpp), one job at a time, until stdin closes.
 //
-//   ktune-worker --parent-pid PID [--memory-limit-bytes N]
+//   ktune-worker --parent-pid PID [--memory-limit-bytes N] [--pch-dir DIR]
 //
 // Test-only fault modes, enabled only when KTUNE_WORKER_TEST_FAULTS=1 is in the worker's
 // environment, triggered by a marker in the job's source:
@@ -23,6 +23,7 @@
 #include <exception>
 #include <memory>
 #include <new>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -30,6 +31,7 @@
 #include "workers/process/frame_io.hpp"
 #include "workers/nvrtc_compiler.hpp"
 #include "workers/compile_protocol.hpp"
+#include "workers/precompiled_headers.hpp"
 
 namespace {
 
@@ -110,14 +112,17 @@ CompileResult out_of_memory_result() {
 int run(int argc, char** argv) {
   long parent_pid = -1;
   unsigned long long memory_limit = 0;
+  std::string pch_root;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     if (arg == "--parent-pid" && i + 1 < argc) {
       parent_pid = std::strtol(argv[++i], nullptr, 10);
     } else if (arg == "--memory-limit-bytes" && i + 1 < argc) {
       memory_limit = std::strtoull(argv[++i], nullptr, 10);
+    } else if (arg == "--pch-dir" && i + 1 < argc) {
+      pch_root = argv[++i];
     } else {
-      std::fprintf(stderr, "usage: ktune-worker --parent-pid PID [--memory-limit-bytes N]\n"
+      std::fprintf(stderr, "usage: ktune-worker --parent-pid PID [--memory-limit-bytes N] [--pch-dir DIR]\n"
                            "(started by the ktune compile pool, not by hand)\n");
       return 2;
     }
@@ -145,6 +150,12 @@ int run(int argc, char** argv) {
   g_oom_frame = &oom_frame;
   std::set_terminate(on_terminate);
 
+  // This worker's precompiled headers; without a folder (or when it cannot be made) jobs compile
+  // without them, which is only slower.
+  std::optional<PrecompiledHeaders> pch;
+  if (!pch_root.empty())
+    if (auto opened = PrecompiledHeaders::open(pch_root)) pch.emplace(std::move(*opened));
+
   const char* faults_env = std::getenv("KTUNE_WORKER_TEST_FAULTS");
   const bool test_faults = faults_env != nullptr && std::string(faults_env) == "1";
 
@@ -168,7 +179,7 @@ int run(int argc, char** argv) {
       if (!job) fail(job.error().message.c_str());
       std::optional<CompileResult> faulted;
       if (test_faults) faulted = inject_fault(*job, memory_limit > 0);
-      result = faulted ? std::move(*faulted) : compile_with_nvrtc(*job);
+      result = faulted ? std::move(*faulted) : compile_with_nvrtc(*job, pch ? &*pch : nullptr);
     } catch (const std::bad_alloc&) {
       result = out_of_memory_result();
     } catch (const std::exception& e) {

@@ -59,15 +59,20 @@ class HeaderWalk {
     std::error_code ec;
     toolkit_ = fs::weakly_canonical(toolkit_include_dir(), ec);
     if (!spec.source_path.empty()) source_dir_ = spec.source_path.parent_path();
+    for (const auto& package : spec.packages)
+      for (const auto& dir : package.include_dirs) package_dirs_.push_back(fs::weakly_canonical(dir, ec));
   }
 
   IncludedHeaders run() {
+    // A package is keyed by its identity (name, version, wheel digest), not by its headers:
+    // CUTLASS alone has ~1000, beyond the bounds (engine/model/packages.hpp).
+    for (const auto& package : spec_.packages) record_ += "\npackage " + package.identity;
     visit(spec_.source, {}, 0);
     IncludedHeaders out;
     out.headers = seen_.size();
     out.bytes = bytes_;
     out.truncated = truncated_;
-    if (seen_.empty() && !truncated_) return out;
+    if (record_.empty() && !truncated_) return out;
     if (truncated_) record_ += "\ntruncated";
     out.digest = xxh3_128(record_).hex();
     return out;
@@ -87,10 +92,16 @@ class HeaderWalk {
     return std::nullopt;
   }
 
+  bool in_package(const fs::path& file) const {
+    for (const auto& dir : package_dirs_)
+      if (under(file, dir)) return true;
+    return false;
+  }
+
   void visit(std::string_view text, const fs::path& including_dir, int depth) {
     for (const Include& inc : includes_of(text)) {
       auto file = resolve(inc, including_dir);
-      if (!file || under(*file, toolkit_)) continue;
+      if (!file || under(*file, toolkit_) || in_package(*file)) continue;
       if (depth >= kMaxIncludeDepth || seen_.size() >= kMaxIncludedHeaders) {
         truncated_ = true;
         return;
@@ -117,6 +128,7 @@ class HeaderWalk {
   const KernelSpec& spec_;
   std::vector<std::string>* texts_;
   fs::path toolkit_, source_dir_;
+  std::vector<fs::path> package_dirs_;
   std::set<std::string> seen_;
   std::string record_;
   std::size_t bytes_ = 0;

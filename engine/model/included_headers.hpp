@@ -6,6 +6,8 @@
 // in include_dirs. Headers under the toolkit's include folder are covered by the toolchain's
 // identity (the NVRTC version is in every key) and are not read; names found nowhere are skipped
 // (NVRTC's built-in headers, or a compile error the compile reports).
+// Headers of a package the spec names ("@cutlass", engine/model/packages.hpp) are not read either:
+// the package's identity joins the digest instead.
 #include <cstddef>
 #include <string>
 #include <vector>

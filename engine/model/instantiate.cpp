@@ -385,6 +385,9 @@ workers::CompileJob make_compile_job(const KernelSpec& spec, const Config& confi
   for (const auto& dir : toolkit_include_dirs()) job.options.push_back("-I" + dir);
   job.arch = arch;
   job.use_nvrtc_cache = use_nvrtc_cache;
+  // Heavy headers (a package such as CUTLASS) may be precompiled once per worker, where the pool
+  // has PCH on (docs/workers.md).
+  job.use_pch = !spec.packages.empty();
   return job;
 }
 

@@ -14,6 +14,7 @@
 #include "engine/common/expr.hpp"
 #include "engine/common/named_values.hpp"
 #include "engine/common/result.hpp"
+#include "engine/model/packages.hpp"
 #include "engine/model/size_buckets.hpp"
 #include "engine/runner/buffer_init.hpp"
 #include "tuner/param_space.hpp"
@@ -186,6 +187,10 @@ struct KernelSpec {
   // Digest of the contents of the headers the source includes (engine/model/included_headers.hpp),
   // taken when the spec is loaded; part of the kernel key and the cubin key. Empty: none found.
   std::string headers_digest;
+  // Header packages named by "@name" in compile.include_dirs (engine/model/packages.hpp): their
+  // include folders are in include_dirs and their options in compile_options; their headers are
+  // not read for headers_digest, their identities are.
+  std::vector<HeaderPackage> packages;
 
   LaunchGeometry launch;
   // A pipeline's args are every buffer and scalar its kernels share (each stage lists its own, by

@@ -509,9 +509,21 @@ class SpecReader {
                                                 ", a tuned parameter: ktune sets it for each configuration");
       }
     }
-    if (compile.contains("include_dirs"))
-      for (const auto& dir : string_list(compile["include_dirs"], "compile.include_dirs"))
-        spec.include_dirs.push_back(base_dir_ / dir);
+    if (compile.contains("include_dirs")) {
+      const auto dirs = string_list(compile["include_dirs"], "compile.include_dirs");
+      for (std::size_t i = 0; i < dirs.size(); ++i) {
+        if (!dirs[i].starts_with("@")) {
+          spec.include_dirs.push_back(base_dir_ / dirs[i]);
+          continue;
+        }
+        // "@cutlass": an installed header package (engine/model/packages.hpp, docs/spec.md "Packages").
+        auto package = find_header_package(std::string_view(dirs[i]).substr(1));
+        if (!package) fail(index("compile.include_dirs", i), package.error().message);
+        spec.include_dirs.insert(spec.include_dirs.end(), package->include_dirs.begin(), package->include_dirs.end());
+        spec.compile_options.insert(spec.compile_options.end(), package->nvrtc_options.begin(), package->nvrtc_options.end());
+        spec.packages.push_back(std::move(*package));
+      }
+    }
     if (compile.contains("arch_specific")) {
       if (!compile["arch_specific"].is_boolean())
         fail("compile.arch_specific", "must be true or false, got " + type_name(compile["arch_specific"]));
