@@ -3,6 +3,8 @@
 
 #include <algorithm>
 
+#include "engine/model/entry_pattern.hpp"
+
 namespace ktune {
 
 Status KernelSpec::check_sizes(const Sizes& sizes) const {
@@ -81,7 +83,9 @@ std::vector<std::string> KernelSpec::defines_for(const Config& config, const Siz
 
 namespace {
 
-std::string name_expression(const KernelSpec& spec, const std::string& entry, const Config& config) {
+std::string name_expression(const KernelSpec& spec, const std::string& pattern, const Config& config) {
+  // An entry that names parameters ("k_block{BLOCK}") is this configuration's kernel first.
+  const std::string entry = resolve_entry(pattern, spec.space, config);
   if (spec.passing != ParamPassing::template_) return entry;
   // An entry that fixes leading template arguments ("reduce<float>") gets the tuned ones after them.
   const bool fixed = !entry.empty() && entry.back() == '>';
@@ -97,6 +101,18 @@ std::string name_expression(const KernelSpec& spec, const std::string& entry, co
 }  // namespace
 
 std::string KernelSpec::name_expression_for(const Config& config) const { return name_expression(*this, entry, config); }
+
+std::vector<std::string> KernelSpec::resolved_entries_for(const Config& config) const {
+  std::vector<std::string> out;
+  if (pipeline.empty()) out.push_back(resolve_entry(entry, space, config));
+  for (const auto& stage : pipeline) out.push_back(resolve_entry(stage.entry, space, config));
+  return out;
+}
+
+bool KernelSpec::has_entry_pattern() const {
+  if (is_entry_pattern(entry)) return true;
+  return std::any_of(pipeline.begin(), pipeline.end(), [](const PipelineStage& s) { return is_entry_pattern(s.entry); });
+}
 
 std::vector<std::string> KernelSpec::name_expressions_for(const Config& config) const {
   if (pipeline.empty()) return {name_expression_for(config)};
