@@ -147,14 +147,8 @@ Result<std::vector<KernelToCheck>> kernels_to_check(const KernelSpec& spec, cons
   add(spec.default_config);
   if (!spec.has_entry_pattern()) return out;
   // Every combination of the named parameters' values is one entry at most: stop once all are seen.
-  std::vector<std::string> patterns;
-  if (spec.is_pipeline()) {
-    for (const auto& stage : spec.pipeline) patterns.push_back(stage.entry);
-  } else {
-    patterns.push_back(spec.entry);
-  }
   std::set<std::string> named;
-  for (const std::string& pattern : patterns) {
+  for (const std::string& pattern : spec.entries()) {
     auto params = entry_pattern_params(pattern, spec.space);
     if (!params) return make_error(Errc::invalid_spec, "entry: " + params.error().message);
     named.insert(params->begin(), params->end());
@@ -177,7 +171,7 @@ Result<std::vector<KernelToCheck>> kernels_to_check(const KernelSpec& spec, cons
 
 // "(entry "k_block{BLOCK}" at BLOCK=64)": where a resolved entry came from, for messages.
 std::string pattern_origin(const KernelSpec& spec, std::size_t kernel, const Config& config) {
-  const std::string& pattern = spec.is_pipeline() ? spec.pipeline[kernel].entry : spec.entry;
+  const std::string pattern = spec.entries().at(kernel);
   if (!is_entry_pattern(pattern)) return "";
   std::string at;
   for (const auto& name : entry_pattern_params(pattern, spec.space).value_or_throw())

@@ -13,6 +13,7 @@
 #include "engine/model/key.hpp"
 #include "helpers/run_ktune.hpp"
 #include "helpers/scratch_dir.hpp"
+#include "helpers/spec_from_text.hpp"
 #include "workers/nvrtc_compiler.hpp"
 
 namespace {
@@ -38,16 +39,8 @@ std::string spec_text(const std::string& code, const std::string& entry, const s
          R"js(, "launch": {"grid": ["ceil_div(N, BLOCK)"], "block": ["BLOCK"]}, "args": )js" + kArgs + extra + "}";
 }
 
-KernelSpec parse(const std::string& text) {
-  auto spec = KernelSpec::from_json_text(text);
-  EXPECT_TRUE(spec.ok()) << (spec ? "" : spec.error().message);
-  return std::move(spec).value_or_throw();
-}
-
-std::string error_of(const std::string& text) {
-  auto spec = KernelSpec::from_json_text(text);
-  return spec ? std::string("(parsed)") : spec.error().message;
-}
+KernelSpec parse(const std::string& text) { return ktune::testing::parse_spec(text); }
+std::string error_of(const std::string& text) { return ktune::testing::spec_error(text); }
 
 KernelSpec block_variants(const std::string& blocks = "[64, 128]", const std::string& extra = "") {
   return parse(spec_text(kBlockVariants, "scale_block{BLOCK}", R"({"BLOCK": )" + blocks + "}", R"({"BLOCK": 64})", extra));

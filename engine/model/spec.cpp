@@ -102,22 +102,27 @@ std::string name_expression(const KernelSpec& spec, const std::string& pattern, 
 
 std::string KernelSpec::name_expression_for(const Config& config) const { return name_expression(*this, entry, config); }
 
-std::vector<std::string> KernelSpec::resolved_entries_for(const Config& config) const {
+std::vector<std::string> KernelSpec::entries() const {
+  if (pipeline.empty()) return {entry};
   std::vector<std::string> out;
-  if (pipeline.empty()) out.push_back(resolve_entry(entry, space, config));
-  for (const auto& stage : pipeline) out.push_back(resolve_entry(stage.entry, space, config));
+  for (const auto& stage : pipeline) out.push_back(stage.entry);
+  return out;
+}
+
+std::vector<std::string> KernelSpec::resolved_entries_for(const Config& config) const {
+  std::vector<std::string> out = entries();
+  for (auto& e : out) e = resolve_entry(e, space, config);
   return out;
 }
 
 bool KernelSpec::has_entry_pattern() const {
-  if (is_entry_pattern(entry)) return true;
-  return std::any_of(pipeline.begin(), pipeline.end(), [](const PipelineStage& s) { return is_entry_pattern(s.entry); });
+  const auto all = entries();
+  return std::any_of(all.begin(), all.end(), [](const std::string& e) { return is_entry_pattern(e); });
 }
 
 std::vector<std::string> KernelSpec::name_expressions_for(const Config& config) const {
-  if (pipeline.empty()) return {name_expression_for(config)};
-  std::vector<std::string> out;
-  for (const auto& stage : pipeline) out.push_back(name_expression(*this, stage.entry, config));
+  std::vector<std::string> out = entries();
+  for (auto& e : out) e = name_expression(*this, e, config);
   return out;
 }
 

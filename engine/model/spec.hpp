@@ -192,6 +192,8 @@ struct KernelSpec {
   std::string name_expression_for(const Config& config) const;
   // Every kernel's name expression, in launch order: a pipeline's stages, else the one entry.
   std::vector<std::string> name_expressions_for(const Config& config) const;
+  // Every kernel's entry as written (a pattern unresolved), in launch order.
+  std::vector<std::string> entries() const;
   // Every kernel's entry with its {NAME}s replaced by the configuration's values, before any tuned
   // template arguments (so two configurations share a kernel exactly when these are equal).
   std::vector<std::string> resolved_entries_for(const Config& config) const;
