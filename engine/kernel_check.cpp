@@ -1,12 +1,15 @@
 #include "engine/kernel_check.hpp"
 
+#include <algorithm>
+#include <future>
 #include <optional>
+#include <set>
 #include <string_view>
 
-#include <future>
-
 #include "engine/compile_service.hpp"
+#include "engine/model/entry_pattern.hpp"
 #include "engine/model/instantiate.hpp"
+#include "tuner/search_space.hpp"
 #include "workers/compile_pool.hpp"
 
 namespace ktune {
@@ -133,15 +136,82 @@ Status compare_signature(const KernelSpec& spec, const workers::KernelSignature&
   return Ok{};
 }
 
+namespace {
+
+// One kernel to check: which kernel (its place in launch order) and a configuration that launches
+// it under the entry it resolves to there.
+struct KernelToCheck {
+  std::size_t kernel = 0;
+  Config config;
+};
+
+// The default's kernels, then, for entries that name parameters, one valid configuration per
+// other entry they resolve to (the first found), so each distinct kernel is checked once.
+Result<std::vector<KernelToCheck>> kernels_to_check(const KernelSpec& spec, const Sizes* sizes) {
+  std::vector<KernelToCheck> out;
+  std::vector<std::set<std::string>> seen;
+  auto add = [&](const Config& config) {
+    const std::vector<std::string> entries = spec.resolved_entries_for(config);
+    seen.resize(entries.size());
+    for (std::size_t k = 0; k < entries.size(); ++k)
+      if (seen[k].insert(entries[k]).second) out.push_back({k, config});
+  };
+  add(spec.default_config);
+  if (!spec.has_entry_pattern()) return out;
+  // Every combination of the named parameters' values is one entry at most: stop once all are seen.
+  std::set<std::string> named;
+  for (const std::string& pattern : spec.entries()) {
+    auto params = entry_pattern_params(pattern, spec.space);
+    if (!params) return make_error(Errc::invalid_spec, "entry: " + params.error().message);
+    named.insert(params->begin(), params->end());
+  }
+  std::uint64_t combinations = 1;  // saturates: past 2^32 the scan simply reads every valid configuration
+  for (const auto& name : named)
+    combinations = std::min<std::uint64_t>(
+        combinations * spec.space.params[static_cast<std::size_t>(spec.space.param_index(name))].values.size(), 1ull << 32);
+  auto space = SearchSpace::build(spec.space, sizes);
+  if (!space) return space.error();
+  std::set<std::vector<std::int64_t>> combinations_seen;
+  for (std::uint64_t i = 0; i < space->valid_count() && combinations_seen.size() < combinations; ++i) {
+    const Config config = space->config_at(i);
+    std::vector<std::int64_t> values;
+    for (const auto& name : named) values.push_back(*find_value(config, name));
+    if (combinations_seen.insert(std::move(values)).second) add(config);
+  }
+  return out;
+}
+
+// "(entry "k_block{BLOCK}" at BLOCK=64)": where a resolved entry came from, for messages.
+std::string pattern_origin(const KernelSpec& spec, std::size_t kernel, const Config& config) {
+  const std::string pattern = spec.entries().at(kernel);
+  if (!is_entry_pattern(pattern)) return "";
+  std::string at;
+  for (const auto& name : entry_pattern_params(pattern, spec.space).value_or_throw())
+    at += (at.empty() ? "" : " ") + name + "=" + spec.space.value_text(name, *find_value(config, name));
+  return " (entry \"" + pattern + "\" at " + at + ")";
+}
+
+}  // namespace
+
 Result<std::vector<workers::KernelSignature>> check_kernel_signatures(const KernelSpec& spec, const std::string& arch,
-                                                                     CompileService* service) {
-  const workers::CompileJob whole = make_compile_job(spec, spec.default_config, arch);
+                                                                     CompileService* service, const Sizes* sizes) {
+  // Such a source may need its sizes to compile at all (an array sized by a size, say); compiled
+  // without them it would fail, or pass, for reasons that are not the spec's.
+  if (spec.sizes_to_preprocessor && sizes == nullptr) {
+    std::string names;
+    for (const auto& size : spec.space.size_names) names += (names.empty() ? "" : ",") + size + "=...";
+    return make_error(Errc::invalid_argument,
+                      "the entry and args check needs sizes: the spec passes its sizes to the preprocessor "
+                      "(\"sizes_to_preprocessor\"), so its kernels compile only at sizes; give them (--size " + names + ")");
+  }
+  auto to_check = kernels_to_check(spec, sizes);
+  if (!to_check) return to_check.error();
   std::vector<workers::KernelSignature> out;
   // One PTX compile per kernel (each with its own name expression), so a name NVRTC cannot
-  // resolve is blamed on its own pipeline stage.
-  for (std::size_t i = 0; i < whole.name_expressions.size(); ++i) {
-    workers::CompileJob job = whole;
-    job.name_expressions = {whole.name_expressions[i]};
+  // resolve is blamed on its own pipeline stage and its own configuration.
+  for (const auto& [kernel, config] : *to_check) {
+    workers::CompileJob job = make_compile_job(spec, config, arch, /*use_nvrtc_cache=*/true, sizes);
+    job.name_expressions = {job.name_expressions.at(kernel)};
     Result<workers::KernelSignature> signature = make_error(Errc::internal, "not checked");
     if (service == nullptr) {
       signature = workers::read_kernel_signature(job);
@@ -151,22 +221,30 @@ Result<std::vector<workers::KernelSignature>> check_kernel_signatures(const Kern
       service->pool().submit(workers::signature_job(job), [&done](workers::CompileResult r) { done.set_value(std::move(r)); });
       signature = workers::read_kernel_signature(answer.get(), job.name_expressions.front());
     }
-    const std::optional<std::size_t> stage = spec.is_pipeline() ? std::optional<std::size_t>(i) : std::nullopt;
+    const std::optional<std::size_t> stage = spec.is_pipeline() ? std::optional<std::size_t>(kernel) : std::nullopt;
     if (!signature) {
       Error error = signature.error();
       if (stage && error.message.starts_with("entry: "))
-        error.message = "pipeline[" + std::to_string(i) + "]." + error.message;
+        error.message = "pipeline[" + std::to_string(kernel) + "]." + error.message;
+      // The check compiled another configuration than the default for this entry: say which.
+      if (config != spec.default_config && error.message.starts_with("the default configuration"))
+        error.message = "the configuration " + spec.space.format(config) + error.message.substr(std::string("the default configuration").size());
+      error.message += pattern_origin(spec, kernel, config);
       return error;
     }
-    if (auto same = compare_signature(spec, *signature, stage); !same) return same.error();
+    if (auto same = compare_signature(spec, *signature, stage); !same) {
+      Error error = same.error();
+      error.message += pattern_origin(spec, kernel, config);
+      return error;
+    }
     out.push_back(std::move(*signature));
   }
   return out;
 }
 
 Result<workers::KernelSignature> check_kernel_signature(const KernelSpec& spec, const std::string& arch,
-                                                        CompileService* service) {
-  auto signatures = check_kernel_signatures(spec, arch, service);
+                                                        CompileService* service, const Sizes* sizes) {
+  auto signatures = check_kernel_signatures(spec, arch, service, sizes);
   if (!signatures) return signatures.error();
   return std::move(signatures->front());
 }

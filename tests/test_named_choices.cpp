@@ -17,6 +17,7 @@
 #include "engine/version.hpp"
 #include "helpers/run_ktune.hpp"
 #include "helpers/scratch_dir.hpp"
+#include "helpers/spec_from_text.hpp"
 #include "tuner/search_space.hpp"
 #include "workers/kernel_signature.hpp"
 #include "workers/nvrtc_compiler.hpp"
@@ -55,16 +56,8 @@ std::string spec_text(const std::string& code, const std::string& entry, const s
          extra + "}";
 }
 
-KernelSpec parse(const std::string& text) {
-  auto spec = KernelSpec::from_json_text(text);
-  EXPECT_TRUE(spec.ok()) << (spec ? "" : spec.error().message);
-  return std::move(spec).value_or_throw();
-}
-
-std::string error_of(const std::string& text) {
-  auto spec = KernelSpec::from_json_text(text);
-  return spec ? std::string("(parsed)") : spec.error().message;
-}
+KernelSpec parse(const std::string& text) { return ktune::testing::parse_spec(text); }
+std::string error_of(const std::string& text) { return ktune::testing::spec_error(text); }
 
 Config config_of(const KernelSpec& spec, const std::string& text) { return spec.space.parse(text).value_or_throw(); }
 

@@ -42,7 +42,8 @@ void run(const SpaceOptions& options) {
   auto samples = space.sample(options.samples, options.seed);
   // Before the space is worth reading, the kernel must be the one the spec describes.
   std::string entry_check = "not checked (--no-check)";
-  if (!options.no_check) entry_check = check_entry_and_args(spec, choose_compile_arch(options.arch, spec));
+  if (!options.no_check)
+    entry_check = check_entry_and_args(spec, choose_compile_arch(options.arch, spec), nullptr, false, sizes ? &*sizes : nullptr);
   // A constraint over sizes can reject the default at some sizes; the parser checks it only
   // without sizes (spec_json.cpp), so it is said here, where sizes are known.
   const std::optional<std::string> default_problem = sizes ? spec.why_default_invalid_at(*sizes) : std::nullopt;

@@ -42,10 +42,15 @@ std::string choose_compile_arch(const std::string& requested, const KernelSpec& 
 }
 
 std::string check_entry_and_args(const KernelSpec& spec, const std::string& arch, CompileService* service,
-                                 bool tolerate_compiler_failure) {
-  // Such a source may need its sizes to compile at all; the first compile at sizes resolves the
-  // entry (a failure then names it in every configuration's compile log).
-  if (spec.sizes_to_preprocessor) return "not checked: sizes are defines (sizes_to_preprocessor), checked at the first compile";
+                                 bool tolerate_compiler_failure, const Sizes* sizes) {
+  const std::string origin = spec.spec_path.empty() ? spec.name : spec.spec_path.string();
+  // Such a source may need its sizes to compile at all: without them the check is not made, and
+  // that is said rather than passed over.
+  if (spec.sizes_to_preprocessor && sizes == nullptr) {
+    const std::string why = check_kernel_signatures(spec, arch, nullptr, nullptr).error().message;
+    std::fprintf(stderr, "ktune: warning: %s: the entry and args were not checked: %s\n", origin.c_str(), why.c_str());
+    return "not checked: " + why;
+  }
   std::unique_ptr<CompileService> own;
   if (service == nullptr) {
     CompileServiceOptions options;
@@ -55,8 +60,7 @@ std::string check_entry_and_args(const KernelSpec& spec, const std::string& arch
     if (auto ready = own->wait_ready(); !ready) throw CliFailure("the compile workers did not start: " + ready.error().message);
     service = own.get();
   }
-  auto signatures = check_kernel_signatures(spec, arch, service);
-  const std::string origin = spec.spec_path.empty() ? spec.name : spec.spec_path.string();
+  auto signatures = check_kernel_signatures(spec, arch, service, sizes);
   if (!signatures && tolerate_compiler_failure && signatures.error().code == Errc::internal) {
     std::fprintf(stderr, "ktune: warning: %s: the entry and args were not checked: %s\n", origin.c_str(),
                  signatures.error().message.c_str());

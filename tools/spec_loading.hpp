@@ -25,8 +25,10 @@ std::string choose_compile_arch(const std::string& requested, const KernelSpec& 
 // With `tolerate_compiler_failure`, a check the compiler itself could not run (a worker crash,
 // timeout, out of memory: Errc::internal) is not the spec's fault: a warning on stderr and the
 // reason is returned, and the caller goes on (`ktune compile` then reports those failures itself).
+// `sizes` (spec order): a spec with sizes_to_preprocessor is checked at them; without them it is
+// not checked, which a warning on stderr and the returned "not checked: ... needs sizes" say.
 std::string check_entry_and_args(const KernelSpec& spec, const std::string& arch, CompileService* service = nullptr,
-                                 bool tolerate_compiler_failure = false);
+                                 bool tolerate_compiler_failure = false, const Sizes* sizes = nullptr);
 
 // --device/--arch when given; else the first GPU; else an error telling the user what to pass.
 DeviceSignature resolve_device(const std::string& device_name, const std::string& arch);

@@ -8,6 +8,7 @@
 #include <cctype>
 #include <optional>
 
+#include "engine/model/entry_pattern.hpp"
 #include "store/records.hpp"
 
 namespace ktune {
@@ -179,6 +180,9 @@ std::string kernel_canonical_form(const KernelSpec& spec) {
   // The instance is part of what the kernel is: vector_add<float> and vector_add<double> share a
   // source. Written only when given, so the keys of every other spec are unchanged.
   if (const std::string fixed = spec.entry_template_arguments(); !fixed.empty()) form["entry_template_args"] = fixed;
+  // An entry chosen by parameters ("k_block{BLOCK}") is the pattern: which kernels a configuration
+  // launches. Written only for patterns (a pipeline's are in "pipeline"), so other keys stay.
+  if (!spec.is_pipeline() && is_entry_pattern(spec.entry)) form["entry_pattern"] = spec.entry;
   form["passing"] = spec.passing == ParamPassing::template_ ? "template" : "defines";
   form["template_args"] = spec.template_args;
   form["options"] = spec.compile_options;

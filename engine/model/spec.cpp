@@ -3,6 +3,8 @@
 
 #include <algorithm>
 
+#include "engine/model/entry_pattern.hpp"
+
 namespace ktune {
 
 namespace {
@@ -91,7 +93,9 @@ std::vector<std::string> KernelSpec::defines_for(const Config& config, const Siz
 
 namespace {
 
-std::string name_expression(const KernelSpec& spec, const std::string& entry, const Config& config) {
+std::string name_expression(const KernelSpec& spec, const std::string& pattern, const Config& config) {
+  // An entry that names parameters ("k_block{BLOCK}") is this configuration's kernel first.
+  const std::string entry = resolve_entry(pattern, spec.space, config);
   if (spec.passing != ParamPassing::template_) return entry;
   // An entry that fixes leading template arguments ("reduce<float>") gets the tuned ones after them.
   const bool fixed = !entry.empty() && entry.back() == '>';
@@ -108,10 +112,27 @@ std::string name_expression(const KernelSpec& spec, const std::string& entry, co
 
 std::string KernelSpec::name_expression_for(const Config& config) const { return name_expression(*this, entry, config); }
 
-std::vector<std::string> KernelSpec::name_expressions_for(const Config& config) const {
-  if (pipeline.empty()) return {name_expression_for(config)};
+std::vector<std::string> KernelSpec::entries() const {
+  if (pipeline.empty()) return {entry};
   std::vector<std::string> out;
-  for (const auto& stage : pipeline) out.push_back(name_expression(*this, stage.entry, config));
+  for (const auto& stage : pipeline) out.push_back(stage.entry);
+  return out;
+}
+
+std::vector<std::string> KernelSpec::resolved_entries_for(const Config& config) const {
+  std::vector<std::string> out = entries();
+  for (auto& e : out) e = resolve_entry(e, space, config);
+  return out;
+}
+
+bool KernelSpec::has_entry_pattern() const {
+  const auto all = entries();
+  return std::any_of(all.begin(), all.end(), [](const std::string& e) { return is_entry_pattern(e); });
+}
+
+std::vector<std::string> KernelSpec::name_expressions_for(const Config& config) const {
+  std::vector<std::string> out = entries();
+  for (auto& e : out) e = name_expression(*this, e, config);
   return out;
 }
 

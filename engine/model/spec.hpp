@@ -171,6 +171,8 @@ struct KernelSpec {
   std::string source;                 // the CUDA C++ text
   // The __global__ function: a name, or a template instance as NVRTC names it ("vector_add<float>").
   // With template_ the tuned arguments follow any given here: "reduce<float>" -> reduce<float, 256>.
+  // May name parameters, "k_block{BLOCK}": a pattern each configuration resolves
+  // (engine/model/entry_pattern.hpp); kept as written, so the kernel key holds the pattern.
   std::string entry;
 
   ParamSpace space;  // params, size names, constraints
@@ -233,6 +235,13 @@ struct KernelSpec {
   std::string name_expression_for(const Config& config) const;
   // Every kernel's name expression, in launch order: a pipeline's stages, else the one entry.
   std::vector<std::string> name_expressions_for(const Config& config) const;
+  // Every kernel's entry as written (a pattern unresolved), in launch order.
+  std::vector<std::string> entries() const;
+  // Every kernel's entry with its {NAME}s replaced by the configuration's values, before any tuned
+  // template arguments (so two configurations share a kernel exactly when these are equal).
+  std::vector<std::string> resolved_entries_for(const Config& config) const;
+  // Whether an entry (a pipeline: any kernel's) names parameters.
+  bool has_entry_pattern() const;
   bool is_pipeline() const noexcept { return !pipeline.empty(); }
   // A parameter's value as the source sees it: a choice's string, else the number.
   std::string value_text(const std::string& param, std::int64_t value) const;

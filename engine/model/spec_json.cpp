@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "engine/common/identifier.hpp"
+#include "engine/model/entry_pattern.hpp"
 #include "engine/model/json_input.hpp"
 #include "engine/model/spec.hpp"
 #include "engine/model/included_headers.hpp"
@@ -254,6 +255,7 @@ class SpecReader {
     read_buckets(root, spec);
     spec.default_config = read_config(require(root, "default", ""), "default", spec);
     for (auto& arg : spec.args) arg.type = spec.arg_type(arg, spec.default_config);
+    check_entry_patterns(spec);
     read_verify(root, spec);
     add_type_params_to_match(spec);
     // Without verification nothing is compared, so a kernel need not mark an output.
@@ -559,8 +561,15 @@ class SpecReader {
     return geometry;
   }
 
-  // An entry is a name or a template instance, and appears in the source's code.
+  // An entry is a name or a template instance, and appears in the source's code. A pattern
+  // ("k_block{BLOCK}") names parameters; what it resolves to is checked once the default is read.
   void check_entry(const std::string& entry, const KernelSpec& spec, const std::string& path) {
+    if (is_entry_pattern(entry)) {
+      auto named = entry_pattern_params(entry, spec.space);
+      if (!named) fail(path, "\"" + entry + "\": " + named.error().message);
+      entry_patterns_.emplace_back(entry, path);
+      return;
+    }
     const auto entry_name = entry_base_name(entry);
     if (!entry_name)
       fail(path, "\"" + entry + "\" is not a function name or a template instance such as vector_add<float>");
@@ -570,6 +579,27 @@ class SpecReader {
       fail(path, "\"" + *entry_name +
                      "\" does not appear in the kernel source's code nor in the headers it includes (comments and strings do "
                      "not count)");
+  }
+
+  // Each entry pattern: every value of every parameter it names gives a name or a template
+  // instance (the others at the default's values), and the default's kernel appears in the code.
+  // NVRTC resolves each distinct entry of the valid configurations in `ktune space`/`check`.
+  void check_entry_patterns(const KernelSpec& spec) {
+    for (const auto& [pattern, path] : entry_patterns_) {
+      for (const auto& name : entry_pattern_params(pattern, spec.space).value_or_throw()) {
+        const Parameter& param = spec.space.params[static_cast<std::size_t>(spec.space.param_index(name))];
+        for (const std::int64_t value : param.values) {
+          Config config = spec.default_config;
+          for (auto& [n, v] : config)
+            if (n == name) v = value;
+          const std::string resolved = resolve_entry(pattern, spec.space, config);
+          if (!entry_base_name(resolved))
+            fail(path, "\"" + pattern + "\" at " + name + "=" + param.value_text(value) + " is \"" + resolved +
+                           "\", not a function name or a template instance such as vector_add<float>");
+        }
+      }
+      check_entry(resolve_entry(pattern, spec.space, spec.default_config), spec, path);
+    }
   }
 
   // "pipeline": [{"entry", "launch", "args": [names], "source"?}, ...] — two or more kernels on
@@ -1182,6 +1212,7 @@ class SpecReader {
   std::filesystem::path base_dir_;
   // The buffer each tensor_map argument names (by argument index), until every argument is read.
   std::map<std::size_t, std::string> tensor_names_;
+  std::vector<std::pair<std::string, std::string>> entry_patterns_;  // (pattern, field path), checked with the default
   std::map<std::string, std::string> names_;  // parameter and size names -> where declared
 };
 

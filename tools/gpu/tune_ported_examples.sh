@@ -5,7 +5,7 @@
 # what the outputs were verified against. Exit status 1 if any example fails to tune or has no correct configuration.
 #   tools/gpu/tune_ported_examples.sh [KTUNE] [BUDGET] [SECONDS]
 # KTUNE defaults to build/tools/ktune; BUDGET (default 24) caps the evaluations, SECONDS (default 25) the tuning time
-# of each example (all eight: about 2-4 minutes on one H200, at most ~8 x 25 s plus data set-up). Needs python3 (to read ktune's --json). Run from the repository root.
+# of each example (all eleven: about 3-5 minutes on one H200, at most ~11 x 25 s plus data set-up). Needs python3 (to read ktune's --json). Run from the repository root.
 set -u
 KTUNE=${1:-build/tools/ktune}
 BUDGET=${2:-24}
