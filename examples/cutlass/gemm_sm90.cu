@@ -100,6 +100,26 @@ using GemmKernel = cutlass::gemm::kernel::GemmUniversal<Shape<int, int, int, int
                                                         CollectiveEpilogue>;
 using Params = typename GemmKernel::Params;
 
+// CUTLASS's Arguments for D = A * W^T: packed K-major A and W, row-major D, batch 1 with packed
+// batch strides (the spec's tensor maps encode the same), alpha 1, no C. sm_count = the spec's
+// CTAS (never queried under NVRTC); raster along M, which the spec's grid formula assumes. Shared
+// by the setup kernel (device) and tools/bench/cutlass/print_cute_tma.cu (host).
+inline typename GemmKernel::Arguments gemm_arguments(const Element* A, const Element* W, Element* D,
+                                                     int M, int N, int K, int ctas) {
+  typename GemmKernel::Arguments args{
+      cutlass::gemm::GemmUniversalMode::kGemm,
+      {M, N, K, 1},
+      {A, cute::make_stride(int64_t(K), cute::Int<1>{}, int64_t(M) * K), W,
+       cute::make_stride(int64_t(K), cute::Int<1>{}, int64_t(N) * K)},
+      {{1.0f, 0.0f}, nullptr, cute::make_stride(int64_t(N), cute::Int<1>{}, int64_t(M) * N), D,
+       cute::make_stride(int64_t(N), cute::Int<1>{}, int64_t(M) * N)}};
+  args.hw_info.device_id = 0;
+  args.hw_info.sm_count = ctas;
+  args.scheduler.raster_order =
+      cutlass::gemm::kernel::detail::PersistentTileSchedulerSm90Params::RasterOrderOptions::AlongM;
+  return args;
+}
+
 }  // namespace ktune_cutlass
 
 // The shared memory the spec's launch.shared_memory must give (checked by the harness and by
@@ -122,18 +142,7 @@ static_assert(sizeof(ktune_cutlass::Params) <= 4096, "Params outgrew the spec's 
 extern "C" __global__ void cutlass_gemm_setup(KTUNE_CUTLASS_GEMM_PARAMS) {
   using namespace ktune_cutlass;
   if (threadIdx.x != 0 || blockIdx.x != 0) return;
-  typename GemmKernel::Arguments args{
-      cutlass::gemm::GemmUniversalMode::kGemm,
-      {M, N, K, 1},
-      {A, cute::make_stride(int64_t(K), cute::Int<1>{}, int64_t(M) * K), W,
-       cute::make_stride(int64_t(K), cute::Int<1>{}, int64_t(N) * K)},
-      {{1.0f, 0.0f}, nullptr, cute::make_stride(int64_t(N), cute::Int<1>{}, int64_t(M) * N), D,
-       cute::make_stride(int64_t(N), cute::Int<1>{}, int64_t(M) * N)}};
-  args.hw_info.device_id = 0;
-  args.hw_info.sm_count = ctas;  // the persistent grid the spec launches (never queried here)
-  args.scheduler.raster_order =
-      cutlass::gemm::kernel::detail::PersistentTileSchedulerSm90Params::RasterOrderOptions::AlongM;
-  Params params = GemmKernel::to_underlying_arguments(args, nullptr);
+  Params params = GemmKernel::to_underlying_arguments(gemm_arguments(A, W, D, M, N, K, ctas), nullptr);
   // CuTe's TMA atoms hold the descriptor as their first member; copy the runner-encoded ones.
   *reinterpret_cast<cute::TmaDescriptor*>(
       const_cast<cute::TmaDescriptor*>(params.mainloop.tma_load_a.get_tma_descriptor())) = tma_A;

@@ -53,18 +53,7 @@ int main(int argc, char** argv) {
   auto* A = reinterpret_cast<Element*>(0x100000000ull);
   auto* W = reinterpret_cast<Element*>(0x200000000ull);
   auto* D = reinterpret_cast<Element*>(0x300000000ull);
-  typename GemmKernel::Arguments args{
-      cutlass::gemm::GemmUniversalMode::kGemm,
-      {M, N, K, 1},
-      {A, cute::make_stride(int64_t(K), cute::Int<1>{}, int64_t(M) * K), W,
-       cute::make_stride(int64_t(K), cute::Int<1>{}, int64_t(N) * K)},
-      {{1.0f, 0.0f}, nullptr, cute::make_stride(int64_t(N), cute::Int<1>{}, int64_t(M) * N), D,
-       cute::make_stride(int64_t(N), cute::Int<1>{}, int64_t(M) * N)}};
-  args.hw_info.device_id = 0;
-  args.hw_info.sm_count = sms;
-  args.scheduler.raster_order =
-      cutlass::gemm::kernel::detail::PersistentTileSchedulerSm90Params::RasterOrderOptions::AlongM;
-  Params params = GemmKernel::to_underlying_arguments(args, nullptr);
+  Params params = GemmKernel::to_underlying_arguments(gemm_arguments(A, W, D, M, N, K, sms), nullptr);
   dim3 grid = GemmKernel::get_grid_shape(params);
   dim3 block = GemmKernel::get_block_shape();
   std::printf("grid=[%u,%u,%u] block=[%u,%u,%u] shared_memory=%d params_bytes=%zu stages=%d\n",
