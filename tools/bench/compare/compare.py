@@ -46,7 +46,7 @@ def derived_rate(problem_name, sizes, ms):
     from ktune_spec import KernelSpec
     from problems import PROBLEMS
     spec = KernelSpec(PROBLEMS[problem_name].spec_path)
-    if problem_name == "sgemm":
+    if problem_name == "sgemm" or problem_name.startswith("cutlass_"):
         return f"{spec.metric('flops', sizes) / (ms * 1e-3) / 1e12:.1f} TFLOP/s"
     return f"{spec.metric('bytes', sizes) / (ms * 1e-3) / 1e9:.0f} GB/s"
 

@@ -13,7 +13,7 @@ import torch
 from ktune_spec import Expr
 
 _DTYPES = {"float": torch.float32, "half": torch.float16, "__half": torch.float16, "__nv_bfloat16": torch.bfloat16,
-           "double": torch.float64, "int": torch.int32}
+           "bfloat16": torch.bfloat16, "double": torch.float64, "int": torch.int32, "uint8": torch.uint8}
 
 
 def median_ms(fn):
@@ -63,7 +63,9 @@ def make_arguments(spec, sizes, seed=1):
     gen = torch.Generator(device="cuda").manual_seed(seed)
     args = []
     for arg in spec.args:
-        if "count" in arg:
+        if arg.get("type") == "tensor_map":
+            args.append(None)  # encoded by ktune's runner from its buffer; nothing to make here
+        elif "count" in arg:
             count = Expr(arg["count"]).eval(sizes) if isinstance(arg["count"], str) else int(arg["count"])
             dtype = _element_type(arg["type"])
             init = arg.get("init", "zero")

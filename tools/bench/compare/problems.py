@@ -21,6 +21,14 @@ class Gemm(Problem):
         return args[0].view(M, K), args[1].view(K, N)
 
 
+class Linear(Problem):
+    """nn.Linear: A[M,K] times W[N,K] transposed (examples/cutlass/gemm_sm90*.json)."""
+
+    def torch_inputs(self, args, sizes):
+        M, N, K = sizes["M"], sizes["N"], sizes["K"]
+        return args[0].view(M, K), args[1].view(N, K)
+
+
 class Rows(Problem):
     def torch_inputs(self, args, sizes):
         return (args[0].view(sizes["M"], sizes["N"]),)
@@ -34,6 +42,17 @@ PROBLEMS = {
     "softmax_rows": Rows("softmax_rows", "softmax_rows.json", {"M": 8192, "N": 4096}, {"M": 2048, "N": 1024},
                          lambda x: torch.softmax(x, dim=1), 1, 1e-4, 1e-6),
 }
+
+# Issue #19: CUTLASS's sm90 GEMM through NVRTC against cuBLAS (torch.nn.functional.linear), bf16 and
+# fp16, at a square size and three LLM shapes (decode-sized M=128; an MLP up-projection; a
+# down-projection). Names: cutlass_<dtype>_<M>x<N>x<K>; the quick sizes are the same shapes shrunk.
+_LINEAR_SHAPES = [(4096, 4096, 4096), (128, 4096, 4096), (2048, 14336, 4096), (8192, 4096, 14336)]
+for _dtype, _spec in (("bf16", "cutlass/gemm_sm90.json"), ("fp16", "cutlass/gemm_sm90_fp16.json")):
+    for _m, _n, _k in _LINEAR_SHAPES:
+        _name = f"cutlass_{_dtype}_{_m}x{_n}x{_k}"
+        PROBLEMS[_name] = Linear(_name, _spec, {"M": _m, "N": _n, "K": _k},
+                                 {"M": min(_m, 1024), "N": min(_n, 2048), "K": min(_k, 2048)},
+                                 lambda a, w: torch.nn.functional.linear(a, w), 2, 1e-2, 2e-2)
 
 
 def fp32_exact():

@@ -11,7 +11,8 @@ def run(problem, sizes, workdir, options):
     fp32_exact()
     spec = KernelSpec(problem.spec_path)
     inputs = problem.torch_inputs(make_arguments(spec, sizes), sizes)
-    name = "cuBLAS (torch.mm, TF32 off)" if problem.name == "sgemm" else "PyTorch eager"
+    name = ("cuBLAS (torch.mm, TF32 off)" if problem.name == "sgemm"
+            else "cuBLAS (torch.nn.functional.linear)" if problem.name.startswith("cutlass_") else "PyTorch eager")
     common = median_ms(lambda: problem.torch_fn(*inputs))
     return [{"tool": name, "variant": f"torch {torch.__version__}", "tuning_wall_s": 0.0, "evaluated": 0, "configs_per_s": None,
              "best_config": None, "own_best_ns": None, "own_timer": None, "gpu_busy_nvml": None, "trace": [],
