@@ -63,16 +63,17 @@ std::string param_text(const workers::KernelParam& p) {
 
 }  // namespace
 
-Status compare_signature(const KernelSpec& spec, const workers::KernelSignature& signature, std::optional<std::size_t> stage) {
+Status compare_signature(const KernelSpec& spec, const workers::KernelSignature& signature, std::optional<std::size_t> stage,
+                         bool setup) {
   const std::string kernel = signature.demangled.empty() ? signature.lowered_name : signature.demangled;
-  // A pipeline's kernel takes the spec's arguments it lists, in its order.
+  // A pipeline's kernel, or a setup kernel, takes the spec's arguments it lists, in its order.
   std::vector<const Argument*> args;
   if (stage) {
-    for (std::size_t a : spec.pipeline.at(*stage).args) args.push_back(&spec.args[a]);
+    for (std::size_t a : (setup ? spec.setup : spec.pipeline).at(*stage).args) args.push_back(&spec.args[a]);
   } else {
     for (const auto& arg : spec.args) args.push_back(&arg);
   }
-  const std::string listed = stage ? "pipeline[" + std::to_string(*stage) + "].args" : "args";
+  const std::string listed = stage ? std::string(setup ? "setup[" : "pipeline[") + std::to_string(*stage) + "].args" : "args";
   if (signature.params.size() != args.size())
     return make_error(Errc::invalid_spec, listed + ": the kernel " + kernel + " takes " + std::to_string(signature.params.size()) +
                                               " parameters, the spec lists " + std::to_string(args.size()));
@@ -139,14 +140,19 @@ Result<std::vector<workers::KernelSignature>> check_kernel_signatures(const Kern
       service->pool().submit(workers::signature_job(job), [&done](workers::CompileResult r) { done.set_value(std::move(r)); });
       signature = workers::read_kernel_signature(answer.get(), job.name_expressions.front());
     }
-    const std::optional<std::size_t> stage = spec.is_pipeline() ? std::optional<std::size_t>(i) : std::nullopt;
+    // The launched kernels' names come first, then the setup kernels' (name_expressions_for).
+    const std::size_t launched = whole.name_expressions.size() - spec.setup.size();
+    const bool setup = i >= launched;
+    const std::optional<std::size_t> stage = setup ? std::optional<std::size_t>(i - launched)
+                                             : spec.is_pipeline() ? std::optional<std::size_t>(i)
+                                                                  : std::nullopt;
     if (!signature) {
       Error error = signature.error();
       if (stage && error.message.starts_with("entry: "))
-        error.message = "pipeline[" + std::to_string(i) + "]." + error.message;
+        error.message = std::string(setup ? "setup[" : "pipeline[") + std::to_string(*stage) + "]." + error.message;
       return error;
     }
-    if (auto same = compare_signature(spec, *signature, stage); !same) return same.error();
+    if (auto same = compare_signature(spec, *signature, stage, setup); !same) return same.error();
     out.push_back(std::move(*signature));
   }
   return out;

@@ -24,13 +24,13 @@ class CompileService;
 Result<workers::KernelSignature> check_kernel_signature(const KernelSpec& spec, const std::string& arch,
                                                         CompileService* service = nullptr);
 // Every kernel's signature, in launch order (a pipeline's stages, each against the args it
-// lists; errors name pipeline[i]); one for a single kernel.
+// lists; errors name pipeline[i]; one for a single kernel), then each setup kernel's (setup[i]).
 Result<std::vector<workers::KernelSignature>> check_kernel_signatures(const KernelSpec& spec, const std::string& arch,
                                                                      CompileService* service = nullptr);
 
 // The comparison alone (for tests and for signatures read elsewhere): Ok, or what differs.
-// `stage`: compare with that pipeline stage's args.
+// `stage`: compare with that pipeline stage's args (with `setup`: that setup kernel's).
 Status compare_signature(const KernelSpec& spec, const workers::KernelSignature& signature,
-                         std::optional<std::size_t> stage = std::nullopt);
+                         std::optional<std::size_t> stage = std::nullopt, bool setup = false);
 
 }  // namespace ktune

@@ -75,7 +75,7 @@ RunnerResponse response_message() {
 
 TEST(RunnerProtocolGolden, Hello) {
   const std::string hello =
-      "05000000"  // protocol version 5
+      "06000000"  // protocol version 6
       "0100000000"  // ok, error ""
       "0000000001000000480100000030"  // device: ordinal 0, name "H", pci_bus_id "0"
       "090000000000000005000000736d5f3930"  // cc 9.0, arch "sm_90"
@@ -101,7 +101,7 @@ TEST(RunnerProtocolGolden, HelloOfAnotherVersionIsRefusedByName) {
   other[0] = 1;  // the JSON-header protocol of earlier builds
   auto decoded = decode_hello(other);
   ASSERT_FALSE(decoded.ok());
-  EXPECT_NE(decoded.error().message.find("protocol 1, expected 5"), std::string::npos) << decoded.error().message;
+  EXPECT_NE(decoded.error().message.find("protocol 1, expected 6"), std::string::npos) << decoded.error().message;
 }
 
 TEST(RunnerProtocolGolden, QuitRequest) {
@@ -128,6 +128,7 @@ TEST(RunnerProtocolGolden, ProblemRequest) {
       "000000000000000000"  // scalar 0
       "00000000"  // no later pipeline kernels
       "00000000"  // no constants
+      "00000000"  // no setup kernels
       ;
   EXPECT_EQ(hex(encode_request(problem_message())), problem);
   auto decoded = decode_request(unhex(problem));
@@ -158,6 +159,7 @@ TEST(RunnerProtocolGolden, MeasureRequest) {
       "01000000040500000000000000000000000000000000"  // 1 scalar: int32 5
       "00"  // the problem's arguments
       "00000000"  // no later pipeline kernels
+      "00000000"  // no setup kernels
       ;
   EXPECT_EQ(hex(encode_request(measure_message())), measure);
   auto decoded = decode_request(unhex(measure));

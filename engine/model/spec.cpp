@@ -99,9 +99,10 @@ std::string name_expression(const KernelSpec& spec, const std::string& entry, co
 std::string KernelSpec::name_expression_for(const Config& config) const { return name_expression(*this, entry, config); }
 
 std::vector<std::string> KernelSpec::name_expressions_for(const Config& config) const {
-  if (pipeline.empty()) return {name_expression_for(config)};
   std::vector<std::string> out;
+  if (pipeline.empty()) out.push_back(name_expression_for(config));
   for (const auto& stage : pipeline) out.push_back(name_expression(*this, stage.entry, config));
+  for (const auto& kernel : setup) out.push_back(name_expression(*this, kernel.entry, config));
   return out;
 }
 

@@ -19,8 +19,9 @@ namespace ktune::runner {
 // the median's standard error, racing, phase times and the stop decision (issue #13); 4: inputs
 // from files, normal and integer data, copies, reference answers from files, tolerances per
 // output, constant symbols, run-once reference runs (issue #16); 5: pipelines (each later kernel's
-// arguments, lowered name and launch shape; each kernel's time).
-inline constexpr int kRunnerProtocolVersion = 5;
+// arguments, lowered name and launch shape; each kernel's time); 6: setup kernels (each one's
+// arguments, lowered name and launch shape).
+inline constexpr int kRunnerProtocolVersion = 6;
 
 // Frame types (process::FrameHeader::type) of this protocol.
 inline constexpr std::uint16_t kRunnerHelloFrame = 16;     // runner -> engine once: the device, or why there is none
