@@ -246,6 +246,14 @@ ktune::Result<const ktune::BinaryKernel*> binary_kernel(const char* fn, const kt
   return &kernels[index];
 }
 
+void write_launch(const ktune::LaunchDims& launch, int64_t grid[3], int64_t block[3], int64_t* shared_bytes) {
+  for (std::size_t d = 0; d < 3; ++d) {
+    grid[d] = launch.grid[d];
+    block[d] = launch.block[d];
+  }
+  *shared_bytes = launch.dynamic_shared_bytes;
+}
+
 ktune_status binary_kernel_count(const char* fn, const ktune_binary* binary, bool setup, size_t* out) {
   return read_field(fn, "binary", binary, out, [setup](const ktune_binary& h) {
     return setup ? h.binary.setup.size() : h.binary.stages.size();
@@ -262,12 +270,7 @@ ktune_status binary_kernel_launch(const char* function, const ktune_binary* bina
     if (!shared_bytes) return null_argument(fn, "shared_bytes");
     auto kernel = binary_kernel(fn, *binary, setup, index);
     if (!kernel) return fail(kernel.error());
-    const auto& launch = (*kernel)->launch;
-    for (std::size_t d = 0; d < 3; ++d) {
-      grid[d] = launch.grid[d];
-      block[d] = launch.block[d];
-    }
-    *shared_bytes = launch.dynamic_shared_bytes;
+    write_launch((*kernel)->launch, grid, block, shared_bytes);
     *entry = (*kernel)->entry.c_str();
     return KTUNE_OK;
   });
@@ -592,16 +595,10 @@ ktune_status ktune_binary_launch(const ktune_binary* binary, int64_t grid[3], in
     if (!grid) return null_argument(fn, "grid");
     if (!block) return null_argument(fn, "block");
     if (!shared_bytes) return null_argument(fn, "shared_bytes");
-    const auto& launch = binary->binary.launch;
-    for (int d = 0; d < 3; ++d) {
-      grid[d] = launch.grid[static_cast<std::size_t>(d)];
-      block[d] = launch.block[static_cast<std::size_t>(d)];
-    }
-    *shared_bytes = launch.dynamic_shared_bytes;
+    write_launch(binary->binary.launch, grid, block, shared_bytes);
     return KTUNE_OK;
   });
 }
-
 
 ktune_status ktune_binary_stage_count(const ktune_binary* binary, size_t* out) {
   return binary_kernel_count(__func__, binary, false, out);
