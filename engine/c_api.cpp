@@ -46,6 +46,9 @@ struct ktune_answer {
   double time_ns = std::numeric_limits<double>::quiet_NaN();
   std::string tuned_device;
   double distance = 0;
+  // A pipeline's kernels (entry as the spec names it) and each one's median; empty when unknown.
+  std::vector<std::string> stage_entries;
+  std::vector<double> stage_ns;
 };
 
 namespace {
@@ -232,6 +235,74 @@ ktune_status load_spec(ktune::Result<ktune::KernelSpec> parsed, ktune_spec** out
   *out = new ktune_spec(std::move(*parsed));
   return KTUNE_OK;
 }
+
+// A binary's stages (setup false) or setup kernels, checking `index` against their count.
+ktune::Result<const ktune::BinaryKernel*> binary_kernel(const char* fn, const ktune_binary& binary, bool setup, size_t index) {
+  const auto& kernels = setup ? binary.binary.setup : binary.binary.stages;
+  if (index >= kernels.size())
+    return ktune::make_error(ktune::Errc::invalid_argument, std::string(fn) + ": index " + std::to_string(index) +
+                                                                " is out of range (the binary has " + std::to_string(kernels.size()) +
+                                                                (setup ? " setup kernels)" : " kernels per run)"));
+  return &kernels[index];
+}
+
+void write_launch(const ktune::LaunchDims& launch, int64_t grid[3], int64_t block[3], int64_t* shared_bytes) {
+  for (std::size_t d = 0; d < 3; ++d) {
+    grid[d] = launch.grid[d];
+    block[d] = launch.block[d];
+  }
+  *shared_bytes = launch.dynamic_shared_bytes;
+}
+
+ktune_status binary_kernel_count(const char* fn, const ktune_binary* binary, bool setup, size_t* out) {
+  return read_field(fn, "binary", binary, out, [setup](const ktune_binary& h) {
+    return setup ? h.binary.setup.size() : h.binary.stages.size();
+  });
+}
+
+ktune_status binary_kernel_launch(const char* function, const ktune_binary* binary, bool setup, size_t index, const char** entry,
+                                  int64_t grid[3], int64_t block[3], int64_t* shared_bytes) {
+  return guarded(function, [&](const char* fn) {
+    if (!binary) return null_argument(fn, "binary");
+    if (!entry) return null_argument(fn, "entry");
+    if (!grid) return null_argument(fn, "grid");
+    if (!block) return null_argument(fn, "block");
+    if (!shared_bytes) return null_argument(fn, "shared_bytes");
+    auto kernel = binary_kernel(fn, *binary, setup, index);
+    if (!kernel) return fail(kernel.error());
+    write_launch((*kernel)->launch, grid, block, shared_bytes);
+    *entry = (*kernel)->entry.c_str();
+    return KTUNE_OK;
+  });
+}
+
+ktune_status binary_kernel_arg_count(const char* function, const ktune_binary* binary, bool setup, size_t index, size_t* out) {
+  return guarded(function, [&](const char* fn) {
+    if (!binary) return null_argument(fn, "binary");
+    if (!out) return null_argument(fn, "out");
+    auto kernel = binary_kernel(fn, *binary, setup, index);
+    if (!kernel) return fail(kernel.error());
+    *out = (*kernel)->args.size();
+    return KTUNE_OK;
+  });
+}
+
+ktune_status binary_kernel_arg(const char* function, const ktune_binary* binary, bool setup, size_t index, size_t arg,
+                               const char** name) {
+  return guarded(function, [&](const char* fn) {
+    if (!binary) return null_argument(fn, "binary");
+    if (!name) return null_argument(fn, "name");
+    auto kernel = binary_kernel(fn, *binary, setup, index);
+    if (!kernel) return fail(kernel.error());
+    if (arg >= (*kernel)->args.size())
+      return fail(KTUNE_ERROR_INVALID_ARGUMENT, std::string(fn) + ": argument " + std::to_string(arg) +
+                                                    " is out of range (the kernel takes " +
+                                                    std::to_string((*kernel)->args.size()) + ")");
+    *name = (*kernel)->args[arg].c_str();
+    return KTUNE_OK;
+  });
+}
+
 
 }  // namespace
 
@@ -463,6 +534,9 @@ ktune_status ktune_tune(ktune_engine* engine, const ktune_spec* spec, const char
     if (!outcome) return fail(outcome.error());
     auto result = make_answer(spec->spec, outcome->answered_from_lookup ? KTUNE_RULE_EXACT : KTUNE_RULE_TUNED,
                               std::move(outcome->report.best), outcome->report.best_ns, outcome->device.name, 0);
+    result->stage_ns = std::move(outcome->report.best_stage_ns);
+    for (std::size_t i = 0; i < result->stage_ns.size(); ++i)
+      result->stage_entries.push_back(i < spec->spec.pipeline.size() ? spec->spec.pipeline[i].entry : "");
     *out = result.release();
     return KTUNE_OK;
   });
@@ -521,14 +595,36 @@ ktune_status ktune_binary_launch(const ktune_binary* binary, int64_t grid[3], in
     if (!grid) return null_argument(fn, "grid");
     if (!block) return null_argument(fn, "block");
     if (!shared_bytes) return null_argument(fn, "shared_bytes");
-    const auto& launch = binary->binary.launch;
-    for (int d = 0; d < 3; ++d) {
-      grid[d] = launch.grid[static_cast<std::size_t>(d)];
-      block[d] = launch.block[static_cast<std::size_t>(d)];
-    }
-    *shared_bytes = launch.dynamic_shared_bytes;
+    write_launch(binary->binary.launch, grid, block, shared_bytes);
     return KTUNE_OK;
   });
+}
+
+ktune_status ktune_binary_stage_count(const ktune_binary* binary, size_t* out) {
+  return binary_kernel_count(__func__, binary, false, out);
+}
+ktune_status ktune_binary_stage(const ktune_binary* binary, size_t index, const char** entry, int64_t grid[3], int64_t block[3],
+                                int64_t* shared_bytes) {
+  return binary_kernel_launch(__func__, binary, false, index, entry, grid, block, shared_bytes);
+}
+ktune_status ktune_binary_stage_arg_count(const ktune_binary* binary, size_t index, size_t* out) {
+  return binary_kernel_arg_count(__func__, binary, false, index, out);
+}
+ktune_status ktune_binary_stage_arg(const ktune_binary* binary, size_t index, size_t arg, const char** name) {
+  return binary_kernel_arg(__func__, binary, false, index, arg, name);
+}
+ktune_status ktune_binary_setup_count(const ktune_binary* binary, size_t* out) {
+  return binary_kernel_count(__func__, binary, true, out);
+}
+ktune_status ktune_binary_setup(const ktune_binary* binary, size_t index, const char** entry, int64_t grid[3], int64_t block[3],
+                                int64_t* shared_bytes) {
+  return binary_kernel_launch(__func__, binary, true, index, entry, grid, block, shared_bytes);
+}
+ktune_status ktune_binary_setup_arg_count(const ktune_binary* binary, size_t index, size_t* out) {
+  return binary_kernel_arg_count(__func__, binary, true, index, out);
+}
+ktune_status ktune_binary_setup_arg(const ktune_binary* binary, size_t index, size_t arg, const char** name) {
+  return binary_kernel_arg(__func__, binary, true, index, arg, name);
 }
 
 // ---- answers ----
@@ -586,6 +682,25 @@ ktune_status ktune_answer_tuned_device(const ktune_answer* answer, const char** 
 
 ktune_status ktune_answer_distance(const ktune_answer* answer, double* out) {
   return read_field(__func__, "answer", answer, out, [](const ktune_answer& h) { return h.distance; });
+}
+
+ktune_status ktune_answer_stage_count(const ktune_answer* answer, size_t* out) {
+  return read_field(__func__, "answer", answer, out, [](const ktune_answer& h) { return h.stage_ns.size(); });
+}
+
+ktune_status ktune_answer_stage_time_ns(const ktune_answer* answer, size_t index, const char** entry, double* time_ns) {
+  return guarded(__func__, [&](const char* fn) {
+    if (!answer) return null_argument(fn, "answer");
+    if (!entry) return null_argument(fn, "entry");
+    if (!time_ns) return null_argument(fn, "time_ns");
+    if (index >= answer->stage_ns.size())
+      return fail(KTUNE_ERROR_INVALID_ARGUMENT, std::string(fn) + ": index " + std::to_string(index) +
+                                                    " is out of range (the answer has " + std::to_string(answer->stage_ns.size()) +
+                                                    " kernel times)");
+    *entry = answer->stage_entries[index].c_str();
+    *time_ns = answer->stage_ns[index];
+    return KTUNE_OK;
+  });
 }
 
 }  // extern "C"

@@ -226,7 +226,8 @@ struct Engine::State {
       kernel.config = config;
       kernel.arch = arch;
       kernel.cubin = std::move(r.cubin);
-      if (!r.lowered_names.empty()) kernel.entry = std::move(r.lowered_names.front());
+      if (!r.lowered_names.empty()) kernel.entry = r.lowered_names.front();
+      kernel.lowered_names = std::move(r.lowered_names);
       kernel.from_cache = r.from_cache;
       kernel.compile_seconds = r.compile_seconds;
       kernel.log = std::move(r.log);
@@ -490,11 +491,7 @@ Result<LookupAnswer> Engine::lookup(const PreparedKernel& kernel, const Sizes& s
 
 Result<KernelBinary> Engine::binary(const KernelSpec& spec, const Sizes& sizes, std::optional<DeviceSignature> device) {
   if (auto ok = state_->usable("binary", true); !ok) return ok.error();
-  // A KernelBinary is one kernel and its launch; a pipeline's kernels are launched by ktune only.
-  if (spec.is_pipeline())
-    return make_error(Errc::unsupported, "binary: " + spec.name + " is a pipeline of " + std::to_string(spec.pipeline.size()) +
-                                             " kernels; a KernelBinary holds one kernel and its launch");
-  // Nor does it carry TMA descriptors or a cluster shape, which the caller could not see.
+  // A KernelBinary carries no TMA descriptors or a cluster shape, which the caller could not see.
   if (spec.launch.cluster || std::any_of(spec.args.begin(), spec.args.end(), [](const Argument& a) { return a.tensor_map.has_value(); }))
     return make_error(Errc::unsupported, "binary: " + spec.name +
                                              " takes a tensor_map argument or launches in clusters; a KernelBinary holds a "
@@ -516,12 +513,11 @@ Result<KernelBinary> Engine::binary(const KernelSpec& spec, const Sizes& sizes, 
   if (!arch) return arch.error();
   auto instance = instantiate(spec, config, *ordered, *arch, state_->options.use_nvrtc_cache);
   if (!instance) return instance.error();
-  binary.launch.grid = instance->launch.shape.grid;
-  binary.launch.block = instance->launch.shape.block;
-  binary.launch.dynamic_shared_bytes = instance->launch.shape.dynamic_shared_bytes;
+  const runner::LaunchPlan& plan = instance->launch;
   auto compiled = state_->compile_job(std::move(instance->compile), config).get();
   if (!compiled) return compiled.error();
   binary.kernel = std::move(*compiled);
+  if (auto ok = fill_kernels(binary, spec, plan); !ok) return ok.error();
   return binary;
 }
 
@@ -588,6 +584,12 @@ Result<TuneOutcome> Engine::tune_now(const KernelSpec& spec, const Sizes& given_
     outcome.report.best_ns = known->entry->time_ns;
     outcome.report.default_ns = known->entry->default_time_ns;
     outcome.report.objective = spec.objective.by_time() ? "time" : spec.objective.maximize;
+    // A pipeline's per-kernel times are in the winner's measurement, not in the table's row.
+    if (spec.is_pipeline())
+      if (auto measured = state_->store->measurements_for(known->entry->tuning.tuning_key))
+        for (const auto& m : *measured)
+          if (m.config == known->entry->config && m.status == MeasurementStatus::ok && !m.stage_median_ns.empty())
+            outcome.report.best_stage_ns = m.stage_median_ns;
     return outcome;
   }
 

@@ -13,16 +13,19 @@ namespace ktune {
 
 namespace {
 
-// What the runner launches for a compiled configuration: the first lowered name, and a
-// pipeline's later kernels by theirs (the compile job named every stage, in launch order).
+// What the runner launches for a compiled configuration: the first lowered name, a pipeline's
+// later kernels by theirs, then the setup kernels' (the compile job named every stage in launch
+// order, then every setup kernel: KernelSpec::name_expressions_for).
 runner::KernelJob kernel_job(std::string label, const workers::CompileResult& compiled, const runner::LaunchPlan& plan,
                              const std::string& entry) {
   runner::KernelJob job;
   job.label = std::move(label);
   job.cubin = compiled.cubin;
-  job.lowered_name = compiled.lowered_names.empty() ? entry : compiled.lowered_names.front();
-  if (compiled.lowered_names.size() > 1)
-    job.stage_lowered_names.assign(compiled.lowered_names.begin() + 1, compiled.lowered_names.end());
+  const auto& names = compiled.lowered_names;
+  job.lowered_name = names.empty() ? entry : names.front();
+  const std::size_t stages_end = std::min(names.size(), 1 + plan.stage_shapes.size());
+  if (names.size() > 1) job.stage_lowered_names.assign(names.begin() + 1, names.begin() + static_cast<std::ptrdiff_t>(stages_end));
+  job.setup_lowered_names.assign(names.begin() + static_cast<std::ptrdiff_t>(stages_end), names.end());
   job.launch = plan;
   return job;
 }

@@ -69,16 +69,17 @@ std::string param_text(const workers::KernelParam& p) {
 
 }  // namespace
 
-Status compare_signature(const KernelSpec& spec, const workers::KernelSignature& signature, std::optional<std::size_t> stage) {
+Status compare_signature(const KernelSpec& spec, const workers::KernelSignature& signature, std::optional<std::size_t> stage,
+                         bool setup) {
   const std::string kernel = signature.demangled.empty() ? signature.lowered_name : signature.demangled;
-  // A pipeline's kernel takes the spec's arguments it lists, in its order.
+  // A pipeline's kernel, or a setup kernel, takes the spec's arguments it lists, in its order.
   std::vector<const Argument*> args;
   if (stage) {
-    for (std::size_t a : spec.pipeline.at(*stage).args) args.push_back(&spec.args[a]);
+    for (std::size_t a : (setup ? spec.setup : spec.pipeline).at(*stage).args) args.push_back(&spec.args[a]);
   } else {
     for (const auto& arg : spec.args) args.push_back(&arg);
   }
-  const std::string listed = stage ? "pipeline[" + std::to_string(*stage) + "].args" : "args";
+  const std::string listed = stage ? std::string(setup ? "setup[" : "pipeline[") + std::to_string(*stage) + "].args" : "args";
   if (signature.params.size() != args.size())
     return make_error(Errc::invalid_spec, listed + ": the kernel " + kernel + " takes " + std::to_string(signature.params.size()) +
                                               " parameters, the spec lists " + std::to_string(args.size()));
@@ -206,6 +207,8 @@ Result<std::vector<workers::KernelSignature>> check_kernel_signatures(const Kern
   }
   auto to_check = kernels_to_check(spec, sizes);
   if (!to_check) return to_check.error();
+  // Setup kernels have plain entries: checked once, in the default configuration.
+  for (std::size_t i = 0; i < spec.setup.size(); ++i) to_check->push_back({spec.entries().size() + i, spec.default_config});
   std::vector<workers::KernelSignature> out;
   // One PTX compile per kernel (each with its own name expression), so a name NVRTC cannot
   // resolve is blamed on its own pipeline stage and its own configuration.
@@ -221,20 +224,26 @@ Result<std::vector<workers::KernelSignature>> check_kernel_signatures(const Kern
       service->pool().submit(workers::signature_job(job), [&done](workers::CompileResult r) { done.set_value(std::move(r)); });
       signature = workers::read_kernel_signature(answer.get(), job.name_expressions.front());
     }
-    const std::optional<std::size_t> stage = spec.is_pipeline() ? std::optional<std::size_t>(kernel) : std::nullopt;
+    // The launched kernels come first, then the setup kernels (name_expressions_for).
+    const std::size_t launched = spec.entries().size();
+    const bool setup = kernel >= launched;
+    const std::optional<std::size_t> stage = setup ? std::optional<std::size_t>(kernel - launched)
+                                             : spec.is_pipeline() ? std::optional<std::size_t>(kernel)
+                                                                  : std::nullopt;
+    const std::string origin = setup ? std::string() : pattern_origin(spec, kernel, config);
     if (!signature) {
       Error error = signature.error();
       if (stage && error.message.starts_with("entry: "))
-        error.message = "pipeline[" + std::to_string(kernel) + "]." + error.message;
+        error.message = std::string(setup ? "setup[" : "pipeline[") + std::to_string(*stage) + "]." + error.message;
       // The check compiled another configuration than the default for this entry: say which.
       if (config != spec.default_config && error.message.starts_with("the default configuration"))
         error.message = "the configuration " + spec.space.format(config) + error.message.substr(std::string("the default configuration").size());
-      error.message += pattern_origin(spec, kernel, config);
+      error.message += origin;
       return error;
     }
-    if (auto same = compare_signature(spec, *signature, stage); !same) {
+    if (auto same = compare_signature(spec, *signature, stage, setup); !same) {
       Error error = same.error();
-      error.message += pattern_origin(spec, kernel, config);
+      error.message += origin;
       return error;
     }
     out.push_back(std::move(*signature));

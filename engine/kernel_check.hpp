@@ -30,13 +30,14 @@ Result<workers::KernelSignature> check_kernel_signature(const KernelSpec& spec, 
 // ("k_block{BLOCK}") is checked once per distinct kernel it resolves to over the valid
 // configurations (at `sizes` when given), each compiled in a configuration that launches it
 // (the default's first); its errors name the pattern and the values ("at BLOCK=64").
+// Then each setup kernel's (setup[i]), in the default configuration.
 Result<std::vector<workers::KernelSignature>> check_kernel_signatures(const KernelSpec& spec, const std::string& arch,
                                                                      CompileService* service = nullptr,
                                                                      const Sizes* sizes = nullptr);
 
 // The comparison alone (for tests and for signatures read elsewhere): Ok, or what differs.
-// `stage`: compare with that pipeline stage's args.
+// `stage`: compare with that pipeline stage's args (with `setup`: that setup kernel's).
 Status compare_signature(const KernelSpec& spec, const workers::KernelSignature& signature,
-                         std::optional<std::size_t> stage = std::nullopt);
+                         std::optional<std::size_t> stage = std::nullopt, bool setup = false);
 
 }  // namespace ktune

@@ -232,6 +232,24 @@ KTUNE_API ktune_status ktune_binary_rule(const ktune_binary* binary, ktune_rule*
  * cuFuncSetAttribute(CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES)). */
 KTUNE_API ktune_status ktune_binary_launch(const ktune_binary* binary, int64_t grid[3], int64_t block[3],
                                            int64_t* shared_bytes);
+/* What one run launches, in order on one stream, all from the binary's cubin: the kernel (count 1,
+ * the entry and launch above) or a pipeline's kernels (docs/spec.md "Pipelines"). Kernel `index`'s
+ * symbol (owned by the binary) and launch as for ktune_binary_launch; its arguments are the spec's
+ * "args" it takes, by name, in its parameter order. An index past the end is
+ * KTUNE_ERROR_INVALID_ARGUMENT. */
+KTUNE_API ktune_status ktune_binary_stage_count(const ktune_binary* binary, size_t* out);
+KTUNE_API ktune_status ktune_binary_stage(const ktune_binary* binary, size_t index, const char** entry, int64_t grid[3],
+                                          int64_t block[3], int64_t* shared_bytes);
+KTUNE_API ktune_status ktune_binary_stage_arg_count(const ktune_binary* binary, size_t index, size_t* out);
+KTUNE_API ktune_status ktune_binary_stage_arg(const ktune_binary* binary, size_t index, size_t arg, const char** name);
+/* Setup kernels (docs/spec.md "Setup kernels"; count 0 when the spec has none): launch each once,
+ * in order, after loading the cubin and before the first run; what they write stays. Same
+ * accessors as for the stages. */
+KTUNE_API ktune_status ktune_binary_setup_count(const ktune_binary* binary, size_t* out);
+KTUNE_API ktune_status ktune_binary_setup(const ktune_binary* binary, size_t index, const char** entry, int64_t grid[3],
+                                          int64_t block[3], int64_t* shared_bytes);
+KTUNE_API ktune_status ktune_binary_setup_arg_count(const ktune_binary* binary, size_t index, size_t* out);
+KTUNE_API ktune_status ktune_binary_setup_arg(const ktune_binary* binary, size_t index, size_t arg, const char** name);
 
 /* ---- Answers ---- */
 
@@ -254,6 +272,13 @@ KTUNE_API ktune_status ktune_answer_tuned_device(const ktune_answer* answer, con
 /* Size distance between the request and the matched entry (store/lookup.hpp): 0 when exact or
  * default, e.g. 1.0 when one size is a factor of two away. */
 KTUNE_API ktune_status ktune_answer_distance(const ktune_answer* answer, double* out);
+/* A pipeline's kernel times: each kernel's median in nanoseconds over the samples of
+ * ktune_answer_time_ns (the whole pipeline's), in launch order, with its entry as the spec names it
+ * (owned by the answer). Known for ktune_tune's answers; the count is 0 for a single kernel and for
+ * ktune_lookup's answers (the lookup table keeps the pipeline's time only). */
+KTUNE_API ktune_status ktune_answer_stage_count(const ktune_answer* answer, size_t* out);
+KTUNE_API ktune_status ktune_answer_stage_time_ns(const ktune_answer* answer, size_t index, const char** entry,
+                                                  double* time_ns);
 
 #ifdef __cplusplus
 } /* extern "C" */

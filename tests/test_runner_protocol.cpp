@@ -128,6 +128,7 @@ TEST(RunnerProtocolGolden, ProblemRequest) {
       "000000000000000000"  // scalar 0
       "00000000"  // no later pipeline kernels
       "00000000"  // no constants
+      "00000000"  // no setup kernels
       ;
   EXPECT_EQ(hex(encode_request(problem_message())), problem);
   auto decoded = decode_request(unhex(problem));
@@ -160,6 +161,7 @@ TEST(RunnerProtocolGolden, MeasureRequest) {
       "00"  // the problem's arguments
       "00000000"  // no later pipeline kernels
       "00000000"  // no tensor maps
+      "00000000"  // no setup kernels
       ;
   EXPECT_EQ(hex(encode_request(measure_message())), measure);
   auto decoded = decode_request(unhex(measure));

@@ -269,17 +269,18 @@ Result<Problem> make_problem(const KernelSpec& spec, const Sizes& sizes, const C
     problem.args.push_back({true, problem.buffers.size()});
     problem.buffers.push_back(std::move(plan));
   }
-  // A pipeline's kernels each take the spec's arguments they list, in their order.
+  // A pipeline's kernels, and setup kernels, each take the spec's arguments they list, in their order.
+  const std::vector<runner::ArgSlot> declared = declared_arg_slots(spec);
+  auto stage_slots = [&declared](const PipelineStage& stage) {
+    std::vector<runner::ArgSlot> out;
+    for (std::size_t a : stage.args) out.push_back(declared[a]);
+    return out;
+  };
   if (spec.is_pipeline()) {
-    const std::vector<runner::ArgSlot> declared = declared_arg_slots(spec);
-    auto stage_slots = [&declared](const PipelineStage& stage) {
-      std::vector<runner::ArgSlot> out;
-      for (std::size_t a : stage.args) out.push_back(declared[a]);
-      return out;
-    };
     problem.args = stage_slots(spec.pipeline.front());
     for (std::size_t i = 1; i < spec.pipeline.size(); ++i) problem.stage_args.push_back(stage_slots(spec.pipeline[i]));
   }
+  for (const auto& kernel : spec.setup) problem.setup_args.push_back(stage_slots(kernel));
   for (std::size_t a = 0; a < spec.args.size(); ++a) {
     const Argument& arg = spec.args[a];
     if (!arg.is_buffer || arg.init.kind != BufferInit::Kind::copy) continue;
@@ -323,6 +324,11 @@ Result<LaunchPlan> plan_launch(const KernelSpec& spec, const Config& config, con
     auto stage = evaluate_geometry(spec.pipeline[i].launch, *slots, "pipeline[" + std::to_string(i) + "].launch");
     if (!stage) return stage.error();
     plan.stage_shapes.push_back(*stage);
+  }
+  for (std::size_t i = 0; i < spec.setup.size(); ++i) {
+    auto setup = evaluate_geometry(spec.setup[i].launch, *slots, "setup[" + std::to_string(i) + "].launch");
+    if (!setup) return setup.error();
+    plan.setup_shapes.push_back(*setup);
   }
   for (std::size_t a = 0; a < spec.args.size(); ++a) {
     const Argument& arg = spec.args[a];
@@ -405,6 +411,7 @@ Result<Instance> instantiate_reference(const KernelSpec& spec, const Sizes& size
   if (!shape) return shape.error();
   launch->shape = *shape;
   launch->stage_shapes.clear();  // one kernel, also for a pipeline
+  launch->setup_shapes.clear();  // its own program: the spec's setup kernels are not in it
 
   // The default configuration's defines, so a second entry of the tuned kernel's own source
   // compiles (its other code may use the parameters); the reference's options after the spec's.

@@ -225,9 +225,9 @@ std::string kernel_canonical_form(const KernelSpec& spec) {
   form["args"] = args;
   // A pipeline's kernels: each one's entry, launch and arguments (indices into "args"). Present
   // only for pipelines, so the keys of single kernels did not change.
-  if (spec.is_pipeline()) {
+  auto kernels_form = [](const std::vector<PipelineStage>& kernels) {
     json stages = json::array();
-    for (const auto& stage : spec.pipeline) {
+    for (const auto& stage : kernels) {
       json geometry;
       for (std::size_t d = 0; d < 3; ++d) {
         geometry["grid"].push_back(expr_text(stage.launch.grid[d]));
@@ -237,8 +237,11 @@ std::string kernel_canonical_form(const KernelSpec& spec) {
       if (stage.launch.cluster) geometry["cluster"] = cluster_texts(*stage.launch.cluster);
       stages.push_back(json{{"entry", stage.entry}, {"launch", geometry}, {"args", stage.args}});
     }
-    form["pipeline"] = stages;
-  }
+    return stages;
+  };
+  if (spec.is_pipeline()) form["pipeline"] = kernels_form(spec.pipeline);
+  // Setup kernels likewise, present only when the spec has some (other keys did not change).
+  if (!spec.setup.empty()) form["setup"] = kernels_form(spec.setup);
   // Only present when the source includes headers found on disk (outside the toolkit), so the
   // keys of kernels without such includes did not change when header contents joined the key.
   if (!spec.headers_digest.empty()) form["headers"] = spec.headers_digest;

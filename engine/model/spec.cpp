@@ -133,6 +133,8 @@ bool KernelSpec::has_entry_pattern() const {
 std::vector<std::string> KernelSpec::name_expressions_for(const Config& config) const {
   std::vector<std::string> out = entries();
   for (auto& e : out) e = name_expression(*this, e, config);
+  // Setup kernels come after the timed ones: the runner finds their lowered names by position.
+  for (const auto& kernel : setup) out.push_back(name_expression(*this, kernel.entry, config));
   return out;
 }
 

@@ -201,6 +201,10 @@ struct KernelSpec {
   // Two or more kernels launched in order; empty for a single kernel. For a pipeline, `entry` and
   // `launch` are its first kernel's (so code that shows "the kernel" shows the first one).
   std::vector<PipelineStage> pipeline;
+  // Setup kernels ("setup" in the spec): compiled in the same program as the kernel(s), run once
+  // per loaded configuration before anything is compared or timed, never timed; the buffers they
+  // write are not restored (so none is an output). Same shape as pipeline stages.
+  std::vector<PipelineStage> setup;
   std::vector<ConstantSymbol> constants;
   Verification verify;
   std::optional<Expr> flops;  // per launch, for TFLOP/s in reports
@@ -233,7 +237,8 @@ struct KernelSpec {
   // `sizes` given, the sizes follow as defines ("-DN=4096").
   std::vector<std::string> defines_for(const Config& config, const Sizes* sizes = nullptr) const;
   std::string name_expression_for(const Config& config) const;
-  // Every kernel's name expression, in launch order: a pipeline's stages, else the one entry.
+  // Every kernel's name expression, in launch order: a pipeline's stages, else the one entry;
+  // then the setup kernels' (in spec order), all of one program.
   std::vector<std::string> name_expressions_for(const Config& config) const;
   // Every kernel's entry as written (a pattern unresolved), in launch order.
   std::vector<std::string> entries() const;

@@ -196,7 +196,7 @@ class SpecReader {
     expect_object(root, "");
     check_fields(root, "", {"ktune_spec", "name", "description", "source", "entry", "sizes", "params", "constraints",
                             "default", "pass_params", "template_args", "compile", "launch", "args", "verify",
-                            "metrics", "seed", "buckets", "constants", "pipeline", "sizes_to_preprocessor", "objective"});
+                            "metrics", "seed", "buckets", "constants", "pipeline", "sizes_to_preprocessor", "objective", "setup"});
 
     const json& version = require(root, "ktune_spec", "");
     if (!version.is_number_integer())
@@ -249,6 +249,8 @@ class SpecReader {
     }
     read_args(root, spec);
     if (pipeline) read_pipeline(root["pipeline"], spec);
+    if (root.contains("setup")) read_setup(root["setup"], spec);
+    if (pipeline) check_pipeline_args_used(spec);
     read_constants(root, spec);
     read_metrics(root, spec);
     read_objective(root, spec);
@@ -609,42 +611,69 @@ class SpecReader {
     if (!stages.is_array()) fail("pipeline", "must be an array of kernels, got " + type_name(stages));
     if (stages.size() < 2) fail("pipeline", "a pipeline has two or more kernels; one kernel is \"entry\" and \"launch\"");
     if (stages.size() > runner::kMaxPipelineKernels) fail("pipeline", "more than " + std::to_string(runner::kMaxPipelineKernels) + " kernels");
-    std::vector<bool> used(spec.args.size(), false);
-    for (std::size_t i = 0; i < stages.size(); ++i) {
-      const std::string path = index("pipeline", i);
-      const json& object = stages[i];
-      expect_object(object, path);
-      check_fields(object, path, {"entry", "launch", "args", "source"});
-      PipelineStage stage;
-      if (object.contains("source")) {
-        stage.source_given = string_field(object, "source", path);
-        const std::string text = read_file(base_dir_ / stage.source_given, path + ".source");
-        if (spec.source.size() + text.size() > kMaxSourceBytes) fail(path + ".source", "the sources are larger than 16 MiB");
-        // #line keeps NVRTC's messages and __FILE__ pointing into the stage's own file.
-        spec.source += "\n#line 1 \"" + stage.source_given + "\"\n" + text;
-      }
-      stage.entry = string_field(object, "entry", path);
-      stage.launch = read_geometry(object, path, spec);
-      const json& args = require(object, "args", path);
-      if (!args.is_array()) fail(path + ".args", "must be an array of argument names (from \"args\"), got " + type_name(args));
-      for (std::size_t a = 0; a < args.size(); ++a) {
-        if (!args[a].is_string()) fail(index(path + ".args", a), "must be the name of an argument in \"args\", got " + type_name(args[a]));
-        const std::string name = args[a].get<std::string>();
-        auto found = std::find_if(spec.args.begin(), spec.args.end(), [&name](const Argument& arg) { return arg.name == name; });
-        if (found == spec.args.end()) fail(index(path + ".args", a), "no argument named \"" + name + "\" in \"args\"");
-        const auto at = static_cast<std::size_t>(found - spec.args.begin());
-        stage.args.push_back(at);
-        used[at] = true;
-      }
-      spec.pipeline.push_back(std::move(stage));
-    }
+    for (std::size_t i = 0; i < stages.size(); ++i) spec.pipeline.push_back(read_kernel(stages[i], index("pipeline", i), spec));
     // Entries are checked once every stage's source has joined the translation unit.
     for (std::size_t i = 0; i < spec.pipeline.size(); ++i)
       check_entry(spec.pipeline[i].entry, spec, index("pipeline", i) + ".entry");
-    for (std::size_t a = 0; a < spec.args.size(); ++a)
-      if (!used[a]) fail("args." + spec.args[a].name, "no kernel of the pipeline takes it (list it in a pipeline[i].args)");
     spec.entry = spec.pipeline.front().entry;
     spec.launch = spec.pipeline.front().launch;
+  }
+
+  // A pipeline's every argument is taken by one of its kernels or a setup kernel.
+  void check_pipeline_args_used(const KernelSpec& spec) {
+    std::vector<bool> used(spec.args.size(), false);
+    for (const auto* kernels : {&spec.pipeline, &spec.setup})
+      for (const auto& kernel : *kernels)
+        for (std::size_t a : kernel.args) used[a] = true;
+    for (std::size_t a = 0; a < spec.args.size(); ++a)
+      if (!used[a]) fail("args." + spec.args[a].name, "no kernel of the pipeline takes it (list it in a pipeline[i].args)");
+  }
+
+  // "setup": [{"entry", "launch", "args", "source"?}, ...] — kernels of the same program run once
+  // per loaded configuration before anything is timed (docs/spec.md "Setup kernels"). What they
+  // write is not restored before each run, so no output may be among their arguments.
+  void read_setup(const json& kernels, KernelSpec& spec) {
+    if (!kernels.is_array()) fail("setup", "must be an array of kernels, got " + type_name(kernels));
+    if (kernels.empty()) fail("setup", "lists no kernel (leave \"setup\" out instead)");
+    if (kernels.size() > runner::kMaxSetupKernels) fail("setup", "more than " + std::to_string(runner::kMaxSetupKernels) + " kernels");
+    for (std::size_t i = 0; i < kernels.size(); ++i) {
+      const std::string path = index("setup", i);
+      PipelineStage kernel = read_kernel(kernels[i], path, spec);
+      for (std::size_t a = 0; a < kernel.args.size(); ++a)
+        if (spec.args[kernel.args[a]].output)
+          fail(index(path + ".args", a), "\"" + spec.args[kernel.args[a]].name +
+                                             "\" is an output (\"output\": true): outputs are restored before each run and a "
+                                             "setup kernel runs once, so it may not write one");
+      spec.setup.push_back(std::move(kernel));
+    }
+    for (std::size_t i = 0; i < spec.setup.size(); ++i) check_entry(spec.setup[i].entry, spec, index("setup", i) + ".entry");
+  }
+
+  // One kernel of "pipeline" or "setup": its entry, launch, argument names (into spec.args) and
+  // optional own source (appended to the translation unit).
+  PipelineStage read_kernel(const json& object, const std::string& path, KernelSpec& spec) {
+    expect_object(object, path);
+    check_fields(object, path, {"entry", "launch", "args", "source"});
+    PipelineStage stage;
+    if (object.contains("source")) {
+      stage.source_given = string_field(object, "source", path);
+      const std::string text = read_file(base_dir_ / stage.source_given, path + ".source");
+      if (spec.source.size() + text.size() > kMaxSourceBytes) fail(path + ".source", "the sources are larger than 16 MiB");
+      // #line keeps NVRTC's messages and __FILE__ pointing into the stage's own file.
+      spec.source += "\n#line 1 \"" + stage.source_given + "\"\n" + text;
+    }
+    stage.entry = string_field(object, "entry", path);
+    stage.launch = read_geometry(object, path, spec);
+    const json& args = require(object, "args", path);
+    if (!args.is_array()) fail(path + ".args", "must be an array of argument names (from \"args\"), got " + type_name(args));
+    for (std::size_t a = 0; a < args.size(); ++a) {
+      if (!args[a].is_string()) fail(index(path + ".args", a), "must be the name of an argument in \"args\", got " + type_name(args[a]));
+      const std::string name = args[a].get<std::string>();
+      auto found = std::find_if(spec.args.begin(), spec.args.end(), [&name](const Argument& arg) { return arg.name == name; });
+      if (found == spec.args.end()) fail(index(path + ".args", a), "no argument named \"" + name + "\" in \"args\"");
+      stage.args.push_back(static_cast<std::size_t>(found - spec.args.begin()));
+    }
+    return stage;
   }
 
   static constexpr const char* kInitForms =

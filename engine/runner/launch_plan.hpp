@@ -16,6 +16,8 @@ namespace ktune::runner {
 
 // A pipeline of more kernels than this is a mistake (and a corrupt frame is refused by it).
 inline constexpr std::size_t kMaxPipelineKernels = 64;
+// Setup kernels (run once per loaded configuration) of one spec at most.
+inline constexpr std::size_t kMaxSetupKernels = 16;
 
 // Problems larger than this are refused before allocating (a typo like 10^12 elements).
 inline constexpr std::uint64_t kMaxProblemBytes = 1ULL << 40;
@@ -87,6 +89,9 @@ struct Problem {
   // stream: each one's arguments in its kernel order, into the same buffers and scalars. Empty for
   // a single kernel.
   std::vector<std::vector<ArgSlot>> stage_args;
+  // Setup kernels (run once per loaded configuration, before anything is compared or timed): each
+  // one's arguments in its kernel order. Empty when the spec has none.
+  std::vector<std::vector<ArgSlot>> setup_args;
   std::vector<ConstantPlan> constants;
   std::uint64_t total_bytes = 0;  // of the buffers
 };
@@ -96,6 +101,7 @@ struct LaunchPlan {
   std::vector<ScalarArg> scalars;  // every scalar of the problem, shared by a pipeline's kernels
   std::vector<LaunchShape> stage_shapes;  // a pipeline's later kernels, as Problem::stage_args
   std::vector<TensorMapPlan> tensor_maps;  // every tensor_map argument, in spec order
+  std::vector<LaunchShape> setup_shapes;  // setup kernels, as Problem::setup_args
 };
 
 }  // namespace ktune::runner

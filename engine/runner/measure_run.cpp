@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <span>
+#include <utility>
 
 #include "engine/cuda/driver_check.hpp"
 #include "engine/runner/host_data.hpp"
@@ -119,6 +120,14 @@ void MeasureRun::prepare(Kernel& k) {
                                                         map.error().message);
     k.tensor_maps.push_back(*map);
   }
+  // A job on the problem's arguments runs the problem's setup kernels (a reference kernel, on
+  // its own arguments and from its own program, runs none).
+  if (!job.setup_lowered_names.empty() &&
+      (job.own_args || job.setup_lowered_names.size() != s_.problem.setup_args.size() ||
+       job.launch.setup_shapes.size() != s_.problem.setup_args.size()))
+    return fail(k, MeasurementStatus::invalid_config,
+                "the job has " + std::to_string(job.setup_lowered_names.size()) + " setup kernels, the problem " +
+                    std::to_string(job.own_args ? 0 : s_.problem.setup_args.size()));
   CUlibrary library = nullptr;
   if (CUresult rc = d_.cuLibraryLoadData(&library, job.cubin.data(), nullptr, nullptr, 0, nullptr, nullptr, 0); rc != CUDA_SUCCESS)
     return fail(k, MeasurementStatus::launch_error, "cannot load the cubin: " + d_.error_text(rc));
@@ -129,6 +138,11 @@ void MeasureRun::prepare(Kernel& k) {
   for (std::size_t i = 1; i < k.stages.size(); ++i) {
     k.stages[i].shape = &job.launch.stage_shapes[i - 1];
     if (!prepare_stage(k, k.stages[i], job.stage_lowered_names[i - 1], s_.problem.stage_args[i - 1])) return;
+  }
+  k.setup.resize(job.setup_lowered_names.size());
+  for (std::size_t i = 0; i < k.setup.size(); ++i) {
+    k.setup[i].shape = &job.launch.setup_shapes[i];
+    if (!prepare_stage(k, k.setup[i], job.setup_lowered_names[i], s_.problem.setup_args[i], i)) return;
   }
 
   // Constant memory is per loaded module and kernels cannot write it: filled once here, it holds
@@ -149,12 +163,41 @@ void MeasureRun::prepare(Kernel& k) {
     if (CUresult rc = d_.cuMemcpyHtoD(symbol, s_.constant_data[c].data(), constant.bytes); rc != CUDA_SUCCESS)
       return launch_failed(k, rc, "filling constant memory");
   }
+  run_setup(k);
+}
+
+// Setup kernels, once the constants are filled and before anything is compared or timed; the
+// buffers they write keep their contents (only outputs are restored before a run).
+void MeasureRun::run_setup(Kernel& k) {
+  if (k.setup.empty()) return;
+  const std::size_t index = static_cast<std::size_t>(&k - kernels_.data());
+  auto queued = queue_setup(index);
+  if (!queued) return;
+  if (CUresult rc = s_.wait(options_.kernel_timeout_seconds); rc != CUDA_SUCCESS) {
+    setup_owner_ = SIZE_MAX;
+    return launch_failed(k, rc, "setup kernels");
+  }
+}
+
+std::optional<std::size_t> MeasureRun::queue_setup(std::size_t kernel_index) {
+  Kernel& k = kernels_[kernel_index];
+  if (k.setup.empty() || setup_owner_ == kernel_index) return 0;
+  setup_owner_ = SIZE_MAX;
+  for (std::size_t i = 0; i < k.setup.size(); ++i)
+    if (CUresult rc = s_.launch(k.setup[i].function, k.setup[i].params, *k.setup[i].shape); rc != CUDA_SUCCESS) {
+      const std::string when = "setup[" + std::to_string(i) + "] (" + k.job->setup_lowered_names[i] + ") launch";
+      launch_failed(k, rc, when.c_str());
+      return std::nullopt;
+    }
+  setup_owner_ = kernel_index;
+  return k.setup.size();
 }
 
 // One kernel of k: found in k's library, its attributes read (a pipeline reports the largest of
 // its kernels' resources), its launch checked, its parameters pointed at the problem's buffers
 // and the job's scalars. False (and k failed) when anything is wrong.
-bool MeasureRun::prepare_stage(Kernel& k, Stage& stage, const std::string& lowered_name, const std::vector<ArgSlot>& args) {
+bool MeasureRun::prepare_stage(Kernel& k, Stage& stage, const std::string& lowered_name, const std::vector<ArgSlot>& args,
+                               std::optional<std::size_t> setup_index) {
   const KernelJob& job = *k.job;
   CUkernel kernel = nullptr;
   if (CUresult rc = d_.cuLibraryGetKernel(&kernel, k.library.get(), lowered_name.c_str()); rc != CUDA_SUCCESS)
@@ -171,11 +214,15 @@ bool MeasureRun::prepare_stage(Kernel& k, Stage& stage, const std::string& lower
   attributes.static_shared_bytes = attr(CU_FUNC_ATTRIBUTE_SHARED_SIZE_BYTES);
   attributes.local_bytes_per_thread = attr(CU_FUNC_ATTRIBUTE_LOCAL_SIZE_BYTES);
   attributes.max_threads_per_block = attr(CU_FUNC_ATTRIBUTE_MAX_THREADS_PER_BLOCK);
-  k.result.registers = std::max(k.result.registers, attributes.registers_per_thread);
-  k.result.static_shared_bytes = std::max(k.result.static_shared_bytes, attributes.static_shared_bytes);
-  k.result.local_bytes = std::max(k.result.local_bytes, attributes.local_bytes_per_thread);
-  // A pipeline's message names the kernel that cannot launch.
-  const std::string which = job.stage_lowered_names.empty() ? "" : lowered_name + ": ";
+  if (!setup_index) {  // the resources reported are the timed kernels'
+    k.result.registers = std::max(k.result.registers, attributes.registers_per_thread);
+    k.result.static_shared_bytes = std::max(k.result.static_shared_bytes, attributes.static_shared_bytes);
+    k.result.local_bytes = std::max(k.result.local_bytes, attributes.local_bytes_per_thread);
+  }
+  // A pipeline's message names the kernel that cannot launch, a setup kernel's names it as such.
+  const std::string which = setup_index ? "setup[" + std::to_string(*setup_index) + "] (" + lowered_name + "): "
+                            : job.stage_lowered_names.empty() ? ""
+                                                              : lowered_name + ": ";
 
   const LaunchShape& shape = *stage.shape;
   if (auto ok = check_launch(s_.limits, attributes, shape); !ok)
@@ -546,12 +593,21 @@ std::size_t MeasureRun::sample_round(const std::vector<std::size_t>& active, std
   std::vector<std::size_t> first_event;   // of each launch: its first event in sample_events
   launched.reserve(per_kernel * active.size());
   first_event.reserve(per_kernel * active.size());
-  std::size_t next_event = 0, kernel_launches = 0;
+  std::vector<std::size_t> setup_before;  // of each launch: setup kernels queued since the launch before
+  std::size_t next_event = 0, kernel_launches = 0, pending_setup = 0;
   for (std::size_t sample = 0; sample < per_kernel; ++sample) {
     for (std::size_t i : active) {
       Kernel& k = kernels_[i];
       if (k.done) continue;
       if (k.samples.size() + sample >= options_.rule.max_samples) continue;
+      // Another job's setup ran since this one's: its own again, untimed (outside its events).
+      auto setup = queue_setup(i);
+      if (!setup) {
+        if (s_.poisoned) return launched.size();
+        continue;
+      }
+      kernel_launches += *setup;
+      pending_setup += *setup;
       if (auto ok = s_.restore_outputs(); !ok) {
         fail(k, MeasurementStatus::launch_error, ok.error().message);
         continue;
@@ -567,6 +623,7 @@ std::size_t MeasureRun::sample_round(const std::vector<std::size_t>& active, std
         continue;
       }
       launched.push_back(i);
+      setup_before.push_back(std::exchange(pending_setup, 0));
       first_event.push_back(next_event);
       next_event += k.stages.size() + 1;
       kernel_launches += k.stages.size();
@@ -602,6 +659,7 @@ std::size_t MeasureRun::sample_round(const std::vector<std::size_t>& active, std
         std::size_t r = 0;
         for (std::size_t j = 0; j < launched.size(); ++j) {
           const std::size_t stages = kernels_[launched[j]].stages.size();
+          r += setup_before[j];  // setup kernels are recorded too, and not timed
           times[j] = static_cast<double>((*records)[r + stages - 1].end_ns - (*records)[r].start_ns);
           if (stages > 1)
             for (std::size_t i = 0; i < stages; ++i) stage_times[j].push_back((*records)[r + i].duration_ns());

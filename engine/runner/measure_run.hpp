@@ -45,6 +45,7 @@ class MeasureRun {
     std::vector<Stage> stages;
     // The job's TMA descriptors, encoded once against the problem's buffers; stages point at them.
     std::vector<CUtensorMap> tensor_maps;
+    std::vector<Stage> setup;  // setup kernels: run after loading and again whenever another job's ran since
     std::vector<double> samples;  // a pipeline: first start to last end
     Criteria criteria;
     KernelMeasurement result;
@@ -54,7 +55,9 @@ class MeasureRun {
 
   // Phases, in order.
   void prepare(Kernel& k);
-  bool prepare_stage(Kernel& k, Stage& stage, const std::string& lowered_name, const std::vector<ArgSlot>& args);
+  bool prepare_stage(Kernel& k, Stage& stage, const std::string& lowered_name, const std::vector<ArgSlot>& args,
+                     std::optional<std::size_t> setup_index = std::nullopt);
+  void run_setup(Kernel& k);
   void first_run(Kernel& k);
   void verify(Kernel& k);
   void warm_up(Kernel& k);
@@ -76,6 +79,9 @@ class MeasureRun {
   // Launches every stage of k in order on the stream, an event before each (when given: `events`
   // points at stages + 1 events, the last recorded after the last stage). The first failure's code.
   CUresult launch_stages(Kernel& k, cuda::Event* events = nullptr);
+  // Queues k's setup kernels (untimed) unless their results are already in the buffers; the
+  // number of kernels queued, or nullopt (and k failed) when a launch failed.
+  std::optional<std::size_t> queue_setup(std::size_t kernel_index);
   bool hopeless(float event_ms) const;
   void fail(Kernel& k, MeasurementStatus status, std::string message);
   void launch_failed(Kernel& k, CUresult rc, const char* when);
@@ -87,6 +93,9 @@ class MeasureRun {
   SampleLog* sample_log_;  // KTUNE_RUNNER_SAMPLE_LOG, or null
   unsigned last_mhz_ = 0;  // the SM clock read after the last sample round (0: unknown)
   double round_overhead_seconds_ = 0;  // of the last sample round: clock reading, CUPTI flush
+  // The job whose setup kernels wrote the buffers last (SIZE_MAX: none): jobs sampled in turn
+  // each need their own setup's results (a parameter block of their configuration).
+  std::size_t setup_owner_ = SIZE_MAX;
 };
 
 }  // namespace ktune::runner

@@ -20,6 +20,7 @@ struct KernelJob {
   std::string cubin;         // CUBIN bytes from the compile workers
   std::string lowered_name;  // the symbol to launch (a pipeline: its first kernel)
   std::vector<std::string> stage_lowered_names;  // a pipeline's later kernels, in the same cubin
+  std::vector<std::string> setup_lowered_names;  // setup kernels (LaunchPlan::setup_shapes), same cubin
   LaunchPlan launch;
   // One kernel on other arguments than the problem's (then stage_lowered_names is empty): a
   // pipeline's reference kernel takes every argument of the spec in the order declared.

@@ -231,6 +231,8 @@ void write_problem(Writer& w, const Problem& p) {
     w.u64(c.bytes);
     write_init(w, c.init);
   }
+  w.u32(static_cast<std::uint32_t>(p.setup_args.size()));
+  for (const auto& args : p.setup_args) write_args(w, args);
 }
 
 // Whether `bytes` is `count` elements of `type`. The product can wrap (2^62 halfs are 0 bytes
@@ -290,6 +292,9 @@ void read_problem(Reader& rd, Problem& p) {
     if (plan.init.kind == BufferInit::Kind::copy) return rd.fail("constant.init.kind", "a constant cannot be a copy");
     p.constants.push_back(std::move(plan));
   }
+  const std::uint32_t setup = rd.count("setup_args", kMinStageArgsBytes);
+  if (!rd.failed() && setup > kMaxSetupKernels) return rd.fail("setup_args", "more setup kernels than a spec may have");
+  for (std::uint32_t i = 0; i < setup && !rd.failed(); ++i) read_args(rd, p.buffers.size(), p.setup_args.emplace_back());
 }
 
 void write_options(Writer& w, const MeasureOptions& o) {
@@ -359,6 +364,12 @@ void write_job(Writer& w, const KernelJob& job) {
   }
   w.u32(static_cast<std::uint32_t>(job.launch.tensor_maps.size()));
   for (const auto& t : job.launch.tensor_maps) write_tensor_map(w, t);
+  // Setup kernels likewise.
+  w.u32(static_cast<std::uint32_t>(job.setup_lowered_names.size()));
+  for (std::size_t i = 0; i < job.setup_lowered_names.size(); ++i) {
+    w.str(job.setup_lowered_names[i]);
+    write_shape(w, i < job.launch.setup_shapes.size() ? job.launch.setup_shapes[i] : LaunchShape{});
+  }
 }
 
 void read_job(Reader& rd, KernelJob& job) {
@@ -385,6 +396,12 @@ void read_job(Reader& rd, KernelJob& job) {
   }
   const std::uint32_t tensor_maps = rd.count("job.tensor_maps", kMinTensorMapBytes);
   for (std::uint32_t i = 0; i < tensor_maps && !rd.failed(); ++i) read_tensor_map(rd, job.launch.tensor_maps.emplace_back());
+  const std::uint32_t setup = rd.count("job.setup", kMinStageJobBytes);
+  if (!rd.failed() && setup > kMaxSetupKernels) return rd.fail("job.setup", "more setup kernels than a spec may have");
+  for (std::uint32_t i = 0; i < setup && !rd.failed(); ++i) {
+    job.setup_lowered_names.push_back(rd.str("job.setup_lowered_name"));
+    read_shape(rd, job.launch.setup_shapes.emplace_back());
+  }
 }
 
 void write_measurement(Writer& w, const KernelMeasurement& m) {

@@ -20,8 +20,8 @@ namespace ktune::runner {
 // from files, normal and integer data, copies, reference answers from files, tolerances per
 // output, constant symbols, run-once reference runs (issue #16); 5: pipelines (each later kernel's
 // arguments, lowered name and launch shape; each kernel's time); 6: tensor map arguments (an
-// argument's kind byte, each job's TMA descriptors) and thread block clusters in launch shapes
-// (issue #19).
+// argument's kind byte, each job's TMA descriptors), thread block clusters in launch shapes
+// (issue #19) and setup kernels (each one's arguments, lowered name and launch shape).
 inline constexpr int kRunnerProtocolVersion = 6;
 
 // Frame types (process::FrameHeader::type) of this protocol.

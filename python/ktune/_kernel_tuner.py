@@ -475,6 +475,9 @@ def results_in_kernel_tuner_shape(params, measurements, tuned, iterations, compi
         r["time_mean"] = None if m.mean_ns is None else m.mean_ns / 1e6
         r["time_std"] = None if m.stddev_ns is None else m.stddev_ns / 1e6
         r["samples"] = m.samples
+        # A pipeline: each kernel's median, named as `ktune export --format kernel-tuner` names it.
+        for i, stage_ns in enumerate(m.stage_ns):
+            r[f"time_kernel_{i + 1}"] = stage_ns / 1e6
         r["ktune_status"] = m.status
         r["compile_time"] = (m.compile_seconds or 0.0) * 1e3
         r["benchmark_time"] = m.gpu_seconds * 1e3

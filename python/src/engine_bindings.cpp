@@ -10,6 +10,7 @@
 #include <nanobind/stl/optional.h>
 #include <nanobind/stl/string.h>
 #include <nanobind/stl/tuple.h>
+#include <nanobind/stl/vector.h>
 
 #include <chrono>
 #include <cmath>
@@ -62,10 +63,15 @@ struct TuneResult {
   std::size_t evaluated = 0, from_store = 0;
   std::map<std::string, std::size_t> by_status;
   double wall_seconds = 0, compile_seconds = 0, gpu_seconds = 0;
+  // A pipeline: each kernel's entry (as the spec names it) and median in the best's measurement.
+  std::vector<std::string> stage_entries;
+  std::vector<double> stage_ns;
 };
 
-TuneResult result_from(TuneOutcome&& outcome) {
+TuneResult result_from(TuneOutcome&& outcome, const std::vector<std::string>& stage_entries) {
   TuneResult r;
+  r.stage_ns = std::move(outcome.report.best_stage_ns);
+  for (std::size_t i = 0; i < r.stage_ns.size(); ++i) r.stage_entries.push_back(i < stage_entries.size() ? stage_entries[i] : "");
   r.rule = outcome.answered_from_lookup ? "exact" : "tuned";
   r.config = std::move(outcome.report.best);
   r.time_ns = outcome.report.best_ns;
@@ -88,12 +94,20 @@ struct Compiled {
   CompiledKernel kernel;
   std::optional<LaunchDims> launch;
   std::optional<std::string> rule;
+  // With sizes: each kernel a run launches (a pipeline's stages) and the setup kernels (KernelBinary).
+  std::vector<BinaryKernel> stages, setup;
 };
+
+nb::tuple launch_tuple(const LaunchDims& l) {
+  return nb::make_tuple(nb::make_tuple(l.grid[0], l.grid[1], l.grid[2]), nb::make_tuple(l.block[0], l.block[1], l.block[2]),
+                        l.dynamic_shared_bytes);
+}
 
 // A tune_async request: the engine's future and what its callbacks raised.
 struct TuneFuture {
   std::shared_future<Result<TuneOutcome>> future;
   std::shared_ptr<CallbackErrors> errors;
+  std::vector<std::string> stage_entries;  // a pipeline's kernels, for TuneResult::stage_entries
 
   bool done() const { return future.wait_for(std::chrono::seconds(0)) == std::future_status::ready; }
   TuneResult result(std::optional<double> timeout) const {
@@ -111,7 +125,7 @@ struct TuneFuture {
     }
     errors->rethrow();
     Result<TuneOutcome> outcome = future.get();  // a copy: the shared state keeps its own
-    return result_from(unwrap(std::move(outcome)));
+    return result_from(unwrap(std::move(outcome)), stage_entries);
   }
 };
 
@@ -239,6 +253,20 @@ void bind_engine(nb::module_& m) {
       .def_ro("wall_seconds", &TuneResult::wall_seconds)
       .def_ro("compile_seconds", &TuneResult::compile_seconds)
       .def_ro("gpu_seconds", &TuneResult::gpu_seconds)
+      .def_prop_ro(
+          "stages",
+          [](const TuneResult& r) {
+            nb::list out;
+            for (std::size_t i = 0; i < r.stage_ns.size(); ++i) {
+              nb::dict stage;
+              stage["entry"] = r.stage_entries[i];
+              stage["median_ns"] = r.stage_ns[i];
+              out.append(stage);
+            }
+            return out;
+          },
+          "A pipeline: each kernel's {\"entry\", \"median_ns\"} in the best's measurement, in launch order (as "
+          "`ktune tune --json` best_stages); [] for a single kernel.")
       .def("__repr__", [](const TuneResult& r) {
         return "TuneResult(" + r.rule + ": " + format_named(r.config) + ", " + std::to_string(r.time_ns) + " ns)";
       });
@@ -271,7 +299,10 @@ void bind_engine(nb::module_& m) {
       .def_prop_ro("samples", [](const Evaluation& e) -> std::optional<std::int64_t> {
         if (!e.measurement.timing) return std::nullopt;
         return e.measurement.timing->samples;
-      });
+      })
+      .def_prop_ro("stage_ns", [](const Evaluation& e) { return e.measurement.stage_median_ns; },
+                   "A pipeline: each kernel's median in ns over the same samples as time_ns, in launch order; [] "
+                   "for a single kernel.");
 
   nb::class_<TunedConfig>(m, "TunedConfig",
                           "Engine.get's progressive answer: the best configuration known now, improved by a "
@@ -304,10 +335,19 @@ void bind_engine(nb::module_& m) {
       .def_ro("rule", &Compiled::rule)
       .def_prop_ro("launch", [](const Compiled& c) -> nb::object {
         if (!c.launch) return nb::none();
-        const auto& l = *c.launch;
-        return nb::make_tuple(nb::make_tuple(l.grid[0], l.grid[1], l.grid[2]),
-                              nb::make_tuple(l.block[0], l.block[1], l.block[2]), l.dynamic_shared_bytes);
-      });
+        return launch_tuple(*c.launch);
+      })
+      .def_ro("stages", &Compiled::stages,
+              "With sizes: what one run launches, in order on one stream (one kernel, or a pipeline's stages).")
+      .def_ro("setup", &Compiled::setup,
+              "With sizes: setup kernels, launched once in order after loading the cubin, before the first run.");
+
+  nb::class_<BinaryKernel>(m, "BinaryKernel", "One kernel of a compiled configuration's cubin as a program launches it.")
+      .def_ro("entry", &BinaryKernel::entry, "the lowered symbol, for cuModuleGetFunction")
+      .def_prop_ro("launch", [](const BinaryKernel& k) { return launch_tuple(k.launch); },
+                   "(grid, block, dynamic_shared_bytes)")
+      .def_ro("args", &BinaryKernel::args, "the spec's argument names, in the kernel's parameter order")
+      .def("__repr__", [](const BinaryKernel& k) { return "BinaryKernel(" + k.entry + ")"; });
 
   nb::class_<TuneFuture>(m, "TuneFuture", "The engine's future of a tune_async request (ktune.Engine.tune_async wraps it).")
       .def("done", &TuneFuture::done)
@@ -396,8 +436,10 @@ void bind_engine(nb::module_& m) {
             auto errors = std::make_shared<CallbackErrors>();
             TuneOptions options =
                 tune_options(strategy, budget, max_seconds, force, refine, arch, seed, progress, on_evaluation, errors);
+            std::vector<std::string> stage_entries;
+            for (const auto& stage : spec.kernel.spec().pipeline) stage_entries.push_back(stage.entry);
             nb::gil_scoped_release unlocked;
-            return TuneFuture{engine.tune_async(spec.kernel.spec(), given, options), errors};
+            return TuneFuture{engine.tune_async(spec.kernel.spec(), given, options), errors, std::move(stage_entries)};
           },
           "spec"_a, "sizes"_a, "strategy"_a = nb::none(), "budget"_a = 0, "max_seconds"_a = 0.0, "force"_a = false,
           "refine"_a = false, "arch"_a = nb::none(), "seed"_a = 1, "progress"_a = nb::none(), "on_evaluation"_a = nb::none(),
@@ -440,18 +482,26 @@ void bind_engine(nb::module_& m) {
             Engine& engine = e.get();
             Config chosen = named_from_dict(config, "config");
             Compiled compiled;
+            std::optional<runner::LaunchPlan> plan;
             if (!sizes.is_none()) {
               Sizes ordered = unwrap(spec.kernel.spec().ordered_sizes(named_from_dict(sizes, "sizes")));
               if (auto why = why_invalid_at(spec.kernel.spec().space, chosen, ordered))
                 throw KtuneError(make_error(Errc::invalid_argument, format_named(chosen) + ": " + *why));
-              runner::LaunchPlan plan = unwrap(plan_launch(spec.kernel.spec(), chosen, ordered));
-              compiled.launch = LaunchDims{plan.shape.grid, plan.shape.block, plan.shape.dynamic_shared_bytes};
+              plan = unwrap(plan_launch(spec.kernel.spec(), chosen, ordered));
             }
             std::shared_future<Result<CompiledKernel>> future = [&] {
               nb::gil_scoped_release unlocked;
               return engine.compile_async(spec.kernel.spec(), chosen, arch.value_or(""));
             }();
             compiled.kernel = wait_released(future);
+            if (plan) {
+              KernelBinary binary;
+              binary.kernel.lowered_names = compiled.kernel.lowered_names;
+              check(fill_kernels(binary, spec.kernel.spec(), *plan));
+              compiled.launch = binary.launch;
+              compiled.stages = std::move(binary.stages);
+              compiled.setup = std::move(binary.setup);
+            }
             return compiled;
           },
           "spec"_a, "config"_a, "arch"_a = nb::none(), "sizes"_a = nb::none(),
@@ -474,6 +524,8 @@ void bind_engine(nb::module_& m) {
             compiled.rule = b.rule == store::LookupRule::none ? std::string("default") : std::string(store::to_string(b.rule));
             compiled.launch = b.launch;
             compiled.kernel = std::move(b.kernel);
+            compiled.stages = std::move(b.stages);
+            compiled.setup = std::move(b.setup);
             return compiled;
           },
           "spec"_a, "sizes"_a, "device"_a = nb::none(), "arch"_a = nb::none(),

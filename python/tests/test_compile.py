@@ -7,7 +7,7 @@ import os
 import pytest
 
 import ktune
-from conftest import ELF_MAGIC, SIZES
+from conftest import ELF_MAGIC, ROOT, SIZES
 
 
 def test_compile_gives_a_cubin_the_lowered_name_and_the_launch(engine, sgemm):
@@ -56,6 +56,38 @@ def test_binary_compiles_the_default_when_nothing_is_tuned(engine, sgemm):
     assert binary.config == sgemm.default_config
     assert binary.cubin[:4] == ELF_MAGIC
     assert binary.launch[0] == (2048 // 64, 2048 // 64, 1)
+    # One kernel per run, taking every argument of the spec; no setup kernels.
+    assert [k.entry for k in binary.stages] == ["sgemm"]
+    assert binary.stages[0].launch == binary.launch
+    assert binary.stages[0].args == ["A", "B", "C", "M", "N", "K"]
+    assert binary.setup == []
+
+
+def test_a_pipelines_binary_lists_every_kernel_with_its_launch_and_arguments(engine):
+    pipeline = ktune.Spec.from_file(ROOT / "examples" / "reduce_two_stage.json")
+    binary = engine.binary(pipeline, {"N": 1000000}, device="NVIDIA H100 80GB HBM3", arch="sm_90")
+    assert binary.cubin[:4] == ELF_MAGIC
+    assert [k.entry for k in binary.stages] == ["_Z14reduce_partialPKfPfi", "_Z12reduce_finalPKfPfi"]  # lowered
+    assert binary.stages[0].args == ["in", "partial", "n"]
+    assert binary.stages[1].args == ["partial", "out", "blocks"]
+    # The default: BLOCKS=1024 blocks of BLOCK=256, then one block of FINAL_BLOCK=256.
+    assert binary.stages[0].launch == ((1024, 1, 1), (256, 1, 1), 0)
+    assert binary.stages[1].launch == ((1, 1, 1), (256, 1, 1), 0)
+    assert binary.launch == binary.stages[0].launch
+    assert binary.setup == []
+
+
+def test_setup_kernels_come_with_the_binary_and_with_a_compile_at_sizes(engine):
+    gather = ktune.Spec.from_file(ROOT / "examples" / "table_gather.json")
+    binary = engine.binary(gather, {"N": 1000}, device="NVIDIA H100 80GB HBM3", arch="sm_90")
+    assert [k.entry for k in binary.stages] == ["gather_table"]
+    assert [(k.entry, k.args) for k in binary.setup] == [("build_table", ["table", "entries"])]
+    assert binary.setup[0].launch == ((4, 1, 1), (256, 1, 1), 0)
+    compiled = engine.compile(gather, {"BLOCK": 128, "ITEMS": 2, "SCALE": 4}, arch="sm_90", sizes={"N": 1000})
+    assert compiled.launch[0] == (4, 1, 1)  # ceil_div(1000, 128 * 2)
+    assert [k.entry for k in compiled.setup] == ["build_table"]
+    without_sizes = engine.compile(gather, {"BLOCK": 128, "ITEMS": 2, "SCALE": 4}, arch="sm_90")
+    assert without_sizes.stages == [] and without_sizes.setup == []
 
 
 def test_the_worker_is_found_through_the_explicit_path(tmp_path, sgemm):

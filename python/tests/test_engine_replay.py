@@ -62,6 +62,9 @@ def test_on_evaluation_sees_every_measurement(replay_engine, sgemm):
     assert len(seen) >= tuned.evaluated
     assert all(m.status in ("ok", "compile_error", "launch_error", "wrong_result", "pruned") for m in seen)
     assert any(m.time_ns for m in seen)
+    # One kernel: no per-kernel times (a pipeline's are in tests/test_gpu_python.py).
+    assert all(m.stage_ns == [] for m in seen)
+    assert tuned.stages == []
 
 
 def test_callbacks_run_with_the_gil_on_the_engines_thread(replay_engine, sgemm):

@@ -121,3 +121,15 @@ def test_tune_kernel_results_have_kernel_tuners_shape(gpu_engine, tmp_path, monk
     with pytest.raises((RuntimeError, ktune.KtuneError), match="differ"):
         ktune.tune_kernel("vector_add", source, size, [np.zeros_like(a), a, b, np.int32(size)], params,
                           answer=[wrong, None, None, None], engine=gpu_engine, quiet=True)
+
+
+def test_a_pipelines_tune_result_has_each_kernels_time(gpu_engine):
+    spec = ktune.Spec.from_file(ROOT / "examples" / "reduce_two_stage.json")
+    seen = []
+    tuned = gpu_engine.tune(spec, {"N": 1 << 22}, strategy="random", budget=4, on_evaluation=seen.append)
+    assert [s["entry"] for s in tuned.stages] == ["reduce_partial", "reduce_final"]
+    assert all(0 < s["median_ns"] <= tuned.time_ns for s in tuned.stages)
+    assert any(len(m.stage_ns) == 2 for m in seen if m.status == "ok")
+    # Asked again, the table's exact answer still has them (from the winner's measurement).
+    again = gpu_engine.tune(spec, {"N": 1 << 22})
+    assert again.rule == "exact" and len(again.stages) == 2

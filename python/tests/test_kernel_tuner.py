@@ -196,3 +196,22 @@ def test_tune_kernel_without_a_gpu_says_so(tmp_path, monkeypatch):
         with pytest.raises(ktune.NoGpuError):
             ktune.tune_kernel("vector_add", VECTOR_ADD, 1000, arguments, {"block_size_x": [64, 128]},
                               answer=[expected, None, None, None], engine=engine, quiet=True)
+
+
+def test_a_pipelines_kernel_times_are_time_kernel_n_in_the_results():
+    from types import SimpleNamespace
+    from ktune._kernel_tuner import results_in_kernel_tuner_shape
+
+    def measurement(block, stage_ns):
+        return SimpleNamespace(config={"BLOCK": block}, status="ok", time_ns=12000.0, min_ns=11000.0, mean_ns=12100.0,
+                               stddev_ns=50.0, samples=40, compile_seconds=0.5, gpu_seconds=0.01, registers=32,
+                               stage_ns=stage_ns)
+
+    tuned = SimpleNamespace(arch="sm_90", device=SimpleNamespace(name="GPU"), strategy="random", evaluated=2,
+                            by_status={"ok": 2}, compile_seconds=1.0, gpu_seconds=0.02)
+    results, _ = results_in_kernel_tuner_shape(["BLOCK"], [measurement(64, [9000.0, 3000.0]), measurement(128, [])],
+                                               tuned, 7, [], 1.0)
+    by_block = {r["BLOCK"]: r for r in results}
+    assert by_block[64]["time_kernel_1"] == 0.009 and by_block[64]["time_kernel_2"] == 0.003
+    assert "time_kernel_1" not in by_block[128]
+

@@ -47,6 +47,11 @@ void check_problem(const KernelSpec& spec, std::int64_t size_value) {
     KTUNE_FUZZ_CHECK(problem->stage_args.size() + 1 == std::max<std::size_t>(spec.pipeline.size(), 1));
     for (const auto& stage : problem->stage_args)
       for (const auto& arg : stage) KTUNE_FUZZ_CHECK(!arg.is_buffer || arg.index < problem->buffers.size());
+    // Setup kernels: one argument list each, never an output (outputs are restored, setup runs once).
+    KTUNE_FUZZ_CHECK(problem->setup_args.size() == spec.setup.size());
+    for (const auto& setup : problem->setup_args)
+      for (const auto& arg : setup)
+        KTUNE_FUZZ_CHECK(!arg.is_buffer || (arg.index < problem->buffers.size() && !problem->buffers[arg.index].output));
   }
 
   auto launch = plan_launch(spec, spec.default_config, sizes);
@@ -64,6 +69,8 @@ void check_problem(const KernelSpec& spec, std::int64_t size_value) {
   (void)runner::needs_shared_memory_opt_in(h100, kernel, launch->shape);
   KTUNE_FUZZ_CHECK(launch->stage_shapes.size() + 1 == std::max<std::size_t>(spec.pipeline.size(), 1));
   for (const auto& shape : launch->stage_shapes) (void)runner::check_launch(h100, kernel, shape);
+  KTUNE_FUZZ_CHECK(launch->setup_shapes.size() == spec.setup.size());
+  for (const auto& shape : launch->setup_shapes) (void)runner::check_launch(h100, kernel, shape);
 }
 
 }  // namespace

@@ -119,11 +119,12 @@ runner::RunnerRequest measure_request() {
 }
 
 // A two-kernel pipeline: the problem's later kernel's arguments, each job's later kernel and its
-// shape, a reference kernel's own arguments, and each kernel's time in the response.
+// shape, a setup kernel, a reference kernel's own arguments, and each kernel's time in the response.
 runner::RunnerRequest pipeline_problem_request() {
   runner::RunnerRequest r = problem_request();
   r.problem.args = {{true, 0}, {true, 1}, {false, 0}};
   r.problem.stage_args = {{{true, 1}, {false, 0}}};
+  r.problem.setup_args = {{{true, 1}}};  // a setup kernel (protocol 6)
   return r;
 }
 
@@ -131,6 +132,8 @@ runner::RunnerRequest pipeline_measure_request() {
   runner::RunnerRequest r = measure_request();
   r.jobs[0].stage_lowered_names = {"reduce_final"};
   r.jobs[0].launch.stage_shapes = {{{1, 1, 1}, {256, 1, 1}, 0}};
+  r.jobs[0].setup_lowered_names = {"fill_table"};
+  r.jobs[0].launch.setup_shapes = {{{1, 1, 1}, {32, 1, 1}, 0}};
   r.jobs[1].own_args = std::vector<runner::ArgSlot>{{true, 0}, {true, 1}, {false, 0}};
   return r;
 }
