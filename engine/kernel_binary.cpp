@@ -1,5 +1,7 @@
 #include "engine/kernel_binary.hpp"
 
+#include "engine/runner/launch_plan.hpp"
+
 namespace ktune {
 
 namespace {

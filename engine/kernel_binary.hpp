@@ -12,8 +12,11 @@
 #include "engine/common/named_values.hpp"
 #include "engine/common/result.hpp"
 #include "engine/model/spec.hpp"
-#include "engine/runner/launch_plan.hpp"
 #include "store/lookup.hpp"
+
+namespace ktune::runner {
+struct LaunchPlan;  // engine/runner/launch_plan.hpp (internal)
+}  // namespace ktune::runner
 
 namespace ktune {
 
