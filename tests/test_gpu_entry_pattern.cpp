@@ -37,7 +37,9 @@ TEST_F(GpuEntryPattern, EachBlockSizeRunsItsOwnEntryAndIsVerified) {
   auto outcome = engine_->tune(spec, sizes, options);
   ASSERT_TRUE(outcome.ok()) << outcome.error().message;
   EXPECT_TRUE(blocks_ok.count(16)) << "BLOCK=16 (matrixMulCUDA_block16) was not measured correct";
-  if (device_.max_threads_per_block >= 1024) EXPECT_TRUE(blocks_ok.count(32));
+  if (device_.max_threads_per_block >= 1024) {
+    EXPECT_TRUE(blocks_ok.count(32));
+  }
   EXPECT_EQ(outcome->report.verified_against, spec.describe_reference());
 
   for (const std::int64_t block : {16, 32}) {

@@ -2,13 +2,8 @@
 // Needs NVRTC's --device-int128 (below) and the CUDA toolkit's include/cccl on the include path.
 #pragma once
 #if defined(__CUDACC_RTC__)
-#include <cuda/std/type_traits>
-#include <cuda/std/cstdint>
-// Names CUTLASS uses from namespace std that NVRTC's environment lacks.
-namespace std {
-using cuda::std::is_pointer_v;
-using cuda::std::void_t;
-}
+// (std::is_pointer_v and std::void_t, which CUTLASS names in std, come from the shim that the
+// "@cutlass" package pre-includes into every compile: tools/packages/cutlass_nvrtc_shim.h.)
 // cutlass/uint128.h enables unsigned __int128 only for GCC on x86-64/aarch64; under NVRTC it falls
 // back to a path whose 128/64 division executes `brkpt`. FastDivmodU64's constructor divides so
 // (the persistent tile scheduler builds several in to_underlying_arguments, which the setup kernel
