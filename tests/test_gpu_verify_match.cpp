@@ -93,14 +93,10 @@ TEST_F(GpuVerifyMatch, AReferenceKernelPerTFAndTheFlopsObjective) {
           .value_or_throw();
   const Sizes sizes{{"N", 1 << 24}};
   std::size_t ok = 0;
-  TuneOptions options;
-  options.strategy = "exhaustive";
-  options.force = true;
-  options.hooks.on_evaluation = [&](const Evaluation& e) {
-    EXPECT_TRUE(e.measurement.status == MeasurementStatus::ok || e.measurement.status == MeasurementStatus::pruned)
-        << spec.space.format(e.measurement.config) << ": " << e.measurement.message;
+  const TuneOptions options = exhaustive_options([&](const Evaluation& e) {
+    EXPECT_TRUE(measured_correct(e.measurement.status)) << spec.space.format(e.measurement.config) << ": " << e.measurement.message;
     ++ok;
-  };
+  });
   auto outcome = engine_->tune(spec, sizes, options);
   ASSERT_TRUE(outcome.ok()) << outcome.error().message;
   EXPECT_EQ(ok, 6u);
@@ -130,16 +126,12 @@ TEST_F(GpuVerifyMatch, BuffersFollowTheTypeChoiceAndAreVerifiedWithinIt) {
              {"name": "n", "type": "int", "value": "N"}]})J")
                               .value_or_throw();
   std::size_t ok = 0;
-  TuneOptions options;
-  options.strategy = "exhaustive";
-  options.force = true;
-  options.hooks.on_evaluation = [&](const Evaluation& e) {
+  const TuneOptions options = exhaustive_options([&](const Evaluation& e) {
     // int halves truncate (in / 2), float and double do not: compared across types every non-float
     // configuration would be wrong; compared within its type, each is right.
-    EXPECT_TRUE(e.measurement.status == MeasurementStatus::ok || e.measurement.status == MeasurementStatus::pruned)
-        << spec.space.format(e.measurement.config) << ": " << e.measurement.message;
+    EXPECT_TRUE(measured_correct(e.measurement.status)) << spec.space.format(e.measurement.config) << ": " << e.measurement.message;
     ++ok;
-  };
+  });
   auto outcome = engine_->tune(spec, {{"N", (1 << 20) + 7}}, options);
   ASSERT_TRUE(outcome.ok()) << outcome.error().message;
   EXPECT_EQ(ok, 9u);

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 
@@ -33,6 +34,19 @@ class GpuEngineTest : public ::testing::Test {
   void TearDown() override {
     engine_.reset();
     scratch_.reset();
+  }
+
+  // Every configuration, measured again even if the store has it, each evaluation to `on_evaluation`.
+  static TuneOptions exhaustive_options(std::function<void(const Evaluation&)> on_evaluation) {
+    TuneOptions options;
+    options.strategy = "exhaustive";
+    options.force = true;
+    options.hooks.on_evaluation = std::move(on_evaluation);
+    return options;
+  }
+  // Verified correct: ok, or pruned (stopped early as clearly slower, after verification).
+  static bool measured_correct(MeasurementStatus status) {
+    return status == MeasurementStatus::ok || status == MeasurementStatus::pruned;
   }
 
   cuda::DeviceInfo device_;
